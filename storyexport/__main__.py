@@ -1,0 +1,3 @@
+from storyexport.cli import main
+
+raise SystemExit(main())

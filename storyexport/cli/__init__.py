@@ -1,0 +1,50 @@
+"""The ``storyexport`` command: a thin dispatcher over one module per sub-command.
+
+Each module in ``COMMANDS`` exposes ``add_parser(subparsers)``, which registers its parser and sets
+``func(args) -> int`` as the default. Exit codes: 0 success, 1 failure (invalid config, failed tasks), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from storyexport import __version__
+
+COMMANDS = ("validate", "build", "plan", "init", "samples", "registry", "report")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="storyexport",
+        description="Export vertical story videos for YouTube Shorts, TikTok and Instagram Reels from a manifest.",
+    )
+    parser.add_argument("--version", action="version", version=f"storyexport {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"storyexport.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"storyexport.cli.{name}":
+                raise
+            continue
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("storyexport: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Typed, immutable configuration: what a validated manifest means.
+
+Every other stage reads these objects, never raw YAML. Defaults here mirror the ``default`` keywords in
+``schemas/manifest.schema.json`` (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Self
+
+ALL_PLATFORMS_DEFAULT = ("youtube", "tiktok", "instagram")
+
+
+@dataclass(frozen=True)
+class _Options:
+    @classmethod
+    def merged(cls, *layers: dict[str, Any] | None) -> Self:
+        """Build options from layers of overrides, later layers winning key by key."""
+        values: dict[str, Any] = {}
+        for layer in layers:
+            values.update(layer or {})
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: _freeze(v) for k, v in values.items() if k in names})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+
+def _freeze(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+@dataclass(frozen=True)
+class VideoOptions(_Options):
+    width: int = 1080
+    height: int = 1920
+    fps: float = 30
+    fit: str = "blur-pad"
+    crf: int = 20
+    preset: str = "veryfast"
+    max_bitrate: int = 0
+    audio_bitrate: int = 128
+    audio_sample_rate: int = 48000
+    loudnorm: bool = True
+    loudness_target: float = -14
+    trim: bool = False
+    copy_if_conforming: bool = True
+
+
+@dataclass(frozen=True)
+class ThumbnailOptions(_Options):
+    timestamps: tuple[float | str, ...] = ("0.5", "25%", "50%", "75%")
+    num_options: int = 5
+    method: str = "combined"
+    num_candidates: int = 30
+    grid: tuple[int, int] = (3, 3)
+    quality: int = 2
+
+
+@dataclass(frozen=True)
+class MetadataOptions(_Options):
+    privacy: str = "private"
+    made_for_kids: bool = False
+    category_id: str = "22"
+
+
+@dataclass(frozen=True)
+class Sample:
+    path: Path
+    duration: float = 8
+    width: int = 1080
+    height: int = 1920
+    fps: float = 30
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Story:
+    id: str
+    title: str
+    segment: str
+    age_group: str
+    source: Path
+    description: str = ""
+    theme: str = ""
+    tone: str = ""
+    hashtags: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ALL_PLATFORMS_DEFAULT
+    video: VideoOptions = field(default_factory=VideoOptions)
+    thumbnails: ThumbnailOptions = field(default_factory=ThumbnailOptions)
+    metadata: MetadataOptions = field(default_factory=MetadataOptions)
+
+    def text_fields(self) -> dict[str, Any]:
+        """The fields templates and metadata read (a mapping, as the seed's ``story_idea`` was)."""
+        return {
+            "id": self.id,
+            "title_id": self.id,
+            "title": self.title,
+            "segment": self.segment,
+            "age_group": self.age_group,
+            "description": self.description,
+            "theme": self.theme,
+            "tone": self.tone,
+            "hashtags": list(self.hashtags),
+        }
+
+
+@dataclass(frozen=True)
+class Manifest:
+    path: Path
+    output_dir: Path
+    platforms_dir: Path
+    stories: tuple[Story, ...]
+    samples: tuple[Sample, ...] = ()
+    version: int = 1
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def story(self, story_id: str) -> Story:
+        for story in self.stories:
+            if story.id == story_id:
+                return story
+        raise KeyError(story_id)
+
+    def sample_for(self, source: Path) -> Sample | None:
+        for sample in self.samples:
+            if sample.path == source:
+                return sample
+        return None

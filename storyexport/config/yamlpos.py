@@ -1,0 +1,101 @@
+"""Safe YAML loading that remembers where every value came from, so errors can name file:line:col.
+
+PyYAML's SafeLoader builds plain Python data and forgets positions; here we compose the node tree once, construct
+the data with the same safe constructors, and walk the tree to map each JSON path to its 1-based (line, column).
+Duplicate mapping keys, which PyYAML silently collapses, are reported as problems.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from storyexport.config.problems import Problem
+
+JsonPath = tuple[str | int, ...]
+
+
+@dataclass
+class LoadedYaml:
+    path: Path
+    data: Any
+    positions: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def where(self, path: JsonPath, key: bool = False) -> tuple[int, int]:
+        """Closest known position of ``path`` (walking up to a parent if needed)."""
+        table = self.key_positions if key else self.positions
+        while path:
+            if path in table:
+                return table[path]
+            if path in self.positions:
+                return self.positions[path]
+            path = path[:-1]
+        return self.positions.get((), (1, 1))
+
+    def problem(self, path: JsonPath, message: str, key: bool = False) -> Problem:
+        line, col = self.where(path, key=key)
+        return Problem(str(self.path), line, col, message, json_path_str(path))
+
+
+def json_path_str(path: JsonPath) -> str:
+    out = "$"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _walk(node: yaml.Node, path: JsonPath, loaded: LoadedYaml) -> None:
+    loaded.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            child = (*path, key)
+            if key in seen:
+                loaded.problems.append(
+                    Problem(str(loaded.path), key_node.start_mark.line + 1, key_node.start_mark.column + 1,
+                            f"duplicate key '{key}' (first defined on line {seen[key]})", json_path_str(child))
+                )
+            seen.setdefault(key, key_node.start_mark.line + 1)
+            loaded.key_positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _walk(value_node, child, loaded)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*path, index), loaded)
+
+
+def load_yaml(path: Path, text: str | None = None) -> LoadedYaml:
+    """Load one YAML document safely. Syntax errors become a problem with their position, never an exception."""
+    loaded = LoadedYaml(path=path, data=None)
+    try:
+        if text is None:
+            text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        loaded.problems.append(Problem(str(path), 1, 1, f"cannot read file: {exc.strerror or exc}"))
+        return loaded
+    except UnicodeDecodeError as exc:
+        loaded.problems.append(Problem(str(path), 1, 1, f"not UTF-8 text: {exc.reason}"))
+        return loaded
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            loaded.problems.append(Problem(str(path), 1, 1, "file is empty"))
+            return loaded
+        loaded.data = loader.construct_document(node)
+        _walk(node, (), loaded)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        reason = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        loaded.problems.append(Problem(str(path), line, col, f"YAML syntax error: {reason}"))
+    except yaml.YAMLError as exc:
+        loaded.problems.append(Problem(str(path), 1, 1, f"YAML error: {exc}"))
+    finally:
+        loader.dispose()
+    return loaded
