@@ -1,0 +1,54 @@
+"""Atomic, deterministic file writes: a temp file in the target's folder, then ``os.replace``.
+
+An interrupted build therefore never leaves a truncated file at a target path, and readers see either the old or
+the new content.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temp path beside ``target``; on success it replaces ``target``, on failure it is removed.
+
+    ``suffix`` defaults to the target's own, so tools that pick a format by extension (ffmpeg) still work.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{suffix or target.suffix}",
+                                    dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def write_bytes_atomic(target: Path, data: bytes) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text_atomic(target: Path, text: str) -> None:
+    write_bytes_atomic(target, text.encode("utf-8"))
+
+
+def dumps_json(data: Any) -> str:
+    """Canonical JSON for output files: sorted keys, 2-space indent, real UTF-8, trailing newline."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_json_atomic(target: Path, data: Any) -> None:
+    write_text_atomic(target, dumps_json(data))
