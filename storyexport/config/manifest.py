@@ -1,0 +1,204 @@
+"""Manifest -> validated, typed configuration.
+
+``check_manifest`` collects every problem (schema, semantics, platform rules) as data; ``load_manifest`` returns a
+``Manifest`` or raises ``ConfigError`` carrying those problems. Nothing here touches media.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from storyexport.config.model import (
+    ALL_PLATFORMS_DEFAULT,
+    Manifest,
+    MetadataOptions,
+    Sample,
+    Story,
+    ThumbnailOptions,
+    VideoOptions,
+)
+from storyexport.config.problems import ConfigError, Problem
+from storyexport.config.yamlpos import LoadedYaml, load_yaml
+from storyexport.resources import builtin_platforms_dir, load_schema
+
+DEFAULT_OUTPUT_DIR = "data/final"
+_validator: Draft202012Validator | None = None
+
+
+def manifest_validator() -> Draft202012Validator:
+    global _validator
+    if _validator is None:
+        _validator = Draft202012Validator(load_schema("manifest"))
+    return _validator
+
+
+def schema_problems(loaded: LoadedYaml, validator: Draft202012Validator) -> list[Problem]:
+    """Every schema violation, placed at the offending key or value."""
+    return [_schema_problem(loaded, error) for error in validator.iter_errors(loaded.data)]
+
+
+def _schema_problem(loaded: LoadedYaml, error: ValidationError) -> Problem:
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in allowed)
+        if extra:
+            hint = ", ".join(sorted(allowed))
+            return loaded.problem((*path, extra[0]), f"unknown key '{extra[0]}' (allowed: {hint})", key=True)
+    if error.validator == "required":
+        return loaded.problem(path, error.message, key=True)
+    if path and path[-1] == "id" and error.validator == "pattern":
+        return loaded.problem(path, f"story id {error.instance!r} is not a safe file name: use 1-64 letters, "
+                                    "digits, '-' or '_'")
+    return loaded.problem(path, error.message)
+
+
+def resolve_platforms_dir(manifest_path: Path, data: dict[str, Any], override: Path | None = None) -> Path:
+    """``-p`` wins, then the manifest's ``platforms_dir``, then ``platforms/`` beside it, then the built-in rules."""
+    if override is not None:
+        return override.resolve()
+    root = manifest_path.parent
+    if isinstance(data.get("platforms_dir"), str):
+        return (root / data["platforms_dir"]).resolve()
+    local = root / "platforms"
+    return local.resolve() if local.is_dir() else builtin_platforms_dir()
+
+
+def _timestamp_problem(value: Any) -> str | None:
+    text = str(value).strip()
+    try:
+        number = float(text.rstrip("%"))
+    except ValueError:
+        return None  # the schema reports the format
+    if number < 0:
+        return f"thumbnail timestamp {value!r} is negative"
+    if text.endswith("%") and number > 100:
+        return f"thumbnail timestamp {value!r} is above 100%"
+    return None
+
+
+def semantic_problems(loaded: LoadedYaml, platform_names: set[str]) -> list[Problem]:
+    """Checks the schema cannot express: unique ids, known platforms, sane timestamps, existing sources."""
+    data = loaded.data
+    problems: list[Problem] = []
+    stories = [s for s in data.get("stories") or [] if isinstance(s, dict)]
+    counts = Counter(s.get("id") for s in stories)
+    first_seen: dict[Any, int] = {}
+    root = loaded.path.parent
+    samples = {(root / s["path"]).resolve() for s in data.get("samples") or []
+               if isinstance(s, dict) and isinstance(s.get("path"), str)}
+    defaults = data.get("defaults") or {}
+    for index, story in enumerate(data.get("stories") or []):
+        if not isinstance(story, dict):
+            continue
+        sid = story.get("id")
+        if isinstance(sid, str) and counts[sid] > 1:
+            if sid in first_seen:
+                line = loaded.where(("stories", first_seen[sid], "id"))[0]
+                problems.append(loaded.problem(("stories", index, "id"),
+                                               f"duplicate story id '{sid}' (first used on line {line})"))
+            first_seen.setdefault(sid, index)
+        source = story.get("source")
+        if isinstance(source, str) and source:
+            path = (root / source).resolve()
+            if not path.exists() and path not in samples:
+                problems.append(loaded.problem(("stories", index, "source"),
+                                               f"source '{source}' does not exist and no sample produces it"))
+    for where, platforms in _platform_lists(data):
+        for i, name in enumerate(platforms):
+            if isinstance(name, str) and name not in platform_names:
+                known = ", ".join(sorted(platform_names)) or "none"
+                problems.append(loaded.problem((*where, i), f"unknown platform '{name}' (rules found: {known})"))
+    for where, options in [(("defaults", "thumbnails"), defaults.get("thumbnails"))] + [
+        (("stories", i, "thumbnails"), s.get("thumbnails")) for i, s in enumerate(data.get("stories") or [])
+        if isinstance(s, dict)
+    ]:
+        if isinstance(options, dict) and isinstance(options.get("timestamps"), list):
+            for i, value in enumerate(options["timestamps"]):
+                message = _timestamp_problem(value)
+                if message:
+                    problems.append(loaded.problem((*where, "timestamps", i), message))
+    return problems
+
+
+def _platform_lists(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], list[Any]]]:
+    found = []
+    defaults = data.get("defaults") or {}
+    if isinstance(defaults, dict) and isinstance(defaults.get("platforms"), list):
+        found.append((("defaults", "platforms"), defaults["platforms"]))
+    for i, story in enumerate(data.get("stories") or []):
+        if isinstance(story, dict) and isinstance(story.get("platforms"), list):
+            found.append((("stories", i, "platforms"), story["platforms"]))
+    return found
+
+
+def check_manifest(path: Path, platforms_dir: Path | None = None) -> tuple[LoadedYaml, Path, list[Problem]]:
+    """Load and check a manifest and the platform rules it uses; return every problem found."""
+    from storyexport.metadata.rules import check_platform_rules_dir  # rules belong to the metadata stage
+
+    path = Path(path).resolve()
+    loaded = load_yaml(path)
+    problems = list(loaded.problems)
+    if loaded.data is None:
+        return loaded, platforms_dir or builtin_platforms_dir(), problems
+    if not isinstance(loaded.data, dict):
+        problems.append(loaded.problem((), "the manifest must be a mapping with 'version' and 'stories'"))
+        return loaded, platforms_dir or builtin_platforms_dir(), problems
+    problems += schema_problems(loaded, manifest_validator())
+    rules_dir = resolve_platforms_dir(path, loaded.data, platforms_dir)
+    if rules_dir.is_dir():
+        rules, rule_problems = check_platform_rules_dir(rules_dir)
+        problems += rule_problems
+        problems += semantic_problems(loaded, set(rules))
+    else:
+        problems.append(loaded.problem(("platforms_dir",), f"platform rules folder not found: {rules_dir}"))
+    return loaded, rules_dir, problems
+
+
+def load_manifest(path: Path, platforms_dir: Path | None = None) -> Manifest:
+    """The validated manifest, or ``ConfigError`` listing every problem."""
+    loaded, rules_dir, problems = check_manifest(path, platforms_dir)
+    if problems:
+        raise ConfigError(problems)
+    return build_manifest(loaded.path, loaded.data, rules_dir)
+
+
+def build_manifest(path: Path, data: dict[str, Any], platforms_dir: Path) -> Manifest:
+    """Turn checked manifest data into typed objects, applying defaults layer by layer."""
+    root = path.parent
+    defaults = data.get("defaults") or {}
+    stories = tuple(_build_story(root, defaults, story) for story in data["stories"])
+    samples = tuple(
+        Sample(**{**sample, "path": (root / sample["path"]).resolve()}) for sample in data.get("samples") or []
+    )
+    return Manifest(
+        path=path,
+        output_dir=(root / data.get("output_dir", DEFAULT_OUTPUT_DIR)).resolve(),
+        platforms_dir=platforms_dir,
+        stories=stories,
+        samples=samples,
+        version=data["version"],
+    )
+
+
+def _build_story(root: Path, defaults: dict[str, Any], raw: dict[str, Any]) -> Story:
+    return Story(
+        id=raw["id"],
+        title=raw["title"],
+        segment=raw["segment"],
+        age_group=raw["age_group"],
+        source=(root / raw["source"]).resolve(),
+        description=raw.get("description", ""),
+        theme=raw.get("theme", ""),
+        tone=raw.get("tone", ""),
+        hashtags=tuple(raw.get("hashtags", ())),
+        platforms=tuple(raw.get("platforms") or defaults.get("platforms") or ALL_PLATFORMS_DEFAULT),
+        video=VideoOptions.merged(defaults.get("video"), raw.get("video")),
+        thumbnails=ThumbnailOptions.merged(defaults.get("thumbnails"), raw.get("thumbnails")),
+        metadata=MetadataOptions.merged(defaults.get("metadata"), raw.get("metadata")),
+    )
