@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"manifest not found: {args.manifest}", 2)
     if args.platforms is not None and not args.platforms.is_dir():
         return fail(f"platform rules folder not found: {args.platforms}", 2)
-    _, _, problems = check_manifest(args.manifest, args.platforms)
+    problems = check_manifest(args.manifest, args.platforms).problems
     if args.format == "json":
         print(format_json(problems))
     elif problems:

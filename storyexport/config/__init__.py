@@ -1,6 +1,12 @@
 """Manifest -> validated configuration (the first stage of the pipeline)."""
 
-from storyexport.config.manifest import build_manifest, check_manifest, load_manifest
+from storyexport.config.manifest import (
+    ManifestCheck,
+    build_manifest,
+    check_manifest,
+    load_manifest,
+    load_manifest_and_rules,
+)
 from storyexport.config.model import (
     Manifest,
     MetadataOptions,
@@ -14,6 +20,7 @@ from storyexport.config.problems import ConfigError, Problem
 __all__ = [
     "ConfigError",
     "Manifest",
+    "ManifestCheck",
     "MetadataOptions",
     "Problem",
     "Sample",
@@ -23,4 +30,5 @@ __all__ = [
     "build_manifest",
     "check_manifest",
     "load_manifest",
+    "load_manifest_and_rules",
 ]

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,7 @@ def _timestamp_problem(value: Any) -> str | None:
     return None
 
 
-def semantic_problems(loaded: LoadedYaml, platform_names: set[str]) -> list[Problem]:
+def semantic_problems(loaded: LoadedYaml, platform_names: set[str], check_sources: bool = True) -> list[Problem]:
     """Checks the schema cannot express: unique ids, known platforms, sane timestamps, existing sources."""
     data = loaded.data
     problems: list[Problem] = []
@@ -104,7 +105,7 @@ def semantic_problems(loaded: LoadedYaml, platform_names: set[str]) -> list[Prob
                                                f"duplicate story id '{sid}' (first used on line {line})"))
             first_seen.setdefault(sid, index)
         source = story.get("source")
-        if isinstance(source, str) and source:
+        if check_sources and isinstance(source, str) and source:
             path = (root / source).resolve()
             if not path.exists() and path not in samples:
                 problems.append(loaded.problem(("stories", index, "source"),
@@ -137,35 +138,54 @@ def _platform_lists(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], list[An
     return found
 
 
-def check_manifest(path: Path, platforms_dir: Path | None = None) -> tuple[LoadedYaml, Path, list[Problem]]:
-    """Load and check a manifest and the platform rules it uses; return every problem found."""
+@dataclass
+class ManifestCheck:
+    """Everything ``check_manifest`` found: the parsed file, the rules it uses, and every problem."""
+
+    loaded: LoadedYaml
+    rules_dir: Path
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def check_manifest(path: Path, platforms_dir: Path | None = None, check_sources: bool = True) -> ManifestCheck:
+    """Load and check a manifest and the platform rules it uses; collect every problem found.
+
+    ``check_sources=False`` is for the build, where a missing source fails only its own story's tasks.
+    """
     from storyexport.metadata.rules import check_platform_rules_dir  # rules belong to the metadata stage
 
     path = Path(path).resolve()
     loaded = load_yaml(path)
-    problems = list(loaded.problems)
+    result = ManifestCheck(loaded, platforms_dir or builtin_platforms_dir(), problems=list(loaded.problems))
     if loaded.data is None:
-        return loaded, platforms_dir or builtin_platforms_dir(), problems
+        return result
     if not isinstance(loaded.data, dict):
-        problems.append(loaded.problem((), "the manifest must be a mapping with 'version' and 'stories'"))
-        return loaded, platforms_dir or builtin_platforms_dir(), problems
-    problems += schema_problems(loaded, manifest_validator())
-    rules_dir = resolve_platforms_dir(path, loaded.data, platforms_dir)
-    if rules_dir.is_dir():
-        rules, rule_problems = check_platform_rules_dir(rules_dir)
-        problems += rule_problems
-        problems += semantic_problems(loaded, set(rules))
+        result.problems.append(loaded.problem((), "the manifest must be a mapping with 'version' and 'stories'"))
+        return result
+    result.problems += schema_problems(loaded, manifest_validator())
+    result.rules_dir = resolve_platforms_dir(path, loaded.data, platforms_dir)
+    if result.rules_dir.is_dir():
+        result.rules, rule_problems = check_platform_rules_dir(result.rules_dir)
+        result.problems += rule_problems
+        result.problems += semantic_problems(loaded, set(result.rules), check_sources)
     else:
-        problems.append(loaded.problem(("platforms_dir",), f"platform rules folder not found: {rules_dir}"))
-    return loaded, rules_dir, problems
+        message = f"platform rules folder not found: {result.rules_dir}"
+        result.problems.append(loaded.problem(("platforms_dir",), message))
+    return result
 
 
-def load_manifest(path: Path, platforms_dir: Path | None = None) -> Manifest:
+def load_manifest(path: Path, platforms_dir: Path | None = None, check_sources: bool = True) -> Manifest:
     """The validated manifest, or ``ConfigError`` listing every problem."""
-    loaded, rules_dir, problems = check_manifest(path, platforms_dir)
-    if problems:
-        raise ConfigError(problems)
-    return build_manifest(loaded.path, loaded.data, rules_dir)
+    return load_manifest_and_rules(path, platforms_dir, check_sources)[0]
+
+
+def load_manifest_and_rules(path: Path, platforms_dir: Path | None = None, check_sources: bool = True,
+                            ) -> tuple[Manifest, dict[str, dict[str, Any]]]:
+    check = check_manifest(path, platforms_dir, check_sources)
+    if check.problems:
+        raise ConfigError(check.problems)
+    return build_manifest(check.loaded.path, check.loaded.data, check.rules_dir), check.rules
 
 
 def build_manifest(path: Path, data: dict[str, Any], platforms_dir: Path) -> Manifest:

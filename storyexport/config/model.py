@@ -92,6 +92,30 @@ class Story:
     thumbnails: ThumbnailOptions = field(default_factory=ThumbnailOptions)
     metadata: MetadataOptions = field(default_factory=MetadataOptions)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form, used to hand a story to build workers (which may be spawned, not forked)."""
+        return {
+            **{k: getattr(self, k) for k in ("id", "title", "segment", "age_group", "description", "theme", "tone")},
+            "source": str(self.source),
+            "hashtags": list(self.hashtags),
+            "platforms": list(self.platforms),
+            "video": self.video.as_dict(),
+            "thumbnails": self.thumbnails.as_dict(),
+            "metadata": self.metadata.as_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Story:
+        return cls(
+            **{k: data[k] for k in ("id", "title", "segment", "age_group", "description", "theme", "tone")},
+            source=Path(data["source"]),
+            hashtags=tuple(data["hashtags"]),
+            platforms=tuple(data["platforms"]),
+            video=VideoOptions.merged(data["video"]),
+            thumbnails=ThumbnailOptions.merged(data["thumbnails"]),
+            metadata=MetadataOptions.merged(data["metadata"]),
+        )
+
     def text_fields(self) -> dict[str, Any]:
         """The fields templates and metadata read (a mapping, as the seed's ``story_idea`` was)."""
         return {
@@ -125,6 +149,27 @@ class Manifest:
             if story.id == story_id:
                 return story
         raise KeyError(story_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "output_dir": str(self.output_dir),
+            "platforms_dir": str(self.platforms_dir),
+            "stories": [story.to_dict() for story in self.stories],
+            "samples": [{**asdict(sample), "path": str(sample.path)} for sample in self.samples],
+            "version": self.version,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        return cls(
+            path=Path(data["path"]),
+            output_dir=Path(data["output_dir"]),
+            platforms_dir=Path(data["platforms_dir"]),
+            stories=tuple(Story.from_dict(story) for story in data["stories"]),
+            samples=tuple(Sample(**{**sample, "path": Path(sample["path"])}) for sample in data["samples"]),
+            version=data["version"],
+        )
 
     def sample_for(self, source: Path) -> Sample | None:
         for sample in self.samples:

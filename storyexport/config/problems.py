@@ -32,7 +32,9 @@ class ConfigError(Exception):
     def one_line(self) -> str:
         first = self.problems[0].format() if self.problems else "invalid configuration"
         more = len(self.problems) - 1
-        return first + (f" (and {more} more problem{'s' if more > 1 else ''}; run 'storyexport validate')" if more else "")
+        if not more:
+            return first
+        return f"{first} (and {more} more problem{'s' if more > 1 else ''}; run 'storyexport validate')"
 
 
 def format_text(problems: list[Problem]) -> str:
