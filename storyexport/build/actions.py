@@ -1,0 +1,111 @@
+"""The actions doit runs: module-level functions taking JSON-safe arguments.
+
+Module-level so that tasks pickle under the ``spawn`` start method (macOS, Windows, Python 3.14) as well as under
+``fork`` and ``-P thread``. Each action returns ``TaskFailed`` with a one-line reason instead of raising, so one bad
+story fails its own tasks with a readable message and never a traceback (set STORYEXPORT_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from doit.exceptions import TaskFailed
+
+from storyexport.config.model import Manifest, MetadataOptions, Story, ThumbnailOptions, VideoOptions
+from storyexport.fsutil import write_json_atomic
+from storyexport.layout import thumbnail_set_paths
+
+
+def one_line_failures(action: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn any exception from ``action`` into ``TaskFailed(one line)``."""
+
+    @functools.wraps(action)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return action(*args, **kwargs)
+        except Exception as exc:  # the reason is reported; the traceback only on request
+            if os.environ.get("STORYEXPORT_DEBUG"):
+                traceback.print_exc()
+            message = " ".join(str(exc).split()) or type(exc).__name__
+            return TaskFailed(message)
+
+    return run
+
+
+@one_line_failures
+def make_sample(target: str, duration: float, width: int, height: int, fps: float, seed: int) -> None:
+    from storyexport.media.samples import generate_sample
+
+    generate_sample(Path(target), duration=duration, width=width, height=height, fps=fps, seed=seed)
+
+
+@one_line_failures
+def export_video(story_id: str, source: str, target: str, video: dict[str, Any],
+                 platform_limits: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    from storyexport.media.export import export_video as export
+    from storyexport.media.spec import target_spec
+
+    if not Path(source).is_file():
+        raise FileNotFoundError(f"story '{story_id}': source {source} does not exist")
+    spec = target_spec(VideoOptions.merged(video), platform_limits)
+    result = export(Path(source), Path(target), spec)
+    return {"mode": result.mode}
+
+
+@one_line_failures
+def make_thumbnails(video: str, story_dir: str, story_id: str, options: dict[str, Any]) -> None:
+    from storyexport.media.thumbnails import build_thumbnail_set
+
+    opts = ThumbnailOptions.merged(options)
+    build_thumbnail_set(Path(video), thumbnail_set_paths(Path(story_dir), story_id, opts), opts, title=story_id)
+
+
+@one_line_failures
+def write_base_metadata(story: dict[str, Any], video: str, thumbnails: list[str], target: str,
+                        relative_to: str) -> None:
+    from storyexport.media.probe import probe
+    from storyexport.metadata.base import build_base_metadata
+
+    files = {"video": Path(video), "thumbnails": [Path(p) for p in thumbnails]}
+    data = build_base_metadata(Story.from_dict(story), Path(video), probe(Path(video)).as_dict(), files,
+                               Path(relative_to))
+    write_json_atomic(Path(target), data)
+
+
+@one_line_failures
+def write_platform_metadata(story: dict[str, Any], platform: str, rules_dir: str, base_metadata: str,
+                            scores: str | None, target: str) -> dict[str, Any]:
+    from storyexport.metadata.platform import PlatformExporter
+
+    probe = json.loads(Path(base_metadata).read_text(encoding="utf-8")).get("probe")
+    cover = None
+    if scores and Path(scores).is_file():
+        cover = json.loads(Path(scores).read_text(encoding="utf-8")).get("best", {}).get("timestamp")
+    story_obj = Story.from_dict(story)
+    data = PlatformExporter(Path(rules_dir)).generate_platform_metadata(
+        story_obj, platform, probe=probe, cover_timestamp_s=cover, options=MetadataOptions.merged(story["metadata"])
+    )
+    write_json_atomic(Path(target), data)
+    checks = data.get("checks", {})
+    failed = [c.get("message", c.get("name", "?")) for c in checks.get("video", []) if not c.get("ok", True)]
+    return {"checks_ok": bool(checks.get("ok", True)), "failed_checks": failed}
+
+
+@one_line_failures
+def sync_registry(manifest: dict[str, Any]) -> None:
+    from storyexport.registry import sync_registry as sync
+
+    sync(Manifest.from_dict(manifest))
+
+
+@one_line_failures
+def write_report(manifest: dict[str, Any]) -> None:
+    from storyexport.report import write_report as write
+
+    write(Manifest.from_dict(manifest))

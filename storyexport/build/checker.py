@@ -1,0 +1,88 @@
+"""A doit file checker backed by a persistent hash cache, for exact and cheap incremental builds in CI.
+
+doit's MD5Checker trusts an unchanged mtime, but when the mtime changed and the size did not it re-hashes the file,
+and it stores the new state only when the task runs. After a fresh checkout (every mtime new) or a content-neutral
+``touch``, every later no-op run re-hashes every source, forever. This checker remembers the md5 of each file keyed
+by (path, size, mtime_ns) in a small JSON file beside doit's database, so each file is hashed at most once per
+change of its stat.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+from doit.dependency import MD5Checker, get_file_md5
+
+from storyexport.fsutil import write_text_atomic
+
+
+class HashCache:
+    """md5 by (path, size, mtime_ns), loaded lazily and saved once at exit if anything was added."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._entries: dict[str, list[Any]] | None = None
+        self._dirty = False
+
+    def _load(self) -> dict[str, list[Any]]:
+        if self._entries is None:
+            try:
+                self._entries = json.loads(self.path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self._entries = {}
+            atexit.register(self.save)
+        return self._entries
+
+    def md5(self, file_path: str, stat: os.stat_result) -> str:
+        entries = self._load()
+        key = os.path.abspath(file_path)
+        entry = entries.get(key)
+        if entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
+            return entry[2]
+        digest = get_file_md5(file_path)
+        entries[key] = [stat.st_size, stat.st_mtime_ns, digest]
+        self._dirty = True
+        return digest
+
+    def save(self) -> None:
+        if self._dirty and self._entries is not None:
+            with contextlib.suppress(OSError):
+                write_text_atomic(self.path, json.dumps(self._entries, sort_keys=True))
+            self._dirty = False
+
+
+class CachedMD5Checker(MD5Checker):
+    """MD5Checker whose hashing goes through a persistent ``HashCache``."""
+
+    cache_path: ClassVar[Path] = Path(".storyexport-hashes.json")
+    _caches: ClassVar[dict[Path, HashCache]] = {}
+
+    @classmethod
+    def cache(cls) -> HashCache:
+        if cls.cache_path not in cls._caches:
+            cls._caches[cls.cache_path] = HashCache(cls.cache_path)
+        return cls._caches[cls.cache_path]
+
+    def check_modified(self, file_path: str, file_stat: os.stat_result, state: Any) -> bool:
+        timestamp, size, file_md5 = state
+        if file_stat.st_mtime == timestamp:
+            return False
+        if file_stat.st_size != size:
+            return True
+        return file_md5 != self.cache().md5(file_path, file_stat)
+
+    def get_state(self, dep: str, current_state: Any) -> Any:
+        stat = os.stat(dep)
+        if current_state and current_state[0] == stat.st_mtime:
+            return None
+        return stat.st_mtime, stat.st_size, self.cache().md5(dep, stat)
+
+
+def checker_for(dep_file: Path) -> type[CachedMD5Checker]:
+    """A checker class whose cache sits beside ``dep_file`` (doit instantiates checkers itself)."""
+    return type("CachedMD5Checker", (CachedMD5Checker,), {"cache_path": Path(f"{dep_file}.hashes.json")})

@@ -1,0 +1,98 @@
+"""What ``dodo.py`` and ``storyexport build`` share: manifest -> DOIT_CONFIG and task creators."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from storyexport.build.checker import checker_for
+from storyexport.build.reporter import BuildReporter
+from storyexport.build.tasks import BuildOptions, generate_tasks, rel
+from storyexport.config.manifest import load_manifest_and_rules
+from storyexport.config.model import Manifest
+from storyexport.config.problems import ConfigError
+from storyexport.layout import REGISTRY_DB
+
+BASENAMES = ("sample", "video", "thumbnails", "metadata", "platform", "registry", "report")
+
+
+def load_for_build(manifest_path: Path | str) -> tuple[Manifest, dict[str, dict[str, Any]]]:
+    """Manifest and platform rules; a missing source is not fatal here (only that story's tasks fail)."""
+    return load_manifest_and_rules(Path(manifest_path), check_sources=False)
+
+
+def dep_file_for(manifest: Manifest) -> Path:
+    """doit's database lives with the outputs, so a CI cache of output_dir carries both."""
+    return manifest.output_dir / ".storyexport" / "doit-db.json"
+
+
+def doit_config(manifest: Manifest, reporter: Any, tasks: list[dict[str, Any]]) -> dict[str, Any]:
+    dep_file = dep_file_for(manifest)
+    dep_file.parent.mkdir(parents=True, exist_ok=True)
+    present = {task["basename"] for task in tasks}
+    return {
+        "dep_file": rel(dep_file),
+        "backend": "json",
+        "check_file_uptodate": checker_for(Path(rel(dep_file))),
+        "continue": True,
+        "reporter": reporter,
+        "default_tasks": [name for name in BASENAMES if name in present],
+        "minversion": "0.37.0",
+    }
+
+
+def _terminate_as_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def handle_sigterm() -> None:
+    """Treat SIGTERM (CI cancellation) like Ctrl-C, so doit saves what finished before exiting."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+
+
+def apply_start_method() -> None:
+    """STORYEXPORT_MP_START=spawn|forkserver|fork forces a start method (to test the macOS/Windows path)."""
+    method = os.environ.get("STORYEXPORT_MP_START")
+    if method:
+        multiprocessing.set_start_method(method, force=True)
+
+
+def build_namespace(manifest_path: Path | str, *, progress: str = "auto", reporter: Any = None,
+                    manifest: Manifest | None = None, rules: dict[str, dict[str, Any]] | None = None,
+                    options: BuildOptions | None = None) -> dict[str, Any]:
+    """The globals of a dodo module: ``DOIT_CONFIG`` and one task creator."""
+    handle_sigterm()
+    apply_start_method()
+    if manifest is None or rules is None:
+        manifest, rules = load_for_build(manifest_path)
+    tasks = list(generate_tasks(manifest, rules, dep_file_for(manifest), options or BuildOptions()))
+    if reporter is None:
+        reporter = BuildReporter(sys.stdout, mode=progress, events_db=manifest.output_dir / REGISTRY_DB)
+
+    def task_storyexport() -> Iterator[dict[str, Any]]:
+        yield from tasks
+
+    return {"DOIT_CONFIG": doit_config(manifest, reporter, tasks), "task_storyexport": task_storyexport}
+
+
+def dodo_namespace(manifest_path: str, progress: str = "auto") -> dict[str, Any]:
+    """For ``dodo.py``: on a bad manifest print one line per problem and exit 3 (doit's load-error code)."""
+    try:
+        return build_namespace(manifest_path, progress=progress)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem.format(), file=sys.stderr)
+        raise SystemExit(3) from None
+    except FileNotFoundError as exc:
+        print(f"storyexport: {exc}", file=sys.stderr)
+        raise SystemExit(3) from None
+
+
+

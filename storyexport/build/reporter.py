@@ -1,0 +1,236 @@
+"""Progress for long runs, a failure summary, and build events for the registry.
+
+doit calls these hooks in the main process (also under ``-n``). Group tasks (no actions) are not counted.
+Modes: ``bar`` (a redrawn status line on a TTY), ``plain`` (one line per finished task, for logs), ``jsonl`` (one
+JSON object per event, for machines); ``auto`` picks ``bar`` on a TTY and ``plain`` otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+MODES = ("auto", "bar", "plain", "jsonl", "quiet")
+
+
+@dataclass
+class TaskOutcome:
+    task: str
+    success: bool
+    duration_s: float
+    reason: str | None = None
+
+
+@dataclass
+class RunState:
+    total: int = 0
+    done: int = 0
+    executed: int = 0
+    started_at: float = field(default_factory=time.monotonic)
+    running: dict[str, float] = field(default_factory=dict)
+    outcomes: list[TaskOutcome] = field(default_factory=list)
+    check_failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started_at
+
+    def eta(self) -> float | None:
+        """Remaining time from the mean pace of executed tasks (up-to-date ones cost nothing)."""
+        if not self.executed:
+            return None
+        return self.elapsed() / self.executed * (self.total - self.done)
+
+
+def split_task_name(name: str) -> tuple[str, str | None, str | None]:
+    """``platform:id:youtube`` -> ("platform", "id", "youtube")."""
+    parts = name.split(":")
+    return parts[0], parts[1] if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}" if minutes >= 60 else f"{minutes}:{secs:02d}"
+
+
+def _first_line(fail: Any) -> str:
+    message = getattr(fail, "message", None) or (fail.get_msg() if hasattr(fail, "get_msg") else str(fail))
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    return lines[-1] if lines else type(fail).__name__
+
+
+class BuildReporter:
+    """A doit reporter (pass an instance in DOIT_CONFIG['reporter'])."""
+
+    desc = "storyexport progress"
+
+    def __init__(self, outstream: TextIO | None = None, options: dict[str, Any] | None = None, *,
+                 mode: str = "auto", events_db: Path | None = None, listener: Any = None):
+        self.out = outstream or sys.stdout
+        self.mode = ("bar" if getattr(self.out, "isatty", lambda: False)() else "plain") if mode == "auto" else mode
+        self.events_db = events_db
+        self.listener = listener
+        self.state = RunState()
+        self._registry: Any = None
+        self._events_broken = False
+        self._tasks: dict[str, Any] = {}
+
+    # doit hooks -----------------------------------------------------------------------------------------------
+    def initialize(self, tasks: dict[str, Any], selected_tasks: list[str]) -> None:
+        self._tasks = tasks
+        self.state = RunState(total=len(self._closure(tasks, selected_tasks)))
+        self._emit({"event": "begin", "total": self.state.total})
+
+    def get_status(self, task: Any) -> None:
+        pass
+
+    def execute_task(self, task: Any) -> None:
+        if task.actions:
+            self.state.running[task.name] = time.monotonic()
+            self._emit({"event": "start", "task": task.name})
+
+    def add_success(self, task: Any) -> None:
+        if task.actions:
+            self._finish(task, True, None)
+            if task.name.startswith("platform:"):
+                self._collect_check_failures(task)
+
+    def add_failure(self, task: Any, fail: Any) -> None:
+        if task.actions or task.name in self.state.running:
+            self._finish(task, False, _first_line(fail))
+
+    def skip_uptodate(self, task: Any) -> None:
+        if task.actions:
+            self.state.done += 1
+            self._emit({"event": "skip", "task": task.name})
+
+    def skip_ignore(self, task: Any) -> None:
+        self.skip_uptodate(task)
+
+    def cleanup_error(self, exception: Any) -> None:
+        self._line(f"cleanup error: {_first_line(exception)}")
+
+    def runtime_error(self, msg: str) -> None:
+        self._line(f"error: {msg}")
+
+    def teardown_task(self, task: Any) -> None:
+        pass
+
+    def complete_run(self) -> None:
+        self._clear_bar()
+        failures = [o for o in self.state.outcomes if not o.success]
+        summary = {"event": "summary", "total": self.state.total, "executed": self.state.executed,
+                   "failed": [{"task": o.task, "reason": o.reason} for o in failures],
+                   "check_failures": [{"task": t, "check": c} for t, c in self.state.check_failures],
+                   "elapsed_s": round(self.state.elapsed(), 3)}
+        if self.mode == "jsonl":
+            self._write_json(summary)
+        elif self.mode != "quiet":
+            self._write_summary(failures)
+        if self._registry is not None:
+            self._registry = None
+
+    # internals ------------------------------------------------------------------------------------------------
+    def _closure(self, tasks: dict[str, Any], selected: list[str]) -> set[str]:
+        """Tasks with actions reachable from the selection through task_dep and file_dep -> target links."""
+        producers = {target: name for name, task in tasks.items() for target in task.targets}
+        seen: set[str] = set()
+        stack = list(selected)
+        while stack:
+            name = stack.pop()
+            if name in seen or name not in tasks:
+                continue
+            seen.add(name)
+            task = tasks[name]
+            stack.extend(task.task_dep)
+            stack.extend(producers[dep] for dep in task.file_dep if dep in producers)
+        return {name for name in seen if tasks[name].actions}
+
+    def _finish(self, task: Any, success: bool, reason: str | None) -> None:
+        started = self.state.running.pop(task.name, None)
+        now = time.monotonic()
+        duration = now - started if started is not None else 0.0
+        self.state.done += 1
+        self.state.executed += 1
+        self.state.outcomes.append(TaskOutcome(task.name, success, duration, reason))
+        self._emit({"event": "success" if success else "failure", "task": task.name,
+                    "duration_s": round(duration, 3), "reason": reason})
+        self._record_event(task.name, time.time() - duration, duration, success, reason)
+
+    def _collect_check_failures(self, task: Any) -> None:
+        for target in task.targets:
+            try:
+                checks = json.loads(Path(target).read_text(encoding="utf-8")).get("checks", {})
+            except (OSError, ValueError):
+                continue
+            for check in checks.get("video", []):
+                if not check.get("ok", True):
+                    self.state.check_failures.append((task.name, check.get("message") or check.get("name", "?")))
+
+    def _record_event(self, name: str, started_at: float, duration: float, success: bool,
+                      reason: str | None) -> None:
+        if self.events_db is None or self._events_broken:
+            return
+        kind, story, platform = split_task_name(name)
+        try:
+            if self._registry is None:
+                from storyexport.registry import ExportRegistry
+
+                self._registry = ExportRegistry(self.events_db)
+            self._registry.record_event(kind, story, platform, started_at, duration, success, reason)
+        except Exception as exc:  # events are a side record: never fail the build for them
+            self._events_broken = True
+            self._line(f"warning: build events not recorded ({exc})")
+
+    def _emit(self, event: dict[str, Any]) -> None:
+        state = self.state
+        event = {**event, "done": state.done, "total": state.total, "elapsed_s": round(state.elapsed(), 3)}
+        if self.listener is not None:
+            self.listener(event)
+        if self.mode == "jsonl":
+            self._write_json(event)
+        elif self.mode == "plain" and event["event"] in ("success", "failure"):
+            status = "ok" if event["event"] == "success" else f"FAILED: {event['reason']}"
+            self._line(f"[{state.done:>{len(str(state.total))}}/{state.total}] {event['task']} {status} "
+                       f"({event['duration_s']:.1f} s) elapsed {_clock(state.elapsed())} eta {_clock(state.eta())}")
+        elif self.mode == "bar":
+            if event["event"] == "failure":
+                self._clear_bar()
+                self._line(f"FAILED {event['task']}: {event['reason']}")
+            self._draw_bar()
+
+    def _draw_bar(self) -> None:
+        state = self.state
+        width = 24
+        filled = int(width * state.done / state.total) if state.total else width
+        running = ", ".join(sorted(state.running)[:3]) + (" …" if len(state.running) > 3 else "")
+        text = (f"\r[{'#' * filled}{'-' * (width - filled)}] {state.done}/{state.total} "
+                f"elapsed {_clock(state.elapsed())} eta {_clock(state.eta())}  {running}")
+        self.out.write(text[:160].ljust(160))
+        self.out.flush()
+
+    def _clear_bar(self) -> None:
+        if self.mode == "bar":
+            self.out.write("\r" + " " * 160 + "\r")
+
+    def _line(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def _write_json(self, event: dict[str, Any]) -> None:
+        self._line(json.dumps(event, sort_keys=True, ensure_ascii=False))
+
+    def _write_summary(self, failures: list[TaskOutcome]) -> None:
+        state = self.state
+        up_to_date = state.done - state.executed
+        self._line(f"storyexport: {state.executed} task(s) run, {up_to_date} up to date, {len(failures)} failed "
+                   f"in {state.elapsed():.1f} s")
+        for outcome in failures:
+            self._line(f"  FAILED {outcome.task}: {outcome.reason}")
+        for task, check in state.check_failures:
+            self._line(f"  CHECK FAILED {task}: {check}")

@@ -1,0 +1,159 @@
+"""Manifest -> doit task dicts. Pure planning: nothing here reads media or writes files.
+
+Tasks per story: ``video:<id>``, ``thumbnails:<id>``, ``metadata:<id>``, ``platform:<id>:<platform>``; per sample
+``sample:<path>``; aggregates ``registry`` and ``report``; and ``orphans`` (``doit clean orphans`` removes outputs of
+stories no longer in the manifest). Each task's ``uptodate`` holds exactly the configuration slice it reads plus its
+recipe version, and its ``file_dep`` the files it reads, so an edit reruns exactly what it affects.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from storyexport.build import actions
+from storyexport.build.orphans import remove_orphans
+from storyexport.build.recipes import recipe
+from storyexport.build.uptodate import ConfigSlice
+from storyexport.config.model import Manifest, Story
+from storyexport.layout import (
+    REGISTRY_JSON,
+    REPORT_HTML,
+    base_metadata_path,
+    platform_metadata_path,
+    story_dir,
+    story_thumbnail_paths,
+    video_path,
+)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Which stages to build (BatchExporter can switch stages off; the manifest build runs all)."""
+
+    thumbnails: bool = True
+    metadata: bool = True
+    aggregates: bool = True
+
+
+def rel(path: Path | str) -> str:
+    """Paths as doit stores them: relative to the working directory, so a cached database survives a move."""
+    return os.path.relpath(path)
+
+
+def rules_file(platforms_dir: Path, platform: str) -> Path:
+    for suffix in (".yaml", ".yml"):
+        candidate = platforms_dir / f"{platform}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return platforms_dir / f"{platform}.yaml"
+
+
+def _task(basename: str, name: str | None, *, action: tuple[Any, list[Any]], file_dep: list[str],
+          targets: list[str], config: dict[str, Any], doc: str, clean: bool = True) -> dict[str, Any]:
+    task: dict[str, Any] = {
+        "basename": basename,
+        "actions": [action],
+        "file_dep": file_dep,
+        "targets": targets,
+        "uptodate": [ConfigSlice({"recipe": recipe(basename), **config}, targets)],
+        "clean": clean,
+        "doc": doc,
+        "verbosity": 1,
+    }
+    if name is not None:
+        task["name"] = name
+    return task
+
+
+def sample_tasks(manifest: Manifest) -> Iterator[dict[str, Any]]:
+    for sample in manifest.samples:
+        target = rel(sample.path)
+        params = [sample.duration, sample.width, sample.height, sample.fps, sample.seed]
+        yield _task("sample", target, action=(actions.make_sample, [target, *params]), file_dep=[],
+                    targets=[target], config={"params": params}, doc=f"generate sample clip {target}")
+
+
+def story_tasks(manifest: Manifest, story: Story, rules: dict[str, dict[str, Any]],
+                options: BuildOptions) -> Iterator[dict[str, Any]]:
+    out = manifest.output_dir
+    video = rel(video_path(out, story))
+    source = rel(story.source)
+    limits = {p: rules[p].get("video") or {} for p in story.platforms}
+    yield _task("video", story.id,
+                action=(actions.export_video, [story.id, source, video, story.video.as_dict(), limits]),
+                file_dep=[source], targets=[video],
+                config={"video": story.video.as_dict(), "limits": limits},
+                doc=f"export {story.id} for {', '.join(story.platforms)}")
+
+    thumbs = [rel(p) for p in story_thumbnail_paths(out, story).all()] if options.thumbnails else []
+    if options.thumbnails:
+        yield _task("thumbnails", story.id,
+                    action=(actions.make_thumbnails,
+                            [video, rel(story_dir(out, story)), story.id, story.thumbnails.as_dict()]),
+                    file_dep=[video], targets=thumbs, config={"thumbnails": story.thumbnails.as_dict()},
+                    doc=f"thumbnail set of {story.id}")
+    if not options.metadata:
+        return
+    fields = story.to_dict()
+    fields.pop("source")  # the source's content reaches metadata through the video's hash
+    base = rel(base_metadata_path(out, story))
+    yield _task("metadata", story.id,
+                action=(actions.write_base_metadata,
+                        [story.to_dict(), video, sorted(thumbs), base, rel(out)]),
+                file_dep=[video, *thumbs], targets=[base], config={"story": _text_slice(fields)},
+                doc=f"base metadata of {story.id}")
+    scores = rel(story_thumbnail_paths(out, story).scores) if options.thumbnails else None
+    for platform in story.platforms:
+        target = rel(platform_metadata_path(out, story, platform))
+        rule_file = rel(rules_file(manifest.platforms_dir, platform))
+        yield _task("platform", f"{story.id}:{platform}",
+                    action=(actions.write_platform_metadata,
+                            [story.to_dict(), platform, rel(manifest.platforms_dir), base, scores, target]),
+                    file_dep=[base, rule_file, *([scores] if scores else [])], targets=[target],
+                    config={"story": _text_slice(fields), "metadata": story.metadata.as_dict()},
+                    doc=f"{platform} metadata of {story.id}")
+
+
+def _text_slice(fields: dict[str, Any]) -> dict[str, Any]:
+    """The story fields metadata reads (not video or thumbnail options: they reach it through files)."""
+    return {k: v for k, v in fields.items() if k not in ("video", "thumbnails", "metadata")}
+
+
+def aggregate_tasks(manifest: Manifest, rules: dict[str, dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    out = manifest.output_dir
+    per_story = [
+        [rel(base_metadata_path(out, s)), *(rel(platform_metadata_path(out, s, p)) for p in s.platforms)]
+        for s in manifest.stories
+    ]
+    metadata_files = sorted(f for files in per_story for f in files)
+    registry_json = rel(out / REGISTRY_JSON)
+    summary = [{"id": s.id, "title": s.title, "segment": s.segment, "age_group": s.age_group,
+                "platforms": list(s.platforms)} for s in manifest.stories]
+    data = manifest.to_dict()
+    yield _task("registry", None, action=(actions.sync_registry, [data]), file_dep=metadata_files,
+                targets=[registry_json], config={"stories": summary},
+                doc="register every export in the registry (SQLite + JSON snapshot)", clean=False)
+    thumbs = sorted(rel(p) for s in manifest.stories for p in story_thumbnail_paths(out, s).all())
+    yield _task("report", None, action=(actions.write_report, [data]),
+                file_dep=[registry_json, *metadata_files, *thumbs], targets=[rel(out / REPORT_HTML)],
+                config={"stories": summary}, doc="HTML report of every story")
+
+
+def generate_tasks(manifest: Manifest, rules: dict[str, dict[str, Any]], dep_file: Path,
+                   options: BuildOptions | None = None) -> Iterator[dict[str, Any]]:
+    options = options or BuildOptions()
+    yield from sample_tasks(manifest)
+    for story in manifest.stories:
+        yield from story_tasks(manifest, story, rules, options)
+    if options.aggregates and options.metadata:
+        yield from aggregate_tasks(manifest, rules)
+    yield {
+        "basename": "orphans",
+        "actions": None,
+        "clean": [(remove_orphans, [str(dep_file), [s.id for s in manifest.stories]])],
+        "doc": "'doit clean orphans' removes the outputs of stories no longer in the manifest",
+    }
