@@ -29,6 +29,12 @@ def builtin_platforms_dir() -> Path:
     return _data_dir("platforms")
 
 
+def example_file(name: str) -> Path:
+    """The example project's files (``exports.yaml``, ``dodo.py``): bundled in a wheel, at the top of a checkout."""
+    bundled = _PACKAGE_DIR / "_data" / "example" / name
+    return bundled if bundled.is_file() else _PACKAGE_DIR.parent / name
+
+
 @cache
 def load_schema(name: str) -> dict[str, Any]:
     """Load ``schemas/{name}.schema.json`` (cached: schemas never change during a run)."""

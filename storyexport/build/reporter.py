@@ -137,8 +137,7 @@ class BuildReporter:
 
     # internals ------------------------------------------------------------------------------------------------
     def _closure(self, tasks: dict[str, Any], selected: list[str]) -> set[str]:
-        """Tasks with actions reachable from the selection through task_dep and file_dep -> target links."""
-        producers = {target: name for name, task in tasks.items() for target in task.targets}
+        """Tasks with actions reachable from the selection (doit turns file_dep on a target into task_dep)."""
         seen: set[str] = set()
         stack = list(selected)
         while stack:
@@ -146,9 +145,7 @@ class BuildReporter:
             if name in seen or name not in tasks:
                 continue
             seen.add(name)
-            task = tasks[name]
-            stack.extend(task.task_dep)
-            stack.extend(producers[dep] for dep in task.file_dep if dep in producers)
+            stack.extend(tasks[name].task_dep)
         return {name for name in seen if tasks[name].actions}
 
     def _finish(self, task: Any, success: bool, reason: str | None) -> None:

@@ -21,13 +21,14 @@ def fail(message: str, code: int = 1) -> int:
     return code
 
 
-def load_manifest_or_report(path: Path, platforms_dir: Path | None = None) -> Manifest | None:
+def load_manifest_or_report(path: Path, platforms_dir: Path | None = None, check_sources: bool = True,
+                            ) -> Manifest | None:
     """Load the manifest; on bad input print one line per problem to stderr and return None."""
     if not path.is_file():
         fail(f"manifest not found: {path}")
         return None
     try:
-        return load_manifest(path, platforms_dir)
+        return load_manifest(path, platforms_dir, check_sources)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem.format(), file=sys.stderr)

@@ -1,0 +1,35 @@
+"""Run doit programmatically over a manifest (``storyexport build``, ``BatchExporter``)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from doit.cmd_base import ModuleTaskLoader
+from doit.doit_cmd import DoitMain
+
+
+@contextlib.contextmanager
+def working_directory(path: Path) -> Iterator[None]:
+    previous = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def doit_argv(command: str = "run", workers: int = 0, par_type: str = "process",
+              tasks: list[str] | None = None) -> list[str]:
+    argv = [command]
+    if command == "run" and workers > 1:
+        argv += ["-n", str(workers), "-P", par_type]
+    return argv + list(tasks or [])
+
+
+def run_doit(namespace: dict[str, Any], argv: list[str]) -> int:
+    """doit's own command line over an in-memory dodo namespace; returns doit's exit code."""
+    return DoitMain(ModuleTaskLoader(namespace), config_filenames=()).run(argv)

@@ -1,0 +1,44 @@
+"""``storyexport build``: what ``doit -n N`` does in a project, for users who installed the package."""
+
+from __future__ import annotations
+
+import argparse
+
+from storyexport.build.loader import build_namespace
+from storyexport.build.reporter import MODES
+from storyexport.build.runner import doit_argv, run_doit, working_directory
+from storyexport.cli.common import add_manifest_option, fail
+from storyexport.config import ConfigError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "build",
+        help="export every story in the manifest (only what is stale)",
+        description="Build videos, thumbnails, metadata, registry and report for every story in the manifest. "
+        "Only stale outputs are rebuilt. Exits 1 if any task failed (the others still finish).",
+    )
+    add_manifest_option(parser)
+    parser.add_argument("-n", "--workers", type=int, default=2, metavar="N",
+                        help="tasks run in parallel (default: 2)")
+    parser.add_argument("-P", "--parallel-type", choices=("process", "thread"), default="process",
+                        help="how parallel tasks run (default: process)")
+    parser.add_argument("--progress", choices=MODES, default="auto",
+                        help="progress output: bar on a terminal, plain lines in logs, jsonl for machines")
+    parser.add_argument("tasks", nargs="*", metavar="TASK",
+                        help="build only these tasks (e.g. video:morning-run, platform:morning-run:tiktok)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    manifest = args.manifest.resolve()
+    if not manifest.is_file():
+        return fail(f"manifest not found: {args.manifest}", 2)
+    with working_directory(manifest.parent):
+        try:
+            namespace = build_namespace(manifest, progress=args.progress)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                print(problem.format())
+            return 1
+        return run_doit(namespace, doit_argv("run", args.workers, args.parallel_type, args.tasks))

@@ -1,0 +1,155 @@
+"""``storyexport registry``: inspect and update the export registry (publish status, performance, imports).
+
+The registry is found through the manifest's ``output_dir`` (``-m``) or given directly (``--registry``).
+Errors print one line and exit 1; usage errors exit 2 (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from storyexport.cli.common import add_manifest_option, fail
+from storyexport.registry import ExportRegistry, RegistryError, registry_path
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "registry", help="show and update the export registry",
+        description="Show and update the export registry (SQLite, with a seed-format JSON snapshot beside it).")
+    commands = parser.add_subparsers(dest="registry_command", metavar="ACTION", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    add_manifest_option(common)
+    common.add_argument("--registry", type=Path, metavar="PATH",
+                        help="the registry's .sqlite file (instead of finding it through the manifest)")
+
+    def command(name: str, help_text: str, func) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text, parents=[common])
+        sub.set_defaults(func=lambda args: _run(func, args))
+        return sub
+
+    listing = command("list", "list registered videos", _list)
+    _add_filters(listing)
+    listing.add_argument("--status", help="only videos with this status (the platform's with --platform)")
+    command("show", "show one video with its performance history (JSON)", _show).add_argument("id")
+    publish = command("publish", "set a platform's publish status", _publish)
+    publish.add_argument("id")
+    publish.add_argument("--platform", required=True)
+    publish.add_argument("--status", required=True, help="pending, scheduled, published, failed, removed, ...")
+    publish.add_argument("--url")
+    perf = command("perf", "record a performance snapshot", _perf)
+    perf.add_argument("id")
+    for name in ("views", "likes", "shares"):
+        perf.add_argument(f"--{name}", type=_count, required=True)
+    perf.add_argument("--comments", type=_count, default=0)
+    perf.add_argument("--platform", help="platform the numbers are for (default: unattributed)")
+    command("stats", "print registry statistics", _stats)
+    imp = command("import", "import an analytics CSV export (YouTube Studio, TikTok, Instagram)", _import_csv)
+    imp.add_argument("csv", type=Path, metavar="CSV")
+    imp.add_argument("--platform", help="the CSV's platform (default: recognised by its header)")
+    imp.add_argument("--date", help="when the numbers were taken, ISO-8601 (default: now)")
+    export = command("export-json", "rewrite export_registry.json from the store", _export_json)
+    export.add_argument("-o", "--output", type=Path, help="write here instead of beside the database")
+    command("import-json", "import a registry JSON written by the seed's tool", _import_json).add_argument(
+        "file", type=Path, metavar="FILE")
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--segment")
+    parser.add_argument("--age-group", dest="age_group")
+    parser.add_argument("--platform")
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
+    return value
+
+
+def open_registry(args: argparse.Namespace) -> ExportRegistry:
+    """The registry named by ``--registry``, else the one in the manifest's output folder."""
+    if args.registry is not None:
+        return ExportRegistry(args.registry)
+    from storyexport.config import ConfigError, load_manifest
+
+    if not args.manifest.is_file():
+        raise RegistryError(f"manifest not found: {args.manifest} (or pass --registry PATH)")
+    try:
+        manifest = load_manifest(args.manifest)
+    except ConfigError as exc:
+        raise RegistryError(exc.one_line()) from exc
+    return ExportRegistry(registry_path(manifest.output_dir))
+
+
+def _run(func, args: argparse.Namespace) -> int:
+    try:
+        registry = open_registry(args)
+        try:
+            return func(registry, args) or 0
+        finally:
+            registry.close()
+    except RegistryError as exc:
+        return fail(str(exc))
+
+
+def _list(registry: ExportRegistry, args: argparse.Namespace) -> int:
+    videos = registry.list_videos(args.segment, args.age_group, args.status, args.platform)
+    rows = [("ID", "SEGMENT", "AGE", "STATUS", "VIEWS", "ENGAGEMENT", "TITLE")]
+    rows += [(v["title_id"], v["segment"], v["age_group"], v["publish_status"], f"{v['performance']['views']:,}",
+              f"{v['performance']['engagement_rate']}%", v["title"]) for v in videos]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1])
+    return 0
+
+
+def _show(registry: ExportRegistry, args: argparse.Namespace) -> int:
+    print(json.dumps(registry.get_video_info(args.id), indent=2, sort_keys=True, ensure_ascii=False))
+    return 0
+
+
+def _publish(registry: ExportRegistry, args: argparse.Namespace) -> int:
+    entry = registry.update_publish_status(args.id, args.platform, args.status, args.url)
+    print(f"{args.id}: {args.platform} {entry['platforms'][args.platform]['status']} "
+          f"(overall {entry['publish_status']})")
+    return 0
+
+
+def _perf(registry: ExportRegistry, args: argparse.Namespace) -> int:
+    perf = registry.update_performance(args.id, args.views, args.likes, args.shares, args.comments, args.platform)
+    print(f"{args.id}: {perf['views']:,} views, engagement {perf['engagement_rate']}%")
+    return 0
+
+
+def _stats(registry: ExportRegistry, args: argparse.Namespace) -> int:
+    sys.stdout.write(registry.generate_report())
+    return 0
+
+
+def _import_csv(registry: ExportRegistry, args: argparse.Namespace) -> int:
+    from storyexport.registry.csv_import import import_csv
+
+    result = import_csv(registry, args.csv, args.platform, args.date)
+    print(result.summary())
+    for line in result.unmatched:
+        print(f"  unmatched: {line}")
+    return 0
+
+
+def _export_json(registry: ExportRegistry, args: argparse.Namespace) -> int:
+    print(registry.export_json(args.output))
+    return 0
+
+
+def _import_json(registry: ExportRegistry, args: argparse.Namespace) -> int:
+    from storyexport.registry.json_import import import_seed_json
+
+    count = import_seed_json(registry, args.file)
+    print(f"imported {count} videos from {args.file} into {registry.path}")
+    return 0
