@@ -1,0 +1,156 @@
+"""The seed's ``BatchExporter`` and ``export_with_enhancements``, on top of doit rather than beside it.
+
+A batch is written as a manifest under ``{output_dir}/.storyexport/`` and built by doit like any other, so a batch
+gets the same incremental rebuilds, parallelism, failure isolation and registry events as ``doit -n 4``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from storyexport.build.loader import build_namespace, load_for_build
+from storyexport.build.reporter import BuildReporter
+from storyexport.build.runner import doit_argv, run_doit
+from storyexport.build.tasks import BuildOptions
+from storyexport.config.model import Manifest, Story
+from storyexport.fsutil import write_text_atomic
+from storyexport.layout import base_metadata_path, platform_metadata_path, story_thumbnail_paths, video_path
+
+ProgressCallback = Callable[[int, int, str, str], None]
+STORY_KEYS = ("id", "title", "segment", "age_group", "source", "description", "theme", "tone", "hashtags",
+              "platforms", "video", "thumbnails", "metadata")
+
+
+def story_entry(story: Story | Mapping[str, Any], source: str | Path | None = None) -> dict[str, Any]:
+    """A manifest entry from a Story or a seed-style ``story_idea`` mapping (``title_id`` works as ``id``)."""
+    data = story.to_dict() if isinstance(story, Story) else dict(story)
+    if "id" not in data and "title_id" in data:
+        data["id"] = data["title_id"]
+    if source is not None:
+        data["source"] = str(source)
+    if "source" in data:
+        data["source"] = str(Path(data["source"]).resolve())
+    return {k: v for k, v in data.items() if k in STORY_KEYS and v is not None}
+
+
+class BatchExporter:
+    """Export many stories at once with doit: parallel workers, per-story failures, retries."""
+
+    def __init__(self, max_workers: int = 4, output_dir: str | Path = "data/final",
+                 platforms_dir: str | Path | None = None, parallel_type: str = "process"):
+        self.max_workers = max_workers
+        self.output_dir = Path(output_dir).resolve()
+        self.platforms_dir = Path(platforms_dir).resolve() if platforms_dir else None
+        self.parallel_type = parallel_type
+
+    def _write_manifest(self, entries: list[dict[str, Any]]) -> Path:
+        data: dict[str, Any] = {"version": 1, "output_dir": str(self.output_dir), "stories": entries}
+        if self.platforms_dir:
+            data["platforms_dir"] = str(self.platforms_dir)
+        path = self.output_dir / ".storyexport" / "batch-manifest.yaml"
+        write_text_atomic(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+        return path
+
+    def export_batch(self, stories: Sequence[Story | Mapping[str, Any]],
+                     source_videos: Sequence[str | Path] | None = None, parallel: bool = True,
+                     export_thumbnails: bool = True, export_metadata: bool = True,
+                     progress: ProgressCallback | None = None, register: bool = True) -> dict[str, Any]:
+        """Export ``stories`` (each with a ``source``, or paired with ``source_videos``).
+
+        Returns ``{"total", "successful", "failed", "duration_seconds", "results": [...]}``; each result names the
+        story, its outputs, and the one-line reason of every failed task.
+        """
+        sources = list(source_videos) if source_videos is not None else [None] * len(stories)
+        if len(sources) != len(stories):
+            raise ValueError(f"{len(stories)} stories but {len(sources)} source videos")
+        entries = [story_entry(story, source) for story, source in zip(stories, sources, strict=True)]
+        options = BuildOptions(thumbnails=export_thumbnails, metadata=export_metadata, aggregates=register)
+        return self._run(entries, options, parallel, progress, selected=None)
+
+    def retry_failed(self, results: Mapping[str, Any], stories: Sequence[Any] | None = None,
+                     source_videos: Sequence[Any] | None = None,
+                     progress: ProgressCallback | None = None) -> dict[str, Any]:
+        """Rerun only the stories that failed in ``results`` (after their sources were fixed)."""
+        failed = [r["story_id"] for r in results["results"] if not r["success"]]
+        manifest, _ = load_for_build(self.output_dir / ".storyexport" / "batch-manifest.yaml")
+        entries = [story_entry(s) for s in manifest.stories]
+        selected = [n for sid in failed for n in (f"video:{sid}", f"thumbnails:{sid}", f"metadata:{sid}")]
+        selected += [f"platform:{s.id}:{p}" for s in manifest.stories if s.id in failed for p in s.platforms]
+        return self._run(entries, results.get("options", BuildOptions()), True, progress,
+                         selected=selected, only=set(failed))
+
+    def _export_single(self, story: Story | Mapping[str, Any], source: str | Path | None = None) -> dict[str, Any]:
+        return self.export_batch([story], [source] if source else None, parallel=False)["results"][0]
+
+    def _run(self, entries: list[dict[str, Any]], options: BuildOptions, parallel: bool,
+             progress: ProgressCallback | None, selected: list[str] | None,
+             only: set[str] | None = None) -> dict[str, Any]:
+        started = time.monotonic()
+        manifest_path = self._write_manifest(entries)
+        manifest, rules = load_for_build(manifest_path)
+        listener = _progress_listener(progress) if progress else None
+        reporter = BuildReporter(mode="quiet", events_db=manifest.output_dir / "export_registry.sqlite",
+                                 listener=listener)
+        namespace = build_namespace(manifest_path, reporter=reporter, manifest=manifest, rules=rules,
+                                    options=options)
+        if selected is not None:
+            present = {t["basename"] + (":" + t["name"] if "name" in t else "")
+                       for t in namespace["task_storyexport"]()}
+            selected = [name for name in selected if name in present]
+        workers = self.max_workers if parallel else 0
+        run_doit(namespace, doit_argv("run", workers, self.parallel_type, selected))
+        failures: dict[str, list[dict[str, str]]] = {}
+        for outcome in reporter.state.outcomes:
+            if not outcome.success:
+                story_id = outcome.task.split(":")[1] if ":" in outcome.task else ""
+                failures.setdefault(story_id, []).append({"task": outcome.task, "reason": outcome.reason or ""})
+        results = [_story_result(manifest, story, failures.get(story.id, []), options)
+                   for story in manifest.stories if only is None or story.id in only]
+        successful = sum(r["success"] for r in results)
+        return {"total": len(results), "successful": successful, "failed": len(results) - successful,
+                "duration_seconds": round(time.monotonic() - started, 2), "results": results, "options": options}
+
+
+def _progress_listener(progress: ProgressCallback) -> Callable[[dict[str, Any]], None]:
+    def listen(event: dict[str, Any]) -> None:
+        if event["event"] in ("success", "failure", "skip"):
+            progress(event["done"], event["total"], event["task"], event["event"])
+
+    return listen
+
+
+def _story_result(manifest: Manifest, story: Story, errors: list[dict[str, str]],
+                  options: BuildOptions) -> dict[str, Any]:
+    out = manifest.output_dir
+    thumbs = story_thumbnail_paths(out, story)
+    return {
+        "story_id": story.id,
+        "title": story.title,
+        "success": not errors,
+        "errors": errors,
+        "video_path": str(video_path(out, story)),
+        "thumbnails": {"best": str(thumbs.best), "options": [str(p) for p in thumbs.options],
+                       "grid": str(thumbs.grid) if thumbs.grid else None} if options.thumbnails else None,
+        "metadata": {"base": str(base_metadata_path(out, story)),
+                     "platforms": {p: str(platform_metadata_path(out, story, p)) for p in story.platforms}}
+        if options.metadata else None,
+    }
+
+
+def export_story(story: Story | Mapping[str, Any], source_video_path: str | Path | None = None,
+                 output_dir: str | Path = "data/final", generate_multiple_thumbnails: bool = True,
+                 generate_platform_metadata: bool = True, thumbnail_options: int = 5,
+                 register_in_registry: bool = True, platforms_dir: str | Path | None = None) -> dict[str, Any]:
+    """The seed's ``VideoCompositor.export_with_enhancements`` in one call: export, thumbnails, metadata, registry."""
+    entry = story_entry(story, source_video_path)
+    entry.setdefault("thumbnails", {})
+    entry["thumbnails"] = {**entry["thumbnails"], "num_options": thumbnail_options}
+    exporter = BatchExporter(max_workers=1, output_dir=output_dir, platforms_dir=platforms_dir)
+    batch = exporter.export_batch([entry], parallel=False, export_thumbnails=generate_multiple_thumbnails,
+                                  export_metadata=generate_platform_metadata, register=register_in_registry)
+    return batch["results"][0]
