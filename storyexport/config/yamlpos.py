@@ -96,6 +96,8 @@ def load_yaml(path: Path, text: str | None = None) -> LoadedYaml:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         reason = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        if exc.context_mark and mark is not exc.context_mark:
+            reason += f" (started on line {exc.context_mark.line + 1})"
         loaded.problems.append(Problem(str(path), line, col, f"YAML syntax error: {reason}"))
     except yaml.YAMLError as exc:
         loaded.problems.append(Problem(str(path), 1, 1, f"YAML error: {exc}"))
