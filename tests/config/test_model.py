@@ -41,3 +41,12 @@ def test_story_and_manifest_round_trip() -> None:
     manifest = Manifest(Path("/m/exports.yaml"), Path("/m/out"), Path("/m/platforms"), (story,),
                         (Sample(Path("/m/s.mp4"), seed=3),))
     assert Manifest.from_dict(manifest.to_dict()) == manifest
+
+
+def test_every_manifest_key_is_documented() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "manifest.md").read_text(encoding="utf-8")
+    schema = load_schema("manifest")
+    groups = [schema["properties"], *(d.get("properties", {}) for d in schema["$defs"].values())]
+    for properties in groups:
+        for key in properties:
+            assert f"`{key}`" in docs, key
