@@ -81,7 +81,7 @@ def open_registry(args: argparse.Namespace) -> ExportRegistry:
     if not args.manifest.is_file():
         raise RegistryError(f"manifest not found: {args.manifest} (or pass --registry PATH)")
     try:
-        manifest = load_manifest(args.manifest)
+        manifest = load_manifest(args.manifest, check_sources=False)
     except ConfigError as exc:
         raise RegistryError(exc.one_line()) from exc
     return ExportRegistry(registry_path(manifest.output_dir))

@@ -1,0 +1,106 @@
+"""Migrate a registry written by the seed's JSON-only tool into the SQLite store, losing nothing.
+
+Known fields go to their columns; any other field (at video, platform or performance level) is kept verbatim and
+written back into the JSON snapshot. Performance becomes one unattributed snapshot whose ``source`` makes a repeated
+import a no-op. Statuses and dates are copied as written, never recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from storyexport.registry.errors import RegistryError
+from storyexport.registry.records import Counts
+from storyexport.registry.registry import Change, ExportRegistry
+from storyexport.registry.snapshot import PERFORMANCE_EXTRA
+
+VIDEO_KEYS = {"title", "title_id", "segment", "age_group", "export_date", "publish_status", "platforms",
+              "performance", "video_path", "thumbnail_path", "metadata_path"}
+PLATFORM_KEYS = {"status", "url", "published_date"}
+PERFORMANCE_KEYS = {"views", "likes", "shares", "comments", "engagement_rate"}
+
+
+def import_seed_json(registry: ExportRegistry, path: Path) -> int:
+    """Import every video of a seed-format ``export_registry.json``; returns how many videos it held."""
+    document = _load(path)
+    videos = document["videos"]
+    with registry.changing() as change:
+        for key, video in sorted(videos.items()):
+            _import_video(change, path, key, video, document)
+        imported_created = document.get("created_at")
+        if isinstance(imported_created, str) and imported_created:
+            row = change.conn.execute("SELECT value FROM meta WHERE key = 'created_at'").fetchone()
+            if row is None or imported_created < row[0]:
+                change.conn.execute("INSERT OR REPLACE INTO meta VALUES ('created_at', ?)", (imported_created,))
+                change.changed = True
+    return len(videos)
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise RegistryError(f"{path}: file not found") from exc
+    except json.JSONDecodeError as exc:
+        raise RegistryError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from exc
+    except (UnicodeDecodeError, OSError) as exc:
+        raise RegistryError(f"{path}: cannot read: {exc}") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("videos"), dict):
+        raise RegistryError(f"{path}: not an export registry (expected an object with a \"videos\" object)")
+    return document
+
+
+def _import_video(change: Change, path: Path, key: str, video: Any, document: dict[str, Any]) -> None:
+    where = f"{path}: videos.{key}"
+    if not isinstance(video, dict):
+        raise RegistryError(f"{where}: expected an object")
+    missing = [k for k in ("title", "segment", "age_group") if not isinstance(video.get(k), str)]
+    if missing:
+        raise RegistryError(f"{where}: missing {', '.join(missing)}")
+    title_id = str(video.get("title_id") or key)
+    extra = {k: v for k, v in video.items() if k not in VIDEO_KEYS}
+    performance = video.get("performance") or {}
+    performance_extra = {k: v for k, v in performance.items() if k not in PERFORMANCE_KEYS}
+    if performance_extra:
+        extra[PERFORMANCE_EXTRA] = performance_extra
+    fields = {k: (str(video[k]) if video.get(k) is not None else None)
+              for k in ("title", "segment", "age_group", "video_path", "thumbnail_path", "metadata_path",
+                        "export_date")}
+    fields["export_date"] = fields["export_date"] or document.get("created_at") or change.now
+    change.upsert_video(title_id, fields, extra, publish_status=str(video.get("publish_status") or "pending"))
+    for platform, entry in sorted((video.get("platforms") or {}).items()):
+        _import_platform(change, f"{where}.platforms.{platform}", title_id, platform, entry)
+    if any(k in performance for k in ("views", "likes", "shares", "comments")):
+        _import_performance(change, where, title_id, performance, video, document)
+
+
+def _import_platform(change: Change, where: str, title_id: str, platform: str, entry: Any) -> None:
+    if not isinstance(entry, dict):
+        raise RegistryError(f"{where}: expected an object")
+    extra = json.dumps({k: v for k, v in entry.items() if k not in PLATFORM_KEYS}, sort_keys=True)
+    values = (str(entry.get("status") or "pending"), entry.get("url"), entry.get("published_date"), extra)
+    row = change.conn.execute("SELECT status, url, published_date, extra FROM platforms"
+                              " WHERE title_id = ? AND platform = ?", (title_id, platform)).fetchone()
+    if row is not None and tuple(row) == values:
+        return
+    change.conn.execute(
+        "INSERT OR REPLACE INTO platforms (title_id, platform, status, url, published_date, extra)"
+        " VALUES (?, ?, ?, ?, ?, ?)", (title_id, platform, *values))
+    change.changed = True
+
+
+def _import_performance(change: Change, where: str, title_id: str, performance: dict[str, Any],
+                        video: dict[str, Any], document: dict[str, Any]) -> None:
+    try:
+        counts = Counts(*(int(performance.get(k) or 0) for k in ("views", "likes", "shares", "comments")))
+    except (TypeError, ValueError) as exc:
+        raise RegistryError(f"{where}.performance: counts must be whole numbers") from exc
+    if min(counts.views, counts.likes, counts.shares, counts.comments) < 0:
+        raise RegistryError(f"{where}.performance: counts must not be negative")
+    recorded_at = str(performance.get("last_updated") or document.get("last_updated") or video.get("export_date")
+                      or change.now)
+    digest = hashlib.sha256(f"{title_id}|{counts}|{recorded_at}".encode()).hexdigest()[:24]
+    change.add_snapshot(title_id, "", counts, recorded_at, f"seed-json:{digest}")
