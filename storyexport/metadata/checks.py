@@ -1,0 +1,105 @@
+"""Does the exported video meet a platform's ``video`` rules? One check record per limit, never an exception.
+
+The probe is the media engine's dict (duration s, width/height px, fps, video_codec, pix_fmt, audio_codec,
+audio_sample_rate Hz, bitrate bit/s, size bytes, rotation degrees). A missing key is not a failure: its check is
+recorded as skipped (``ok`` true, ``actual`` null) because an unknown value cannot be judged. ``audio_codec`` set
+to null means "no audio stream", which every platform accepts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+MEGABYTE = 1_000_000
+
+
+def check(name: str, ok: bool, actual: Any, limit: Any, message: str) -> dict[str, Any]:
+    return {"name": name, "ok": bool(ok), "actual": actual, "limit": limit, "message": message}
+
+
+def adjustment(field: str, action: str, reason: str, **detail: Any) -> dict[str, Any]:
+    """A change made to fit a text to the platform (truncated, characters_replaced, hashtags_dropped, ...)."""
+    return {"field": field, "action": action, "reason": reason, "detail": detail}
+
+
+def _skipped(name: str, key: str, limit: Any) -> dict[str, Any]:
+    return check(name, True, None, limit, f"not checked: the probe has no '{key}'")
+
+
+def _range_check(name: str, actual: float | None, low: float | None, high: float | None, unit: str,
+                 key: str) -> dict[str, Any] | None:
+    if low is None and high is None:
+        return None
+    limit = {"min": low, "max": high}
+    if actual is None:
+        return _skipped(name, key, limit)
+    if low is not None and actual < low:
+        return check(name, False, actual, limit, f"{name} {actual:g} {unit} is below the minimum {low:g} {unit}")
+    if high is not None and actual > high:
+        return check(name, False, actual, limit, f"{name} {actual:g} {unit} is above the maximum {high:g} {unit}")
+    return check(name, True, actual, limit, f"{name} {actual:g} {unit} is within limits")
+
+
+def _member_check(name: str, actual: Any, allowed: list[Any] | None, key: str, absent_ok: bool = False
+                  ) -> dict[str, Any] | None:
+    if not allowed:
+        return None
+    if actual is None:
+        if absent_ok:
+            return check(name, True, None, allowed, f"no {name} (no audio stream)")
+        return _skipped(name, key, allowed)
+    ok = actual in allowed
+    verdict = "is accepted" if ok else f"is not accepted (accepted: {', '.join(map(str, allowed))})"
+    return check(name, ok, actual, allowed, f"{name} {actual} {verdict}")
+
+
+def _number(probe: Mapping[str, Any], key: str) -> float | None:
+    value = probe.get(key)
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def displayed_size(probe: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    """Width and height as a player shows them: a 90/270 degree rotation swaps them."""
+    width, height = _number(probe, "width"), _number(probe, "height")
+    if int(_number(probe, "rotation") or 0) % 180 == 90:
+        width, height = height, width
+    return width, height
+
+
+def _scaled(value: float | None, divisor: float) -> float | None:
+    return None if value is None else round(value / divisor, 3)
+
+
+def video_checks(probe: Mapping[str, Any], spec: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every applicable check of ``probe`` against a platform's ``video`` rules."""
+    width, height = displayed_size(probe)
+    candidates = [
+        _range_check("duration", _number(probe, "duration"), spec.get("min_duration_s"),
+                     spec.get("max_duration_s"), "s", "duration"),
+        _range_check("width", width, spec.get("min_width"), spec.get("max_width"), "px", "width"),
+        _range_check("height", height, spec.get("min_height"), spec.get("max_height"), "px", "height"),
+        _range_check("fps", _number(probe, "fps"), spec.get("min_fps"), spec.get("max_fps"), "fps", "fps"),
+        _member_check("video_codec", probe.get("video_codec"), spec.get("codecs"), "video_codec"),
+        _member_check("pix_fmt", probe.get("pix_fmt"), spec.get("pix_fmts"), "pix_fmt"),
+        _member_check("audio_codec", probe.get("audio_codec"), spec.get("audio_codecs"), "audio_codec",
+                      absent_ok="audio_codec" in probe),
+        _member_check("audio_sample_rate", _int_or_none(probe.get("audio_sample_rate")),
+                      spec.get("audio_sample_rates"), "audio_sample_rate",
+                      absent_ok="audio_codec" in probe and probe.get("audio_codec") is None),
+        _range_check("file_size", _scaled(_number(probe, "size"), MEGABYTE), None, spec.get("max_file_size_mb"),
+                     "MB", "size"),
+        _range_check("bitrate", _scaled(_number(probe, "bitrate"), 1000), None, spec.get("max_bitrate_kbps"),
+                     "kbit/s", "bitrate"),
+    ]
+    return [item for item in candidates if item is not None]
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,153 @@
+"""Render one text field from its template and make it fit the platform, recording every change and why.
+
+Order of remedies, least harmful first: keep the hashtag count under the cap by dropping the least important
+chosen hashtags; shorten the field's ``shrink`` variable (the story description, say) at a grapheme and word
+boundary; when that is already empty, drop chosen hashtags from the end; as a last resort cut the rendered text.
+Forbidden characters are replaced before anything is measured, since the replacement can change the length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from storyexport.metadata.checks import adjustment, check
+from storyexport.metadata.hashtags import find_hashtags, unmark_excess_hashtags
+from storyexport.metadata.templates import render_template, undeclared_variables
+from storyexport.metadata.text import fit_graphemes, measure, replace_forbidden, truncate
+
+
+@dataclass
+class FieldResult:
+    text: str
+    hashtags: list[str]
+    adjustments: list[dict[str, Any]] = field(default_factory=list)
+    check: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Render:
+    text: str
+    replaced: dict[str, int]
+    unmarked: list[str]
+
+
+@dataclass
+class FieldFitter:
+    """Fits the text field ``name`` of one platform; ``where`` names the rules file for error messages."""
+
+    name: str
+    spec: Mapping[str, Any]
+    where: str
+    hashtag_budget: int | None
+
+    @property
+    def label(self) -> str:
+        return f"text.{self.name}"
+
+    def _render(self, variables: Mapping[str, Any], shrink_value: str, tags: list[str]) -> _Render:
+        values = {**variables, self.shrink: shrink_value, "hashtags": tags, "hashtag_line": " ".join(tags)}
+        raw = render_template(self.spec["template"], values, f"{self.where} {self.label}")
+        text, replaced = replace_forbidden(raw, self.spec.get("forbidden") or {})
+        unmarked: list[str] = []
+        if self.counts_hashtags and self.hashtag_budget is not None:
+            text, unmarked = unmark_excess_hashtags(text, self.hashtag_budget)
+        return _Render(text, replaced, unmarked)
+
+    @property
+    def shrink(self) -> str:
+        return self.spec.get("shrink") or "description"
+
+    @property
+    def counts_hashtags(self) -> bool:
+        return self.spec.get("counts_hashtags", True)
+
+    def _fits(self, text: str) -> bool:
+        return measure(text, self.spec["unit"]) <= self.spec["max_length"]
+
+    def _uses_hashtags(self) -> bool:
+        return bool({"hashtags", "hashtag_line"} & undeclared_variables(self.spec["template"]))
+
+    def fit(self, variables: Mapping[str, Any], hashtags: list[str]) -> FieldResult:
+        result = FieldResult(text="", hashtags=list(hashtags))
+        original = str(variables.get(self.shrink) or "")
+        uses_tags = self._uses_hashtags()
+        self._respect_hashtag_cap(variables, original, result, uses_tags)
+        value = self._shrink(variables, original, result, uses_tags)
+        if value is None:
+            rendered = self._render(variables, "", result.hashtags)
+            result.text = truncate(rendered.text, self.spec["max_length"], self.spec["unit"])
+            result.adjustments.append(self._length_adjustment("truncated", rendered.text, "whole text"))
+        else:
+            rendered = self._render(variables, value, result.hashtags)
+            result.text = rendered.text
+            if value != original:
+                result.adjustments.append(self._shrink_adjustment(original, value, variables, result.hashtags))
+        self._note_render_changes(rendered, result)
+        result.check = self._length_check(result.text)
+        return result
+
+    def _respect_hashtag_cap(self, variables: Mapping[str, Any], original: str, result: FieldResult,
+                             uses_tags: bool) -> None:
+        if not (uses_tags and self.counts_hashtags and self.hashtag_budget is not None):
+            return
+        while result.hashtags:
+            raw = render_template(self.spec["template"],
+                                  {**variables, "hashtags": result.hashtags,
+                                   "hashtag_line": " ".join(result.hashtags)}, f"{self.where} {self.label}")
+            if len(find_hashtags(raw)) <= self.hashtag_budget:
+                return
+            dropped = result.hashtags.pop()
+            result.adjustments.append(adjustment(
+                self.label, "hashtags_dropped", f"the text would carry more than {self.hashtag_budget} hashtags",
+                hashtags=[dropped]))
+
+    def _shrink(self, variables: Mapping[str, Any], original: str, result: FieldResult,
+                uses_tags: bool) -> str | None:
+        def fits_with(tags: list[str]) -> Callable[[str], bool]:
+            return lambda candidate: self._fits(self._render(variables, candidate, tags).text)
+
+        value = fit_graphemes(original, fits_with(result.hashtags))
+        while value is None and uses_tags and result.hashtags:
+            dropped = result.hashtags.pop()
+            result.adjustments.append(adjustment(
+                self.label, "hashtags_dropped",
+                f"{self.label} exceeds {self.spec['max_length']} {self.spec['unit']} even with '{self.shrink}' empty",
+                hashtags=[dropped]))
+            value = fit_graphemes(original, fits_with(result.hashtags))
+        return value
+
+    def _shrink_adjustment(self, original: str, value: str, variables: Mapping[str, Any],
+                           tags: list[str]) -> dict[str, Any]:
+        full = self._render(variables, original, tags).text
+        return adjustment(
+            self.label, "truncated",
+            f"{self.label} was {measure(full, self.spec['unit'])} {self.spec['unit']}, "
+            f"over the limit of {self.spec['max_length']}",
+            variable=self.shrink, original_length=measure(original, self.spec["unit"]),
+            kept_length=measure(value, self.spec["unit"]))
+
+    def _length_adjustment(self, action: str, full: str, what: str) -> dict[str, Any]:
+        return adjustment(
+            self.label, action,
+            f"{self.label} was {measure(full, self.spec['unit'])} {self.spec['unit']} with '{self.shrink}' "
+            f"empty and no hashtags, over the limit of {self.spec['max_length']}; cut the {what}")
+
+    def _note_render_changes(self, rendered: _Render, result: FieldResult) -> None:
+        if rendered.replaced:
+            result.adjustments.append(adjustment(
+                self.label, "characters_replaced",
+                f"the platform rejects {' and '.join(repr(c) for c in rendered.replaced)} in {self.label}",
+                counts=dict(sorted(rendered.replaced.items())),
+                replacements={c: self.spec["forbidden"][c] for c in sorted(rendered.replaced)}))
+        if rendered.unmarked:
+            result.adjustments.append(adjustment(
+                self.label, "hashtags_unmarked",
+                f"the story text itself carries more than {self.hashtag_budget} hashtags; '#' removed from the rest",
+                hashtags=rendered.unmarked))
+
+    def _length_check(self, text: str) -> dict[str, Any]:
+        actual, limit, unit = measure(text, self.spec["unit"]), self.spec["max_length"], self.spec["unit"]
+        return check(f"{self.label}.length", actual <= limit, actual, limit,
+                     f"{self.label} is {actual} of {limit} {unit}")
