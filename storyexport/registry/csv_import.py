@@ -82,7 +82,7 @@ def _import_row(change: Change, path: Path, line: int, row: dict[str, str], colu
                 matcher: _Matcher, result: CsvImportResult, recorded_at: str) -> None:
     ids = {f: row.get(c, "").strip() for f, c in columns.items() if f not in COUNT_FIELDS}
     title_id = matcher.match(ids)
-    label = next((v for v in ids.values() if v), "(no identifying column)")
+    label = _row_label(ids)
     if title_id is None:
         result.unmatched.append(f"{path.name}:{line}: {label}")
         return
@@ -122,6 +122,15 @@ class _Matcher:
         text = " ".join(ids.get(k, "") for k in ("title", "description"))
         found = [tid for tid in self.videos if re.search(rf"(?<![\w-]){re.escape(tid)}(?![\w-])", text)]
         return found[0] if len(found) == 1 else None
+
+
+def _row_label(ids: dict[str, str]) -> str:
+    """How an unmatched row is named to the user: its title (or caption start) and its id or link."""
+    name = ids.get("title") or ids.get("description", "")[:40]
+    key = ids.get("video_id") or ids.get("url")
+    if name and key:
+        return f"{name} ({key})"
+    return name or key or "(no identifying column)"
 
 
 def _read(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
