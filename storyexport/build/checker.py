@@ -56,17 +56,29 @@ class HashCache:
             self._dirty = False
 
 
+_CACHES: dict[Path, HashCache] = {}
+
+
+def shared_cache(path: Path) -> HashCache:
+    """One cache object per file in a process, shared by the checker and ``InputsDigest``."""
+    path = Path(path)
+    if path not in _CACHES:
+        _CACHES[path] = HashCache(path)
+    return _CACHES[path]
+
+
+def cache_path_for(dep_file: Path) -> Path:
+    return Path(f"{dep_file}.hashes.json")
+
+
 class CachedMD5Checker(MD5Checker):
     """MD5Checker whose hashing goes through a persistent ``HashCache``."""
 
     cache_path: ClassVar[Path] = Path(".storyexport-hashes.json")
-    _caches: ClassVar[dict[Path, HashCache]] = {}
 
     @classmethod
     def cache(cls) -> HashCache:
-        if cls.cache_path not in cls._caches:
-            cls._caches[cls.cache_path] = HashCache(cls.cache_path)
-        return cls._caches[cls.cache_path]
+        return shared_cache(cls.cache_path)
 
     def check_modified(self, file_path: str, file_stat: os.stat_result, state: Any) -> bool:
         timestamp, size, file_md5 = state
@@ -85,4 +97,4 @@ class CachedMD5Checker(MD5Checker):
 
 def checker_for(dep_file: Path) -> type[CachedMD5Checker]:
     """A checker class whose cache sits beside ``dep_file`` (doit instantiates checkers itself)."""
-    return type("CachedMD5Checker", (CachedMD5Checker,), {"cache_path": Path(f"{dep_file}.hashes.json")})
+    return type("CachedMD5Checker", (CachedMD5Checker,), {"cache_path": cache_path_for(dep_file)})

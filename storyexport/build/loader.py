@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from storyexport.build import tolerance
 from storyexport.build.checker import checker_for
 from storyexport.build.reporter import BuildReporter
 from storyexport.build.tasks import BuildOptions, generate_tasks, rel
@@ -70,6 +71,7 @@ def build_namespace(manifest_path: Path | str, *, progress: str = "auto", report
     """The globals of a dodo module: ``DOIT_CONFIG`` and one task creator."""
     handle_sigterm()
     apply_start_method()
+    tolerance.install()
     if manifest is None or rules is None:
         manifest, rules = load_for_build(manifest_path)
     tasks = list(generate_tasks(manifest, rules, dep_file_for(manifest), options or BuildOptions()))

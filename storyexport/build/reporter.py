@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from doit.exceptions import UnmetDependency
+
 MODES = ("auto", "bar", "plain", "jsonl", "quiet")
 
 
@@ -34,6 +36,7 @@ class RunState:
     running: dict[str, float] = field(default_factory=dict)
     outcomes: list[TaskOutcome] = field(default_factory=list)
     check_failures: list[tuple[str, str]] = field(default_factory=list)
+    blocked: list[tuple[str, str]] = field(default_factory=list)
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started_at
@@ -59,9 +62,13 @@ def _clock(seconds: float | None) -> str:
 
 
 def _first_line(fail: Any) -> str:
+    """doit's failure text reduced to its one meaningful line."""
     message = getattr(fail, "message", None) or (fail.get_msg() if hasattr(fail, "get_msg") else str(fail))
     lines = [line.strip() for line in str(message).splitlines() if line.strip()]
-    return lines[-1] if lines else type(fail).__name__
+    line = lines[-1] if lines else type(fail).__name__
+    if "checking dependencies: " in line:  # doit: "ERROR: Task 'x' checking dependencies: Dependent file ..."
+        line = line.split("checking dependencies: ", 1)[1]
+    return line
 
 
 class BuildReporter:
@@ -101,7 +108,12 @@ class BuildReporter:
                 self._collect_check_failures(task)
 
     def add_failure(self, task: Any, fail: Any) -> None:
-        if task.actions or task.name in self.state.running:
+        if isinstance(fail, UnmetDependency):
+            if task.actions:
+                self.state.done += 1
+                self.state.blocked.append((task.name, str(fail.message or "")))
+                self._emit({"event": "blocked", "task": task.name, "reason": f"upstream failed: {fail.message}"})
+        elif task.actions or task.name in self.state.running:
             self._finish(task, False, _first_line(fail))
 
     def skip_uptodate(self, task: Any) -> None:
@@ -127,6 +139,7 @@ class BuildReporter:
         summary = {"event": "summary", "total": self.state.total, "executed": self.state.executed,
                    "failed": [{"task": o.task, "reason": o.reason} for o in failures],
                    "check_failures": [{"task": t, "check": c} for t, c in self.state.check_failures],
+                   "blocked": [{"task": t, "upstream": u} for t, u in self.state.blocked],
                    "elapsed_s": round(self.state.elapsed(), 3)}
         if self.mode == "jsonl":
             self._write_json(summary)
@@ -224,10 +237,12 @@ class BuildReporter:
 
     def _write_summary(self, failures: list[TaskOutcome]) -> None:
         state = self.state
-        up_to_date = state.done - state.executed
-        self._line(f"storyexport: {state.executed} task(s) run, {up_to_date} up to date, {len(failures)} failed "
-                   f"in {state.elapsed():.1f} s")
+        up_to_date = state.done - state.executed - len(state.blocked)
+        self._line(f"storyexport: {state.executed} task(s) run, {up_to_date} up to date, {len(failures)} failed, "
+                   f"{len(state.blocked)} not run because of a failure, in {state.elapsed():.1f} s")
         for outcome in failures:
             self._line(f"  FAILED {outcome.task}: {outcome.reason}")
+        if state.blocked:
+            self._line(f"  not run: {', '.join(name for name, _ in state.blocked)}")
         for task, check in state.check_failures:
             self._line(f"  CHECK FAILED {task}: {check}")

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from storyexport.build import actions
+from storyexport.build.checker import cache_path_for
 from storyexport.build.orphans import remove_orphans
 from storyexport.build.recipes import recipe
-from storyexport.build.uptodate import ConfigSlice
+from storyexport.build.tolerance import AFTER_FAILURES
+from storyexport.build.uptodate import ConfigSlice, InputsDigest
 from storyexport.config.model import Manifest, Story
 from storyexport.layout import (
     REGISTRY_JSON,
@@ -60,10 +62,11 @@ def _task(basename: str, name: str | None, *, action: tuple[Any, list[Any]], fil
         "file_dep": file_dep,
         "targets": targets,
         "uptodate": [ConfigSlice({"recipe": recipe(basename), **config}, targets)],
-        "clean": clean,
         "doc": doc,
         "verbosity": 1,
     }
+    if clean:  # the registry is never cleaned: it holds publish status and performance history
+        task["clean"] = True
     if name is not None:
         task["name"] = name
     return task
@@ -123,34 +126,43 @@ def _text_slice(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if k not in ("video", "thumbnails", "metadata")}
 
 
-def aggregate_tasks(manifest: Manifest, rules: dict[str, dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def aggregate_tasks(manifest: Manifest, story_task_names: list[str], dep_file: Path) -> Iterator[dict[str, Any]]:
+    """``registry`` and ``report``: they run after every story task, even when some failed (see ``tolerance``)."""
     out = manifest.output_dir
-    per_story = [
-        [rel(base_metadata_path(out, s)), *(rel(platform_metadata_path(out, s, p)) for p in s.platforms)]
-        for s in manifest.stories
-    ]
-    metadata_files = sorted(f for files in per_story for f in files)
+    metadata_files = sorted(
+        rel(path) for s in manifest.stories
+        for path in (base_metadata_path(out, s), *(platform_metadata_path(out, s, p) for p in s.platforms))
+    )
     registry_json = rel(out / REGISTRY_JSON)
     summary = [{"id": s.id, "title": s.title, "segment": s.segment, "age_group": s.age_group,
                 "platforms": list(s.platforms)} for s in manifest.stories]
     data = manifest.to_dict()
-    yield _task("registry", None, action=(actions.sync_registry, [data]), file_dep=metadata_files,
-                targets=[registry_json], config={"stories": summary},
-                doc="register every export in the registry (SQLite + JSON snapshot)", clean=False)
     thumbs = sorted(rel(p) for s in manifest.stories for p in story_thumbnail_paths(out, s).all())
-    yield _task("report", None, action=(actions.write_report, [data]),
-                file_dep=[registry_json, *metadata_files, *thumbs], targets=[rel(out / REPORT_HTML)],
-                config={"stories": summary}, doc="HTML report of every story")
+    for basename, action, inputs, targets, doc, clean in (
+        ("registry", actions.sync_registry, metadata_files, [registry_json],
+         "register every export in the registry (SQLite + JSON snapshot)", False),
+        ("report", actions.write_report, [registry_json, *metadata_files, *thumbs], [rel(out / REPORT_HTML)],
+         "HTML report of every story", True),
+    ):
+        task = _task(basename, None, action=(action, [data]), file_dep=[], targets=targets,
+                     config={"stories": summary}, doc=doc, clean=clean)
+        task["uptodate"].append(InputsDigest(inputs, rel(cache_path_for(dep_file))))
+        task["task_dep"] = list(story_task_names) + (["registry"] if basename == "report" else [])
+        task["meta"] = {AFTER_FAILURES: True}
+        yield task
 
 
 def generate_tasks(manifest: Manifest, rules: dict[str, dict[str, Any]], dep_file: Path,
                    options: BuildOptions | None = None) -> Iterator[dict[str, Any]]:
     options = options or BuildOptions()
     yield from sample_tasks(manifest)
+    story_task_names: list[str] = []
     for story in manifest.stories:
-        yield from story_tasks(manifest, story, rules, options)
+        for task in story_tasks(manifest, story, rules, options):
+            story_task_names.append(f"{task['basename']}:{task['name']}")
+            yield task
     if options.aggregates and options.metadata:
-        yield from aggregate_tasks(manifest, rules)
+        yield from aggregate_tasks(manifest, story_task_names, dep_file)
     yield {
         "basename": "orphans",
         "actions": None,

@@ -52,3 +52,50 @@ def changed_keys(old: dict[str, Any] | None, new: dict[str, Any], prefix: str = 
         elif a != b:
             out.append(name)
     return out
+
+
+INPUTS_KEY = "_storyexport_inputs"
+
+
+class InputsDigest:
+    """An ``uptodate`` item over files that may be missing: true while their content digest is unchanged.
+
+    Aggregate tasks (registry, report) read every story's outputs but must still run when one story failed, so they
+    cannot name those outputs as ``file_dep`` (doit would stop at the first missing one). Hashing goes through the
+    persistent hash cache, so an unchanged file costs one ``stat``.
+    """
+
+    def __init__(self, paths: list[str], cache_path: str):
+        self.paths = paths
+        self.cache_path = cache_path
+        self.digest: str | None = None
+
+    def configure_task(self, task: Any) -> None:
+        task.value_savers.append(self.saved_values)
+
+    def saved_values(self) -> dict[str, Any]:
+        return {INPUTS_KEY: self.digest}
+
+    def compute(self) -> str:
+        import hashlib
+        import os
+
+        from storyexport.build.checker import shared_cache
+
+        cache = shared_cache(self.cache_path)
+        digest = hashlib.md5()
+        for path in self.paths:
+            try:
+                stat = os.stat(path)
+            except OSError:
+                digest.update(f"{path}\0missing\n".encode())
+                continue
+            digest.update(f"{path}\0{cache.md5(path, stat)}\n".encode())
+        return digest.hexdigest()
+
+    def __call__(self, task: Any, values: dict[str, Any]) -> bool:
+        self.digest = self.compute()
+        return values.get(INPUTS_KEY) == self.digest
+
+    def __repr__(self) -> str:
+        return f"InputsDigest({len(self.paths)} files)"
