@@ -1,9 +1,10 @@
 """Does the exported video meet a platform's ``video`` rules? One check record per limit, never an exception.
 
-The probe is the media engine's dict (duration s, width/height px, fps, video_codec, pix_fmt, audio_codec,
-audio_sample_rate Hz, bitrate bit/s, size bytes, rotation degrees). A missing key is not a failure: its check is
-recorded as skipped (``ok`` true, ``actual`` null) because an unknown value cannot be judged. ``audio_codec`` set
-to null means "no audio stream", which every platform accepts.
+The probe is the media engine's dict: duration (s), width/height (px, as displayed: rotation already applied),
+fps, video_codec, pix_fmt, audio_codec, audio_sample_rate (Hz), bitrate (bit/s), size (bytes), rotation, and
+optionally format_name as ffprobe reports it ("mov,mp4,m4a,3gp,3g2,mj2"). A missing key is not a failure: its
+check is recorded as skipped (``ok`` true, ``actual`` null) because an unknown value cannot be judged.
+``audio_codec`` set to null means "no audio stream", which every platform accepts.
 """
 
 from __future__ import annotations
@@ -62,12 +63,16 @@ def _number(probe: Mapping[str, Any], key: str) -> float | None:
         return None
 
 
-def displayed_size(probe: Mapping[str, Any]) -> tuple[float | None, float | None]:
-    """Width and height as a player shows them: a 90/270 degree rotation swaps them."""
-    width, height = _number(probe, "width"), _number(probe, "height")
-    if int(_number(probe, "rotation") or 0) % 180 == 90:
-        width, height = height, width
-    return width, height
+def _container_check(probe: Mapping[str, Any], allowed: list[str] | None) -> dict[str, Any] | None:
+    """ffprobe names a format family ("mov,mp4,m4a,..."); it passes if any accepted container is in it."""
+    if not allowed:
+        return None
+    format_name = probe.get("format_name")
+    if not format_name:
+        return _skipped("container", "format_name", allowed)
+    ok = bool(set(str(format_name).split(",")) & set(allowed))
+    verdict = "is accepted" if ok else f"is not accepted (accepted: {', '.join(allowed)})"
+    return check("container", ok, format_name, allowed, f"container {format_name} {verdict}")
 
 
 def _scaled(value: float | None, divisor: float) -> float | None:
@@ -76,7 +81,8 @@ def _scaled(value: float | None, divisor: float) -> float | None:
 
 def video_checks(probe: Mapping[str, Any], spec: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every applicable check of ``probe`` against a platform's ``video`` rules."""
-    width, height = displayed_size(probe)
+    # The media engine reports width and height as displayed (rotation already applied).
+    width, height = _number(probe, "width"), _number(probe, "height")
     candidates = [
         _range_check("duration", _number(probe, "duration"), spec.get("min_duration_s"),
                      spec.get("max_duration_s"), "s", "duration"),
@@ -94,6 +100,7 @@ def video_checks(probe: Mapping[str, Any], spec: Mapping[str, Any]) -> list[dict
                      "MB", "size"),
         _range_check("bitrate", _scaled(_number(probe, "bitrate"), 1000), None, spec.get("max_bitrate_kbps"),
                      "kbit/s", "bitrate"),
+        _container_check(probe, spec.get("containers")),
     ]
     return [item for item in candidates if item is not None]
 

@@ -85,7 +85,7 @@ def _cover(rules: Mapping[str, Any], timestamp_s: float | None, probe: Mapping[s
             timestamp_s = min(timestamp_s, float(duration))
         timestamp_s = round(timestamp_s, 3)
     timestamp_ms = None if timestamp_s is None else round(timestamp_s * 1000)
-    return {**(rules.get("cover") or {}), "timestamp_s": timestamp_s, "timestamp_ms": timestamp_ms}
+    return {"method": None, **(rules.get("cover") or {}), "timestamp_s": timestamp_s, "timestamp_ms": timestamp_ms}
 
 
 def _platform_config(rules: Mapping[str, Any]) -> dict[str, Any]:

@@ -106,8 +106,8 @@ def _schema_problems(loaded: LoadedYaml) -> Iterator[Problem]:
         path = tuple(error.absolute_path)
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             yield from _unknown_key_problems(loaded, path, error)
-        else:
-            yield loaded.problem(path, _schema_message(error))
+        else:  # a missing key is reported at the key of the object that lacks it
+            yield loaded.problem(path, _schema_message(error), key=error.validator == "required")
 
 
 def _schema_message(error: ValidationError) -> str:
