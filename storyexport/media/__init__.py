@@ -1,0 +1,29 @@
+"""Media stage: probe, conform-or-copy export, thumbnail sets, sample clips (the only user of ffmpeg/OpenCV)."""
+
+from storyexport.media.conformance import conformance_problems
+from storyexport.media.errors import MediaError
+from storyexport.media.export import ExportResult, export_video
+from storyexport.media.ffmpeg import ffmpeg_exe, ffprobe_exe
+from storyexport.media.probe import Probe, probe
+from storyexport.media.samples import generate_sample, sample_sections
+from storyexport.media.spec import SpecError, TargetSpec, target_spec
+from storyexport.media.thumbnails import ThumbnailGenerator, ThumbnailResult, build_thumbnail_set
+
+__all__ = [
+    "ExportResult",
+    "MediaError",
+    "Probe",
+    "SpecError",
+    "TargetSpec",
+    "ThumbnailGenerator",
+    "ThumbnailResult",
+    "build_thumbnail_set",
+    "conformance_problems",
+    "export_video",
+    "ffmpeg_exe",
+    "ffprobe_exe",
+    "generate_sample",
+    "probe",
+    "sample_sections",
+    "target_spec",
+]

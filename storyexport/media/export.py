@@ -1,0 +1,124 @@
+"""Exporting a story video: stream-copy a conforming source, otherwise transcode it to the target spec.
+
+Writes go through :func:`storyexport.fsutil.atomic_path`, so a failed or interrupted export leaves nothing at the
+target, and muxing is bit-exact (no encoder/version tags, no metadata), so the same input gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ffmpeg
+
+from storyexport.fsutil import atomic_path
+from storyexport.media.conformance import conformance_problems
+from storyexport.media.errors import MediaError
+from storyexport.media.ffmpeg import run, thread_count
+from storyexport.media.filters import fit_frame
+from storyexport.media.probe import Probe, probe
+from storyexport.media.spec import SpecError, TargetSpec
+
+_CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov"}
+_BITEXACT = {"fflags": "+bitexact", "map_metadata": -1, "map_chapters": -1, "movflags": "+faststart"}
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """``mode`` is "copy" or "transcode"; ``probe`` describes the written file; ``reasons`` why it was transcoded."""
+
+    mode: str
+    probe: Probe
+    reasons: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"mode": self.mode, "probe": self.probe.as_dict(), "reasons": list(self.reasons)}
+
+
+def export_video(source: Path, target: Path, spec: TargetSpec) -> ExportResult:
+    """Write ``target`` from ``source``: copied with ``+faststart`` when it conforms, else transcoded."""
+    source, target = Path(source), Path(target)
+    container = _container_of(target, spec)
+    info = probe(source)
+    _check_duration(source, info, spec)
+    reasons = conformance_problems(info, spec)
+    with atomic_path(target) as tmp:
+        if reasons:
+            _transcode(source, tmp, info, spec, container)
+        else:
+            _copy(source, tmp, container)
+        result = probe(tmp)
+        _check_file_size(source, result, spec)
+    return ExportResult(mode="transcode" if reasons else "copy", probe=result, reasons=reasons)
+
+
+def _container_of(target: Path, spec: TargetSpec) -> str:
+    container = _CONTAINERS.get(target.suffix.lower())
+    if container is None:
+        raise SpecError(f"{target.name}: cannot write a {target.suffix or 'suffix-less'} file (use .mp4 or .mov)")
+    if spec.containers is not None and container not in spec.containers:
+        raise SpecError(f"{target.name}: {spec.source_of('containers')} accepts only {', '.join(spec.containers)}")
+    return container
+
+
+def _check_duration(source: Path, info: Probe, spec: TargetSpec) -> None:
+    if spec.max_duration_s is not None and info.duration > spec.max_duration_s and not spec.trim:
+        raise MediaError(f"story source {source.name} is {info.duration:.1f} s; {spec.source_of('max_duration_s')} "
+                         f"allows at most {spec.max_duration_s:g} s (set video.trim: true to cut it)")
+    if spec.min_duration_s is not None and info.duration < spec.min_duration_s:
+        raise MediaError(f"story source {source.name} is {info.duration:.1f} s; {spec.source_of('min_duration_s')} "
+                         f"needs at least {spec.min_duration_s:g} s")
+
+
+def _check_file_size(source: Path, result: Probe, spec: TargetSpec) -> None:
+    if spec.max_file_size_mb is not None and result.size > spec.max_file_size_mb * 1e6:
+        raise MediaError(f"story source {source.name} exports to {result.size / 1e6:.1f} MB; "
+                         f"{spec.source_of('max_file_size_mb')} allows at most {spec.max_file_size_mb:g} MB "
+                         "(lower video.max_bitrate or raise video.crf)")
+
+
+def _copy(source: Path, tmp: Path, container: str) -> None:
+    inp = ffmpeg.input(str(source))
+    out = ffmpeg.output(inp["v:0"], inp["a:0"], str(tmp), c="copy", f=container, **_BITEXACT)
+    run(out.overwrite_output(), source, "cannot copy")
+
+
+def _transcode(source: Path, tmp: Path, info: Probe, spec: TargetSpec, container: str) -> None:
+    threads = thread_count()
+    inp = ffmpeg.input(str(source), threads=threads)
+    video = fit_frame(inp["v:0"].filter("fps", spec.fps), spec.width, spec.height, spec.fit).filter("format",
+                                                                                                   "yuv420p")
+    duration = min(info.duration, spec.max_duration_s) if spec.max_duration_s is not None else info.duration
+    audio = _audio(inp, info, spec, duration)
+    out = ffmpeg.output(video, audio, str(tmp), f=container, t=f"{duration:.3f}", threads=threads,
+                        **_video_codec_args(spec), **_audio_codec_args(spec), **_BITEXACT)
+    run(out.overwrite_output(), source, "cannot transcode")
+
+
+def _audio(inp: Any, info: Probe, spec: TargetSpec, duration: float) -> Any:
+    if not info.has_audio:
+        layout = f"anullsrc=r={spec.audio_sample_rate}:cl=stereo"
+        return ffmpeg.input(layout, f="lavfi", t=f"{duration:.3f}").audio
+    audio = inp["a:0"]
+    if spec.loudnorm:
+        audio = audio.filter("loudnorm", i=spec.loudness_target, tp=-1.5, lra=11)
+    return audio.filter("aresample", spec.audio_sample_rate)
+
+
+def _video_codec_args(spec: TargetSpec) -> dict[str, Any]:
+    gop = max(1, round(spec.fps * 2))
+    args: dict[str, Any] = {
+        "c:v": "libx264", "crf": spec.crf, "preset": spec.preset, "pix_fmt": "yuv420p", "profile:v": "high",
+        "g": gop, "keyint_min": gop, "sc_threshold": 0, "flags:v": "+cgop+bitexact", "fps_mode": "cfr",
+        "r": spec.fps,
+    }
+    if spec.video_bitrate_cap_kbps:
+        args["maxrate"] = f"{spec.video_bitrate_cap_kbps:g}k"
+        args["bufsize"] = f"{spec.video_bitrate_cap_kbps * 2:g}k"
+    return args
+
+
+def _audio_codec_args(spec: TargetSpec) -> dict[str, Any]:
+    return {"c:a": "aac", "b:a": f"{spec.audio_bitrate_kbps}k", "ar": spec.audio_sample_rate, "ac": 2,
+            "flags:a": "+bitexact"}

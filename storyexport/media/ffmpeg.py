@@ -1,0 +1,115 @@
+"""Finding the ffmpeg/ffprobe binaries and running ffmpeg-python graphs with one-line errors.
+
+A pip-only install has no ffprobe and no system ffmpeg, so the resolver falls back to imageio-ffmpeg's bundled
+binary, and callers must cope with ``ffprobe_exe()`` returning ``None``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from storyexport.media.errors import MediaError
+
+FFMPEG_ENV = "STORYEXPORT_FFMPEG"
+FFPROBE_ENV = "STORYEXPORT_FFPROBE"
+THREADS_ENV = "STORYEXPORT_THREADS"
+
+_LOG_PREFIX = re.compile(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*")
+_REASON_HINTS = ("error", "invalid", "not found", "no such", "unable", "could not", "cannot", "failed",
+                 "does not contain", "unknown", "not supported", "truncat", "corrupt", "moov atom")
+_NOISE = ("conversion failed", "error opening output files", "exiting normally", "at least one output file")
+
+
+@functools.cache
+def _resolve_ffmpeg(env_value: str | None) -> str:
+    if env_value:
+        return env_value
+    on_path = shutil.which("ffmpeg")
+    if on_path:
+        return on_path
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def ffmpeg_exe() -> str:
+    """``STORYEXPORT_FFMPEG``, else ``ffmpeg`` on PATH, else imageio-ffmpeg's bundled binary."""
+    return _resolve_ffmpeg(os.environ.get(FFMPEG_ENV) or None)
+
+
+def ffprobe_exe() -> str | None:
+    """``STORYEXPORT_FFPROBE``, else an ffprobe beside the resolved ffmpeg, else on PATH, else ``None``."""
+    configured = os.environ.get(FFPROBE_ENV)
+    if configured:
+        return configured
+    ffmpeg_path = Path(ffmpeg_exe())
+    sibling = ffmpeg_path.with_name(ffmpeg_path.name.replace("ffmpeg", "ffprobe", 1))
+    if sibling != ffmpeg_path and sibling.is_file() and os.access(sibling, os.X_OK):
+        return str(sibling)
+    return shutil.which("ffprobe")
+
+
+def thread_count() -> int:
+    """Threads per ffmpeg process: half the cores (at least 1), since the build runs exports side by side."""
+    configured = os.environ.get(THREADS_ENV, "")
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+def reason_from_stderr(stderr: str | bytes) -> str:
+    """The informative lines of ffmpeg's stderr, joined into one short line."""
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode("utf-8", "replace")
+    picked: list[str] = []
+    lines = [_LOG_PREFIX.sub("", line).strip() for line in stderr.splitlines()]
+    for line in lines:
+        lower = line.lower()
+        useful = any(h in lower for h in _REASON_HINTS) and not any(n in lower for n in _NOISE)
+        if line and useful and line not in picked:
+            picked.append(line)
+    if not picked:
+        picked = [line for line in lines if line][-1:]
+    reason = "; ".join(picked[-3:]) or "ffmpeg failed without a message"
+    return reason if len(reason) <= 300 else reason[:297] + "..."
+
+
+def media_error(path: Path | str, what: str, stderr: str | bytes = "") -> MediaError:
+    """A one-line error naming the file: ``clip.mp4: cannot probe: <ffmpeg's reason>``."""
+    detail = reason_from_stderr(stderr) if stderr else ""
+    return MediaError(f"{Path(path).name}: {what}" + (f": {detail}" if detail else ""))
+
+
+def compile_args(stream_spec: Any, quiet: bool = True) -> list[str]:
+    """Compile an ffmpeg-python graph into an argument list for the resolved binary."""
+    spec = stream_spec.global_args("-hide_banner", "-nostdin", "-nostats") if quiet else stream_spec
+    return spec.compile(cmd=ffmpeg_exe())
+
+
+def run(stream_spec: Any, path: Path | str, what: str, ok_codes: Sequence[int] = (0,)) -> subprocess.CompletedProcess:
+    """Run a graph to completion; a non-zero exit becomes a one-line :class:`MediaError` naming ``path``."""
+    args = compile_args(stream_spec)
+    try:
+        done = subprocess.run(args, capture_output=True, check=False)
+    except OSError as exc:
+        raise MediaError(f"{Path(path).name}: {what}: cannot run ffmpeg ({exc})") from exc
+    if done.returncode not in ok_codes:
+        raise media_error(path, what, done.stderr)
+    return done
+
+
+def start(stream_spec: Any, path: Path | str, what: str) -> subprocess.Popen:
+    """Start a graph with stdout and stderr piped (ffmpeg-python's ``run_async``) for streaming raw frames."""
+    spec = stream_spec.global_args("-hide_banner", "-nostdin", "-nostats")
+    try:
+        return spec.run_async(cmd=ffmpeg_exe(), pipe_stdout=True, pipe_stderr=True)
+    except OSError as exc:
+        raise MediaError(f"{Path(path).name}: {what}: cannot run ffmpeg ({exc})") from exc
+

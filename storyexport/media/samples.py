@@ -1,0 +1,63 @@
+"""Deterministic sample clips for demos, tests and benchmarks: motion, a blurred stretch, a black fade, audio.
+
+Layout over the duration D (the seed shifts colours, tone and positions a little):
+sharp motion, then a Gaussian-blurred stretch around 30-45 % of D, sharp again, a fade to black around 70 %,
+black, then a fade back in for the last part. H.264 yuv420p + AAC, a keyframe every 2 s, bit-exact muxing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ffmpeg
+
+from storyexport.fsutil import atomic_path
+from storyexport.media.ffmpeg import run, thread_count
+
+SAMPLE_RATE = 48000
+_SHRINK = 3  # draw at a third of the size and enlarge with hard edges: same look, a fraction of the filter cost
+
+
+def sample_sections(duration: float, seed: int = 0) -> dict[str, tuple[float, float]]:
+    """Where the blurred and black stretches of a sample lie (seconds), so tests and demos can check picks."""
+    shift = (seed % 5) * 0.01 * duration
+    blur = (0.30 * duration + shift, 0.45 * duration + shift)
+    fade_out = 0.68 * duration + shift
+    black = (fade_out, fade_out + 0.12 * duration)
+    return {"blur": _rounded(blur), "black": _rounded(black)}
+
+
+def generate_sample(target: Path, duration: float = 8, width: int = 1080, height: int = 1920, fps: float = 30,
+                    seed: int = 0) -> Path:
+    """Write a sample clip to ``target`` (atomically) and return ``target``; same arguments -> same bytes."""
+    target = Path(target)
+    sections = sample_sections(duration, seed)
+    fade = max(0.05, min(0.5, 0.05 * duration))
+    blur_start, blur_end = sections["blur"]
+    black_start, black_end = sections["black"]
+    small_w, small_h = max(16, width // _SHRINK // 2 * 2), max(16, height // _SHRINK // 2 * 2)
+    video = (
+        ffmpeg.input(f"testsrc2=size={small_w}x{small_h}:rate={fps:g}:duration={duration:g}", f="lavfi")
+        .filter("hue", H=f"{seed * 0.8:.1f}+2*PI*t/{duration:g}")
+        .filter("gblur", sigma=max(1.5, small_w / 60), enable=f"between(t,{blur_start},{blur_end})")
+        .filter("fade", type="out", start_time=black_start - fade, duration=fade, enable=f"lt(t,{black_end})")
+        .filter("fade", type="in", start_time=black_end, duration=fade, enable=f"gte(t,{black_start})")
+        .filter("scale", width, height, flags="neighbor")
+        .filter("format", "yuv420p")
+    )
+    tone = ffmpeg.input(f"sine=frequency={330 + 55 * (seed % 7)}:sample_rate={SAMPLE_RATE}:duration={duration:g}",
+                        f="lavfi")
+    gop = max(1, round(fps * 2))
+    with atomic_path(target) as tmp:
+        out = ffmpeg.output(
+            video, tone, str(tmp), f="mp4", t=f"{duration:g}", threads=thread_count(),
+            **{"c:v": "libx264", "preset": "ultrafast", "crf": 28, "pix_fmt": "yuv420p", "g": gop,
+               "keyint_min": gop, "sc_threshold": 0, "flags:v": "+bitexact", "c:a": "aac", "b:a": "96k",
+               "flags:a": "+bitexact", "fflags": "+bitexact", "map_metadata": -1, "movflags": "+faststart"},
+        )
+        run(out.overwrite_output(), target, "cannot generate sample")
+    return target
+
+
+def _rounded(span: tuple[float, float]) -> tuple[float, float]:
+    return round(span[0], 3), round(span[1], 3)

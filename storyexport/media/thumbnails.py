@@ -1,0 +1,212 @@
+"""Thumbnails: the seed's :class:`ThumbnailGenerator` API, plus :func:`build_thumbnail_set` for the build.
+
+Every method returns a :class:`ThumbnailResult`: the paths written, the timestamp each shows (seconds, 4
+decimals) and that frame's scores (metrics at the ~270x480 analysis size, plus ``score`` for the method when it
+was ranked). JPEGs are encoded by OpenCV at a fixed quality and written atomically, so reruns give equal bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from storyexport.config.model import ThumbnailOptions
+from storyexport.fsutil import write_bytes_atomic, write_json_atomic
+from storyexport.layout import ThumbnailSetPaths
+from storyexport.media.analysis import (
+    Analysis,
+    analyse,
+    fallback_pick,
+    resolve_timestamp,
+    small_copy,
+    spread_times,
+)
+from storyexport.media.contact_sheet import draw_contact_sheet, format_size, format_time
+from storyexport.media.errors import MediaError
+from storyexport.media.frames import Frames, analysis_size, grab_full, grab_small
+from storyexport.media.probe import Probe, probe
+from storyexport.media.scores import DIGITS, Candidate, frame_metrics, pick_distinct, ranked
+
+
+@dataclass(frozen=True)
+class ThumbnailResult:
+    """``paths[i]`` shows the frame at ``timestamps[i]`` whose metrics are ``scores[i]`` (a grid: one path,
+    every tile's time and scores)."""
+
+    paths: list[Path]
+    timestamps: list[float]
+    scores: list[dict[str, float]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"paths": [str(p) for p in self.paths], "timestamps": self.timestamps, "scores": self.scores}
+
+
+class ThumbnailGenerator:
+    """Thumbnails of ``width`` x ``height`` (centre-cropped to fill); ``quality`` is ffmpeg's ``-q:v`` scale
+    (1 best .. 31 worst), mapped to a JPEG quality of 100 - 3 * (quality - 1)."""
+
+    def __init__(self, width: int = 1080, height: int = 1920, quality: int = 2) -> None:
+        self.width, self.height = int(width), int(height)
+        self.jpeg_quality = max(5, min(100, 100 - 3 * (int(quality) - 1)))
+
+    # --- the seed's four methods ---------------------------------------------------------------------------
+
+    def generate_at_timestamps(self, video: Path | str, output_dir: Path | str,
+                               timestamps: Sequence[float | str]) -> ThumbnailResult:
+        """Write ``{stem}_at{N}.jpg`` for each timestamp (seconds, or a share like ``"25%"``)."""
+        video, info = _probed(video)
+        paths = [Path(output_dir) / f"{video.stem}_at{n}.jpg" for n in range(1, len(timestamps) + 1)]
+        return self._write_at(video, info, paths, timestamps)
+
+    def generate_grid(self, video: Path | str, output_path: Path | str, grid_size: tuple[int, int] = (3, 3),
+                      title: str = "") -> ThumbnailResult:
+        """Write a contact sheet of ``columns`` x ``rows`` tiles evenly spread between 7 % and 93 %."""
+        video, info = _probed(video)
+        columns, rows = grid_size
+        times = spread_times(info.duration, columns * rows)
+        frames = grab_small(video, info, times)
+        return self._write_grid(video, info, Path(output_path), (columns, rows), times, frames, title)
+
+    def find_best_frame(self, video: Path | str, output_path: Path | str, num_candidates: int = 30,
+                        method: str = "sharpness") -> ThumbnailResult:
+        """Write the best of ``num_candidates`` frames by ``method`` (sharpness, brightness, contrast, combined);
+        black, fading, uniform and transition frames are rejected first."""
+        video, info = _probed(video)
+        analysis = analyse(video, info, spread_times(info.duration, num_candidates), method)
+        best = _best(analysis.candidates)
+        return self._write_picks(video, [Path(output_path)], [best])
+
+    def generate_multiple_options(self, video: Path | str, output_dir: Path | str, title_id: str,
+                                  num_options: int = 5, method: str = "combined",
+                                  num_candidates: int = 30) -> ThumbnailResult:
+        """Write ``{title_id}_option{N}.jpg``: the best distinct frames, never black, at least
+        duration / (2 * num_options) apart."""
+        video, info = _probed(video)
+        analysis = analyse(video, info, spread_times(info.duration, max(num_candidates, num_options)), method)
+        picks = _options(analysis.candidates, num_options, info.duration)
+        paths = [Path(output_dir) / f"{title_id}_option{n}.jpg" for n in range(1, len(picks) + 1)]
+        return self._write_picks(video, paths, picks)
+
+    # --- writing -------------------------------------------------------------------------------------------
+
+    def _write_at(self, video: Path, info: Probe, paths: Sequence[Path],
+                  timestamps: Sequence[float | str]) -> ThumbnailResult:
+        times = [resolve_timestamp(t, info, video) for t in timestamps]
+        full = grab_full(video, times, self.width, self.height)
+        size = analysis_size(self.width, self.height)
+        scores = []
+        for path, time in zip(paths, times, strict=True):
+            self._write_jpeg(path, full[time])
+            scores.append(_rounded(frame_metrics(small_copy(full[time], size))))
+        return ThumbnailResult(list(paths), times, scores)
+
+    def _write_picks(self, video: Path, paths: Sequence[Path], picks: Sequence[Candidate]) -> ThumbnailResult:
+        full = grab_full(video, [c.timestamp for c in picks], self.width, self.height)
+        for path, pick in zip(paths, picks, strict=True):
+            self._write_jpeg(path, full[pick.timestamp])
+        return ThumbnailResult(list(paths), [c.timestamp for c in picks], [c.as_dict()["scores"] for c in picks])
+
+    def _write_grid(self, video: Path, info: Probe, path: Path, grid: tuple[int, int], times: Sequence[float],
+                    frames: Frames, title: str) -> ThumbnailResult:
+        tiles = [(t, frames[t]) for t in times if t in frames]
+        if not tiles:
+            raise MediaError(f"{video.name}: no frames for the contact sheet")
+        header = " | ".join(part for part in (title or video.name, f"duration {format_time(info.duration)}",
+                                              f"{info.width}x{info.height}", format_size(info.size)) if part)
+        self._write_jpeg(path, draw_contact_sheet(tiles, grid[0], grid[1], header))
+        scores = [_rounded(frame_metrics(image)) for _, image in tiles]
+        return ThumbnailResult([path], [t for t, _ in tiles], scores)
+
+    def _write_jpeg(self, path: Path, image: np.ndarray) -> None:
+        ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+        if not ok:
+            raise MediaError(f"{path.name}: JPEG encoding failed")
+        write_bytes_atomic(path, encoded.tobytes())
+
+
+def build_thumbnail_set(video: Path, paths: ThumbnailSetPaths, options: ThumbnailOptions, title: str = "") -> dict:
+    """Write every path of ``paths`` from one analysis of ``video`` and return the scores dict written to
+    ``paths.scores`` (``best.timestamp`` is the cover frame the platforms get)."""
+    video, info = _probed(video)
+    generator = ThumbnailGenerator(info.width, info.height, options.quality)
+    columns, rows = options.grid if paths.grid is not None else (0, 0)
+    candidate_times = spread_times(info.duration, max(options.num_candidates, len(paths.options), 1))
+    grid_times = _grid_times(candidate_times, info.duration, columns * rows)
+    analysis = analyse(video, info, sorted(set(candidate_times) | set(grid_times)), options.method)
+    best = _best(analysis.candidates)
+    picks = _options(analysis.candidates, len(paths.options), info.duration)
+    generator._write_picks(video, [paths.best, *paths.options], [best, *picks])
+    at = generator._write_at(video, info, paths.at_timestamps, options.timestamps)
+    grid = _grid_part(generator, video, info, paths, (columns, rows), grid_times, analysis, title)
+    scores = _scores_document(video, info, options, paths, analysis, best, picks, at, grid)
+    write_json_atomic(paths.scores, scores)
+    return scores
+
+
+def _probed(video: Path | str) -> tuple[Path, Probe]:
+    path = Path(video)
+    return path, probe(path)
+
+
+def _best(candidates: list[Candidate]) -> Candidate:
+    usable = ranked(candidates)
+    return usable[0] if usable else fallback_pick(candidates)
+
+
+def _options(candidates: list[Candidate], count: int, duration: float) -> list[Candidate]:
+    """``count`` distinct picks; if the video has fewer usable frames, the list is topped up by repeating the
+    picks (there must be a file per option), or with the fallback frame when nothing is usable."""
+    if count <= 0:
+        return []
+    picks = pick_distinct(candidates, count, duration / (2 * count)) or [fallback_pick(candidates)]
+    return [picks[i % len(picks)] for i in range(count)]
+
+
+def _grid_times(candidate_times: list[float], duration: float, tiles: int) -> list[float]:
+    """Grid tiles reuse candidate frames (no extra decode) when there are enough candidates."""
+    if tiles <= 0:
+        return []
+    if tiles == 1 or tiles > len(candidate_times):
+        return spread_times(duration, tiles)
+    last = len(candidate_times) - 1
+    return [candidate_times[round(i * last / (tiles - 1))] for i in range(tiles)]
+
+
+def _grid_part(generator: ThumbnailGenerator, video: Path, info: Probe, paths: ThumbnailSetPaths,
+               grid: tuple[int, int], times: list[float], analysis: Analysis, title: str) -> dict | None:
+    if paths.grid is None or not times:
+        return None
+    written = generator._write_grid(video, info, paths.grid, grid, times, analysis.frames, title)
+    return {"path": paths.grid.name, "columns": grid[0], "rows": grid[1], "timestamps": written.timestamps}
+
+
+def _scores_document(video: Path, info: Probe, options: ThumbnailOptions, paths: ThumbnailSetPaths,
+                     analysis: Analysis, best: Candidate, picks: list[Candidate], at: ThumbnailResult,
+                     grid: dict | None) -> dict[str, Any]:
+    def pick(path: Path, candidate: Candidate) -> dict[str, Any]:
+        return {"path": path.name, **candidate.as_dict()}
+
+    return {
+        "video": video.name,
+        "duration": round(info.duration, DIGITS),
+        "size": [info.width, info.height],
+        "method": options.method,
+        "best": pick(paths.best, best),
+        "options": [pick(path, c) for path, c in zip(paths.options, picks, strict=True)],
+        "candidates": [c.as_dict() for c in analysis.candidates],
+        "timestamps": [
+            {"path": path.name, "requested": str(requested), "timestamp": time, "scores": scores}
+            for path, requested, time, scores in zip(paths.at_timestamps, options.timestamps, at.timestamps,
+                                                     at.scores, strict=True)
+        ],
+        "grid": grid,
+    }
+
+
+def _rounded(metrics: dict[str, float]) -> dict[str, float]:
+    return {k: round(float(v), DIGITS) for k, v in sorted(metrics.items())}
