@@ -59,12 +59,18 @@ class HashCache:
 _CACHES: dict[Path, HashCache] = {}
 
 
-def shared_cache(path: Path) -> HashCache:
+def shared_cache(path: Path | str) -> HashCache:
     """One cache object per file in a process, shared by the checker and ``InputsDigest``."""
-    path = Path(path)
+    path = Path(path).resolve()
     if path not in _CACHES:
         _CACHES[path] = HashCache(path)
     return _CACHES[path]
+
+
+def save_caches() -> None:
+    """Write every cache that learned something (called when a run completes, and at exit)."""
+    for cache in _CACHES.values():
+        cache.save()
 
 
 def cache_path_for(dep_file: Path) -> Path:

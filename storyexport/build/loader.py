@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ from typing import Any
 from storyexport.build import tolerance
 from storyexport.build.checker import checker_for
 from storyexport.build.reporter import BuildReporter
+from storyexport.build.signals import handle_sigterm
 from storyexport.build.tasks import BuildOptions, generate_tasks, rel
 from storyexport.config.manifest import load_manifest_and_rules
 from storyexport.config.model import Manifest
@@ -48,16 +47,6 @@ def doit_config(manifest: Manifest, reporter: Any, tasks: list[dict[str, Any]]) 
     }
 
 
-def _terminate_as_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
-def handle_sigterm() -> None:
-    """Treat SIGTERM (CI cancellation) like Ctrl-C, so doit saves what finished before exiting."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-
-
 def apply_start_method() -> None:
     """STORYEXPORT_MP_START=spawn|forkserver|fork forces a start method (to test the macOS/Windows path)."""
     method = os.environ.get("STORYEXPORT_MP_START")
@@ -69,7 +58,6 @@ def build_namespace(manifest_path: Path | str, *, progress: str = "auto", report
                     manifest: Manifest | None = None, rules: dict[str, dict[str, Any]] | None = None,
                     options: BuildOptions | None = None) -> dict[str, Any]:
     """The globals of a dodo module: ``DOIT_CONFIG`` and one task creator."""
-    handle_sigterm()
     apply_start_method()
     tolerance.install()
     if manifest is None or rules is None:
@@ -86,6 +74,7 @@ def build_namespace(manifest_path: Path | str, *, progress: str = "auto", report
 
 def dodo_namespace(manifest_path: str, progress: str = "auto") -> dict[str, Any]:
     """For ``dodo.py``: on a bad manifest print one line per problem and exit 3 (doit's load-error code)."""
+    handle_sigterm()
     try:
         return build_namespace(manifest_path, progress=progress)
     except ConfigError as exc:

@@ -134,6 +134,9 @@ class BuildReporter:
         pass
 
     def complete_run(self) -> None:
+        from storyexport.build.checker import save_caches
+
+        save_caches()
         self._clear_bar()
         failures = [o for o in self.state.outcomes if not o.success]
         summary = {"event": "summary", "total": self.state.total, "executed": self.state.executed,

@@ -11,6 +11,8 @@ from typing import Any
 from doit.cmd_base import ModuleTaskLoader
 from doit.doit_cmd import DoitMain
 
+from storyexport.build.signals import sigterm_as_interrupt
+
 
 @contextlib.contextmanager
 def working_directory(path: Path) -> Iterator[None]:
@@ -32,4 +34,5 @@ def doit_argv(command: str = "run", workers: int = 0, par_type: str = "process",
 
 def run_doit(namespace: dict[str, Any], argv: list[str]) -> int:
     """doit's own command line over an in-memory dodo namespace; returns doit's exit code."""
-    return DoitMain(ModuleTaskLoader(namespace), config_filenames=()).run(argv)
+    with sigterm_as_interrupt():
+        return DoitMain(ModuleTaskLoader(namespace), config_filenames=()).run(argv)

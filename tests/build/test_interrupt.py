@@ -1,0 +1,42 @@
+"""SIGTERM (CI cancellation) keeps what finished, and never leaves a truncated file at a target path."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from storyexport.media.probe import probe
+
+from .conftest import Project
+
+
+def test_sigterm_saves_finished_work(fresh_project: Project) -> None:
+    project = fresh_project
+    proc = subprocess.Popen([sys.executable, "-m", "doit", "-n", "2", "progress=jsonl"], cwd=project.root,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    finished = []
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 120
+    for line in proc.stdout:
+        if '"event": "success"' in line:
+            finished.append(line)
+        if len(finished) >= 4 or time.monotonic() > deadline:
+            break
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    # every video at a target path is complete; no temp file is left behind
+    for video in project.out.rglob("*.mp4"):
+        assert probe(video).duration > 3
+    assert not [p for p in project.out.rglob("*") if ".tmp" in p.name]
+    # the finished tasks were saved: a new run does not redo them
+    result = project.doit("-n", "2", "progress=jsonl")
+    assert result.returncode == 0, result.stderr
+    rerun = {line.split('"task": "')[1].split('"')[0] for line in result.stdout.splitlines()
+             if '"event": "success"' in line}
+    done_before = {line.split('"task": "')[1].split('"')[0] for line in finished}
+    assert done_before and not (done_before - {"registry", "report"}) & rerun
