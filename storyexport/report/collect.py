@@ -1,0 +1,160 @@
+"""Gather what the report shows about each story from the output files and the registry.
+
+Other build steps write these files; any that is missing or unreadable shows as "not built yet", never an error.
+Image paths are relative to the report's folder, so the page works from ``file://`` and when the folder moves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from storyexport import layout
+from storyexport.config.model import Manifest, Story
+from storyexport.registry.analytics import Filters, total_views_series
+from storyexport.registry.records import Snapshot
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """The file's object, or ``{}`` when it is missing, half-written or not an object."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def image(path: Path, base: Path, label: str) -> dict[str, str] | None:
+    if not path.is_file():
+        return None
+    return {"src": Path(os.path.relpath(path, base)).as_posix(), "label": label}
+
+
+def collect_stories(manifest: Manifest, base: Path, videos: dict[str, dict[str, Any]],
+                    history: list[Snapshot], filters: Filters) -> list[dict[str, Any]]:
+    """One card per story of the manifest that passes the filters, in manifest order."""
+    cards = []
+    for story in manifest.stories:
+        if filters.keep_video({"segment": story.segment, "age_group": story.age_group}):
+            snaps = [s for s in history if s.title_id == story.id and filters.keep_snapshot(s)]
+            cards.append(story_card(manifest.output_dir, story, base, videos.get(story.id), snaps, filters))
+    return cards
+
+
+def story_card(output_dir: Path, story: Story, base: Path, video: dict[str, Any] | None,
+               history: list[Snapshot], filters: Filters) -> dict[str, Any]:
+    from storyexport.report.chart import views_chart
+
+    thumbs = layout.story_thumbnail_paths(output_dir, story)
+    scores = read_json(thumbs.scores)
+    best = scores.get("best") if isinstance(scores.get("best"), dict) else {}
+    platforms = [p for p in story.platforms if not filters.platform or p == filters.platform]
+    series = total_views_series(history)
+    return {
+        "id": story.id,
+        "title": story.title,
+        "segment": story.segment,
+        "age_group": story.age_group,
+        "video_built": layout.video_path(output_dir, story).is_file(),
+        "registered": video is not None,
+        "publish_status": video["publish_status"] if video else None,
+        "performance": video["performance"] if video else None,
+        "best": image(thumbs.best, base, "best frame"),
+        "best_timestamp": _number(best.get("timestamp")),
+        "best_scores": _scores(best.get("scores")),
+        "method": str(scores.get("method", "")),
+        "options": _options(thumbs.options, scores, best, base),
+        "grid": image(thumbs.grid, base, "grid") if thumbs.grid else None,
+        "platforms": [_platform(output_dir, story, p, video, base) for p in platforms],
+        "chart": views_chart(series),
+        "history": [{"at": at, "views": views} for at, views in series],
+    }
+
+
+def _options(paths: tuple[Path, ...], scores: dict[str, Any], best: dict[str, Any],
+             base: Path) -> list[dict[str, Any]]:
+    entries = scores.get("options") if isinstance(scores.get("options"), list) else []
+    by_name = {Path(str(e.get("path", ""))).name: e for e in entries if isinstance(e, dict)}
+    best_at = _number(best.get("timestamp"))
+    options = []
+    for n, path in enumerate(paths, start=1):
+        entry = by_name.get(path.name) or (entries[n - 1] if n <= len(entries) and isinstance(entries[n - 1], dict)
+                                            else {})
+        at = _number(entry.get("timestamp"))
+        options.append({
+            "n": n,
+            "image": image(path, base, f"option {n}"),
+            "timestamp": at,
+            "scores": _scores(entry.get("scores")),
+            "best": at is not None and best_at is not None and abs(at - best_at) < 1e-3,
+        })
+    return options
+
+
+def _platform(output_dir: Path, story: Story, platform: str, video: dict[str, Any] | None,
+              base: Path) -> dict[str, Any]:
+    data = read_json(layout.platform_metadata_path(output_dir, story, platform))
+    config = data.get("platform_config") if isinstance(data.get("platform_config"), dict) else {}
+    limits = config.get("metadata_limits") if isinstance(config.get("metadata_limits"), dict) else {}
+    title, description = str(data.get("platform_title", "")), str(data.get("platform_description", ""))
+    hashtags = [str(h) for h in data.get("platform_hashtags", []) if isinstance(h, str | int)]
+    checks = data.get("checks") if isinstance(data.get("checks"), dict) else {}
+    registry_entry = (video or {}).get("platforms", {}).get(platform) or {}
+    return {
+        "name": platform,
+        "built": bool(data),
+        "title": title,
+        "description": description,
+        "hashtags": hashtags,
+        "counts": [_count("title", title, limits.get("title")),
+                   _count("description", description, limits.get("description")),
+                   _count("hashtags", hashtags, limits.get("hashtags"))],
+        "checks_ok": checks.get("ok") if isinstance(checks.get("ok"), bool) else None,
+        "checks": [_check(group, c) for group in ("video", "text") for c in _list(checks.get(group))],
+        "status": registry_entry.get("status"),
+        "url": registry_entry.get("url"),
+        "published_date": registry_entry.get("published_date"),
+    }
+
+
+def _count(name: str, value: str | list[str], limit: Any) -> dict[str, Any]:
+    """Used length against the limit; the limit may be a number or a rule ``{max_length, unit}``."""
+    unit = "items" if isinstance(value, list) else "characters"
+    if isinstance(limit, dict):
+        unit = str(limit.get("unit", unit))
+        limit = limit.get("max_length", limit.get("max_count", limit.get("max")))
+    if isinstance(value, list):
+        used = len(value)
+    elif unit == "utf8_bytes":
+        used = len(value.encode("utf-8"))
+    else:
+        used = len(regex.findall(r"\X", value))  # what a reader counts: grapheme clusters
+    limit = limit if isinstance(limit, int | float) and not isinstance(limit, bool) else None
+    return {"name": name, "used": used, "limit": limit, "unit": unit.replace("_", " "),
+            "over": limit is not None and used > limit}
+
+
+def _check(group: str, item: Any) -> dict[str, Any]:
+    if isinstance(item, dict):
+        ok = item.get("ok")
+        return {"group": group, "name": str(item.get("name", "")), "ok": ok if isinstance(ok, bool) else None,
+                "message": str(item.get("message", "") or item.get("reason", ""))}
+    return {"group": group, "name": "", "ok": None, "message": str(item)}
+
+
+def _scores(value: Any) -> list[tuple[str, str]]:
+    if not isinstance(value, dict):
+        return []
+    return [(str(k), f"{v:.3g}" if isinstance(v, float) else str(v)) for k, v in sorted(value.items())]
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

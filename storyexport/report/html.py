@@ -1,0 +1,44 @@
+"""The static HTML report: one self-contained page (inline CSS and SVG, no network), rendered with Jinja2.
+
+The template runs in a ``SandboxedEnvironment`` with autoescaping and ``StrictUndefined``: story titles and
+captions are user text, and a misspelt variable must fail the build rather than render as an empty string.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from storyexport import layout
+from storyexport.config.model import Manifest
+from storyexport.fsutil import write_text_atomic
+from storyexport.registry.analytics import NO_FILTERS, Filters
+from storyexport.report.data import report_data
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+@cache
+def environment() -> SandboxedEnvironment:
+    env = SandboxedEnvironment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
+                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["thousands"] = lambda n: f"{n:,}"
+    return env
+
+
+def render_html(data: dict[str, Any]) -> str:
+    return environment().get_template("report.html.j2").render(**data)
+
+
+def write_report(manifest: Manifest, target: Path | None = None, filters: Filters = NO_FILTERS,
+                 top: int = 5) -> Path:
+    """Write the HTML report (default ``{output_dir}/report.html``) atomically; same inputs, same bytes."""
+    target = Path(target) if target is not None else manifest.output_dir / layout.REPORT_HTML
+    target = target.resolve()
+    data = report_data(manifest, target.parent, filters, top)
+    write_text_atomic(target, render_html(data))
+    return target
