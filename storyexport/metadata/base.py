@@ -60,7 +60,7 @@ def build_base_metadata(story: Story, video: Path, probe: Mapping[str, Any],
         "files": {
             name: [file_entry(p, relative_to) for p in value] if isinstance(value, list | tuple)
             else file_entry(value, relative_to)
-            for name, value in sorted(files.items())
+            for name, value in sorted(files.items()) if value is not None
         },
         "options": {
             "video": story.video.as_dict(),

@@ -148,6 +148,11 @@ class FieldFitter:
                 hashtags=rendered.unmarked))
 
     def _length_check(self, text: str) -> dict[str, Any]:
-        actual, limit, unit = measure(text, self.spec["unit"]), self.spec["max_length"], self.spec["unit"]
-        return check(f"{self.label}.length", actual <= limit, actual, limit,
-                     f"{self.label} is {actual} of {limit} {unit}")
+        """Length within [min_length, max_length]; an empty required text (a YouTube title) fails here."""
+        actual, unit = measure(text, self.spec["unit"]), self.spec["unit"]
+        low, high = self.spec.get("min_length", 0), self.spec["max_length"]
+        if actual < low:
+            return check(f"{self.label}.length", False, actual, {"min": low, "max": high},
+                         f"{self.label} is {actual} {unit}, below the minimum of {low}")
+        return check(f"{self.label}.length", actual <= high, actual, {"min": low, "max": high},
+                     f"{self.label} is {actual} of {high} {unit}")

@@ -88,6 +88,11 @@ def _cover(rules: Mapping[str, Any], timestamp_s: float | None, probe: Mapping[s
     return {"method": None, **(rules.get("cover") or {}), "timestamp_s": timestamp_s, "timestamp_ms": timestamp_ms}
 
 
+def _probe_int(probe: Mapping[str, Any] | None, key: str) -> int | None:
+    value = (probe or {}).get(key)
+    return int(value) if isinstance(value, int | float) else None
+
+
 def _platform_config(rules: Mapping[str, Any]) -> dict[str, Any]:
     video = dict(rules["video"])
     recommended = video.get("recommended") or {}
@@ -162,6 +167,7 @@ class PlatformExporter:
             **self._template_variables(rules, fields, hashtags), "text": texts, "tags": tags,
             "options": options.as_dict(), "privacy_level": self._privacy_level(rules, options),
             "cover_timestamp_s": cover["timestamp_s"], "cover_timestamp_ms": cover["timestamp_ms"],
+            "video_size_bytes": _probe_int(probe, "size"), "duration_s": (probe or {}).get("duration"),
         }
         video = video_checks(probe, rules["video"]) if probe is not None else []
         return {

@@ -232,14 +232,20 @@ def _pattern_problems(loaded: LoadedYaml) -> Iterator[Problem]:
             yield loaded.problem(("hashtags", "grapheme_pattern"), f"invalid regular expression: {exc}")
 
 
+def _min_above_max(loaded: LoadedYaml, section: Mapping[str, Any], path: JsonPath, low_key: str, high_key: str
+                   ) -> Iterator[Problem]:
+    low, high = section.get(low_key), section.get(high_key)
+    if isinstance(low, int | float) and isinstance(high, int | float) and low > high:
+        yield loaded.problem((*path, low_key), f"{low_key} ({low}) is greater than {high_key} ({high})")
+
+
 def _range_problems(loaded: LoadedYaml) -> Iterator[Problem]:
     video = loaded.data.get("video")
-    if not isinstance(video, Mapping):
-        return
-    for low_key, high_key in _MIN_MAX_PAIRS:
-        low, high = video.get(low_key), video.get(high_key)
-        if isinstance(low, int | float) and isinstance(high, int | float) and low > high:
-            yield loaded.problem(("video", low_key), f"{low_key} ({low}) is greater than {high_key} ({high})")
+    if isinstance(video, Mapping):
+        for low_key, high_key in _MIN_MAX_PAIRS:
+            yield from _min_above_max(loaded, video, ("video",), low_key, high_key)
+    for name, spec in _text_fields(loaded.data):
+        yield from _min_above_max(loaded, spec, ("text", name), "min_length", "max_length")
 
 
 def _forbidden_problems(loaded: LoadedYaml) -> Iterator[Problem]:

@@ -7,11 +7,11 @@ and a typo such as ``{{ titel }}`` must fail loudly instead of rendering an empt
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import regex
-from jinja2 import StrictUndefined, TemplateError, meta
+from jinja2 import StrictUndefined, Template, TemplateError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 # Variables every text template can read (see docs/platform-rules.md).
@@ -19,9 +19,10 @@ TEMPLATE_VARIABLES = frozenset({
     "id", "title_id", "title", "segment", "age_group", "description", "theme", "tone",
     "story_hashtags", "hashtags", "hashtag_line", "platform", "display_name",
 })
-# Upload expressions also see the fitted texts, tags, options and the cover time.
+# Upload expressions also see the fitted texts, tags, options, the cover time and the video's size and duration.
 UPLOAD_VARIABLES = TEMPLATE_VARIABLES | frozenset({
     "text", "tags", "options", "privacy_level", "cover_timestamp_s", "cover_timestamp_ms",
+    "video_size_bytes", "duration_s",
 })
 EXPRESSION_PREFIX = "="
 
@@ -58,10 +59,16 @@ def tidy(text: str) -> str:
     return _MANY_NEWLINES.sub("\n\n", _BLANK_RUNS.sub("\n", text)).strip()
 
 
+@lru_cache(maxsize=256)
+def _compiled(source: str) -> Template:
+    """Templates are re-rendered many times while a text is fitted; compile each source once."""
+    return environment().from_string(source)
+
+
 def render_template(source: str, variables: Mapping[str, Any], where: str) -> str:
     """Render one text template; ``where`` (e.g. ``platforms/x.yaml text.title``) prefixes any error."""
     try:
-        return tidy(environment().from_string(source).render(**variables))
+        return tidy(_compiled(source).render(**variables))
     except TemplateError as exc:
         raise TemplateProblem(f"{where}: template error: {exc.message or exc}") from None
     except Exception as exc:  # a filter given the wrong type, a division by zero: still the template's fault

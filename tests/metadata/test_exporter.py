@@ -110,3 +110,21 @@ def test_saving_a_story_without_id_fails_clearly(exporter, tmp_path):
 
 def test_the_builtin_rules_file_is_named_in_info(exporter, builtin_dir):
     assert exporter.get_platform_info("tiktok")["rules_file"] == str(builtin_dir / "tiktok.yaml")
+
+
+def test_tiktok_chunked_upload_fields_follow_the_video_size(exporter):
+    small = exporter.generate_platform_metadata(STORY, "tiktok", probe={"size": 3_000_000})
+    assert small["upload"]["source_info"] == {"source": "FILE_UPLOAD", "video_size": 3_000_000,
+                                              "chunk_size": 3_000_000, "total_chunk_count": 1}
+    large = exporter.generate_platform_metadata(STORY, "tiktok", probe={"size": 205_000_000})
+    assert large["upload"]["source_info"] == {"source": "FILE_UPLOAD", "video_size": 205_000_000,
+                                              "chunk_size": 10_000_000, "total_chunk_count": 20}
+    unknown = exporter.generate_platform_metadata(STORY, "tiktok")
+    assert unknown["upload"]["source_info"] == {"source": "FILE_UPLOAD"}
+
+
+def test_an_empty_youtube_title_fails_its_check(exporter):
+    metadata = exporter.generate_platform_metadata({**STORY, "title": "\x07\x08"}, "youtube")
+    title_check = next(c for c in metadata["checks"]["text"] if c["name"] == "text.title.length")
+    assert title_check["ok"] is False and title_check["message"] == "text.title is 0 characters, below the minimum of 1"
+    assert metadata["checks"]["ok"] is False

@@ -68,6 +68,8 @@ CASES = [
     ("invalid_regex", "'[\\p{L}\\p{N}_]\\p{M}*'", "'[\\p{L}'", "'[\\p{L}]'", 20, 21, "invalid regular expression"),
     ("min_above_max", "  min_duration_s: 3", "  min_duration_s: 90", "  min_duration_s: 60",
      3, 19, "min_duration_s (90) is greater than max_duration_s (60)"),
+    ("min_length_above_max", "    max_length: 100", "    max_length: 100\n    min_length: 101",
+     "    max_length: 100\n    min_length: 100", 9, 17, "min_length (101) is greater than max_length (100)"),
     ("replacement_is_forbidden", '{"<": "(", ">": ")"}', '{"<": ">", ">": ")"}', '{"<": "‹", ">": "›"}',
      11, 22, "contains a forbidden character"),
 ]
@@ -145,6 +147,20 @@ def test_a_template_error_at_render_time_names_the_file_and_template(tmp_path):
     message = str(caught.value)
     assert message.startswith(f"{tmp_path / 'demo.yaml'} text.title: template error:")
     assert "upper_case" in message
+
+
+def test_a_template_typo_stops_the_exporter_with_file_line_and_template(tmp_path):
+    write_rules(tmp_path, VALID.replace("{{ title }}", "{{ titel }}"))
+    with pytest.raises(ConfigError) as caught:
+        PlatformExporter(tmp_path)
+    assert caught.value.one_line() == (f"{tmp_path / 'demo.yaml'}:7:19: template text.title: unknown variable "
+                                       "'titel'; did you mean 'title'? (at $.text.title.template)")
+
+
+def test_templates_cannot_reach_python_internals(tmp_path):
+    write_rules(tmp_path, VALID.replace("{{ title }}", "{{ title.__class__.__mro__ }}"))
+    with pytest.raises(TemplateProblem, match=r"text\.title: template error: .*unsafe"):
+        PlatformExporter(tmp_path).generate_platform_metadata({"id": "x", "title": "Hello"}, "demo")
 
 
 def test_an_upload_expression_error_names_the_field(tmp_path):
