@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -96,6 +97,8 @@ def _run(func, args: argparse.Namespace) -> int:
             registry.close()
     except RegistryError as exc:
         return fail(str(exc))
+    except sqlite3.Error as exc:  # e.g. still locked after the busy timeout, disk full
+        return fail(f"registry database error: {exc}")
 
 
 def _list(registry: ExportRegistry, args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         return _write_data(manifest, args, filters)
     except ConfigError as exc:
         return fail(exc.one_line())
-    except (RegistryError, OSError) as exc:
+    except (RegistryError, OSError, sqlite3.Error) as exc:
         return fail(str(exc))
 
 
