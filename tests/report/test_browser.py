@@ -53,3 +53,16 @@ def test_report_renders_in_chromium(project, tmp_path):
     assert problems == []
     assert cards == 3 and svg_points == 4 + 1  # full: three youtube and one tiktok update; partial: one
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+def test_missing_browser_skips_or_fails_when_required(monkeypatch, tmp_path):
+    import sys
+
+    module = sys.modules[__name__]
+    monkeypatch.setattr(module, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.delenv("STORYEXPORT_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="install the Debian package 'chromium'"):
+        require_browser()
+    monkeypatch.setenv("STORYEXPORT_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="STORYEXPORT_REQUIRE_BROWSER=1"):
+        require_browser()
