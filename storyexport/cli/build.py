@@ -10,6 +10,9 @@ from storyexport.build.runner import doit_argv, run_doit, working_directory
 from storyexport.cli.common import add_manifest_option, fail
 from storyexport.config import ConfigError
 
+# doit: 0 ok, 1 a task failed, 2 a dependency error (e.g. a missing source), 3 a load or usage error.
+DOIT_EXIT_CODES = {0: 0, 1: 1, 2: 1, 3: 2}
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -41,4 +44,5 @@ def run(args: argparse.Namespace) -> int:
             for problem in exc.problems:
                 print(problem.format())
             return 1
-        return run_doit(namespace, doit_argv("run", args.workers, args.parallel_type, args.tasks))
+        code = run_doit(namespace, doit_argv("run", args.workers, args.parallel_type, args.tasks))
+    return DOIT_EXIT_CODES.get(code, 1)
