@@ -8,7 +8,7 @@ Forbidden characters are replaced before anything is measured, since the replace
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,8 +46,8 @@ class FieldFitter:
     def label(self) -> str:
         return f"text.{self.name}"
 
-    def _render(self, variables: Mapping[str, Any], shrink_value: str, tags: list[str]) -> _Render:
-        values = {**variables, self.shrink: shrink_value, "hashtags": tags, "hashtag_line": " ".join(tags)}
+    def _render(self, variables: Mapping[str, Any], overrides: Mapping[str, str], tags: list[str]) -> _Render:
+        values = {**variables, **overrides, "hashtags": tags, "hashtag_line": " ".join(tags)}
         raw = render_template(self.spec["template"], values, f"{self.where} {self.label}")
         text, replaced = replace_forbidden(raw, self.spec.get("forbidden") or {})
         unmarked: list[str] = []
@@ -56,8 +56,10 @@ class FieldFitter:
         return _Render(text, replaced, unmarked)
 
     @property
-    def shrink(self) -> str:
-        return self.spec.get("shrink") or "description"
+    def shrink_variables(self) -> list[str]:
+        """Variables shortened in order: the next is touched only once the previous one is empty."""
+        shrink = self.spec.get("shrink") or "description"
+        return [shrink] if isinstance(shrink, str) else list(shrink)
 
     @property
     def counts_hashtags(self) -> bool:
@@ -71,25 +73,26 @@ class FieldFitter:
 
     def fit(self, variables: Mapping[str, Any], hashtags: list[str]) -> FieldResult:
         result = FieldResult(text="", hashtags=list(hashtags))
-        original = str(variables.get(self.shrink) or "")
         uses_tags = self._uses_hashtags()
-        self._respect_hashtag_cap(variables, original, result, uses_tags)
-        value = self._shrink(variables, original, result, uses_tags)
-        if value is None:
-            rendered = self._render(variables, "", result.hashtags)
+        self._respect_hashtag_cap(variables, result, uses_tags)
+        overrides = self._shrink(variables, result, uses_tags)
+        if overrides is None:
+            rendered = self._render(variables, dict.fromkeys(self.shrink_variables, ""), result.hashtags)
             result.text = truncate(rendered.text, self.spec["max_length"], self.spec["unit"])
-            result.adjustments.append(self._length_adjustment("truncated", rendered.text, "whole text"))
+            result.adjustments.append(self._last_resort_adjustment(rendered.text))
         else:
-            rendered = self._render(variables, value, result.hashtags)
+            rendered = self._render(variables, overrides, result.hashtags)
             result.text = rendered.text
-            if value != original:
-                result.adjustments.append(self._shrink_adjustment(original, value, variables, result.hashtags))
+            full = self._render(variables, {}, result.hashtags).text
+            for name, value in overrides.items():
+                original = str(variables.get(name) or "")
+                if value != original:
+                    result.adjustments.append(self._shrink_adjustment(name, original, value, full))
         self._note_render_changes(rendered, result)
         result.check = self._length_check(result.text)
         return result
 
-    def _respect_hashtag_cap(self, variables: Mapping[str, Any], original: str, result: FieldResult,
-                             uses_tags: bool) -> None:
+    def _respect_hashtag_cap(self, variables: Mapping[str, Any], result: FieldResult, uses_tags: bool) -> None:
         if not (uses_tags and self.counts_hashtags and self.hashtag_budget is not None):
             return
         while result.hashtags:
@@ -103,36 +106,44 @@ class FieldFitter:
                 self.label, "hashtags_dropped", f"the text would carry more than {self.hashtag_budget} hashtags",
                 hashtags=[dropped]))
 
-    def _shrink(self, variables: Mapping[str, Any], original: str, result: FieldResult,
-                uses_tags: bool) -> str | None:
-        def fits_with(tags: list[str]) -> Callable[[str], bool]:
-            return lambda candidate: self._fits(self._render(variables, candidate, tags).text)
+    def _shrink_once(self, variables: Mapping[str, Any], tags: list[str]) -> dict[str, str] | None:
+        """Overrides that make the text fit with ``tags``, or None if it cannot fit even with all of them empty."""
+        overrides: dict[str, str] = {}
+        for name in self.shrink_variables:
+            def fits(candidate: str, name: str = name) -> bool:
+                return self._fits(self._render(variables, {**overrides, name: candidate}, tags).text)
 
-        value = fit_graphemes(original, fits_with(result.hashtags))
-        while value is None and uses_tags and result.hashtags:
+            value = fit_graphemes(str(variables.get(name) or ""), fits)
+            if value is not None:
+                overrides[name] = value
+                return overrides
+            overrides[name] = ""
+        return None
+
+    def _shrink(self, variables: Mapping[str, Any], result: FieldResult, uses_tags: bool) -> dict[str, str] | None:
+        overrides = self._shrink_once(variables, result.hashtags)
+        while overrides is None and uses_tags and result.hashtags:
             dropped = result.hashtags.pop()
             result.adjustments.append(adjustment(
                 self.label, "hashtags_dropped",
-                f"{self.label} exceeds {self.spec['max_length']} {self.spec['unit']} even with '{self.shrink}' empty",
-                hashtags=[dropped]))
-            value = fit_graphemes(original, fits_with(result.hashtags))
-        return value
+                f"{self.label} exceeds {self.spec['max_length']} {self.spec['unit']} even with "
+                f"{', '.join(self.shrink_variables)} empty", hashtags=[dropped]))
+            overrides = self._shrink_once(variables, result.hashtags)
+        return overrides
 
-    def _shrink_adjustment(self, original: str, value: str, variables: Mapping[str, Any],
-                           tags: list[str]) -> dict[str, Any]:
-        full = self._render(variables, original, tags).text
+    def _shrink_adjustment(self, name: str, original: str, value: str, full: str) -> dict[str, Any]:
+        unit = self.spec["unit"]
         return adjustment(
             self.label, "truncated",
-            f"{self.label} was {measure(full, self.spec['unit'])} {self.spec['unit']}, "
-            f"over the limit of {self.spec['max_length']}",
-            variable=self.shrink, original_length=measure(original, self.spec["unit"]),
-            kept_length=measure(value, self.spec["unit"]))
+            f"{self.label} was {measure(full, unit)} {unit}, over the limit of {self.spec['max_length']}",
+            variable=name, original_length=measure(original, unit), kept_length=measure(value, unit))
 
-    def _length_adjustment(self, action: str, full: str, what: str) -> dict[str, Any]:
+    def _last_resort_adjustment(self, full: str) -> dict[str, Any]:
+        unit = self.spec["unit"]
         return adjustment(
-            self.label, action,
-            f"{self.label} was {measure(full, self.spec['unit'])} {self.spec['unit']} with '{self.shrink}' "
-            f"empty and no hashtags, over the limit of {self.spec['max_length']}; cut the {what}")
+            self.label, "truncated",
+            f"{self.label} was {measure(full, unit)} {unit} with {', '.join(self.shrink_variables)} empty and no "
+            f"hashtags, over the limit of {self.spec['max_length']}; the whole text was cut", variable=None)
 
     def _note_render_changes(self, rendered: _Render, result: FieldResult) -> None:
         if rendered.replaced:

@@ -200,10 +200,16 @@ def _template_problems(loaded: LoadedYaml, lines: list[str]) -> Iterator[Problem
         if isinstance(template, str):
             yield from _check_template(loaded, lines, ("text", name, "template"), template, TEMPLATE_VARIABLES,
                                        f"template text.{name}")
-        shrink = spec.get("shrink")
-        if isinstance(shrink, str) and shrink not in SHRINKABLE_VARIABLES:
-            yield loaded.problem(("text", name, "shrink"),
-                                 f"text.{name}.shrink '{shrink}' is not a story text variable "
+        yield from _shrink_problems(loaded, name, spec.get("shrink"))
+
+
+def _shrink_problems(loaded: LoadedYaml, name: str, shrink: Any) -> Iterator[Problem]:
+    entries = [((), shrink)] if isinstance(shrink, str) else \
+        [((index,), item) for index, item in enumerate(shrink)] if isinstance(shrink, list) else []
+    for suffix, variable in entries:
+        if isinstance(variable, str) and variable not in SHRINKABLE_VARIABLES:
+            yield loaded.problem(("text", name, "shrink", *suffix),
+                                 f"text.{name}.shrink '{variable}' is not a story text variable "
                                  f"({', '.join(sorted(SHRINKABLE_VARIABLES))})")
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from storyexport.metadata import ELLIPSIS, find_hashtags, graphemes, measure, tags_total_length
+from storyexport.metadata import ELLIPSIS, PlatformExporter, find_hashtags, graphemes, measure, tags_total_length
 from storyexport.resources import builtin_platforms_dir
 
 from .conftest import HOSTILE_STORIES, story
@@ -54,12 +54,11 @@ def test_output_meets_platform_limits(exporter, platform_metadata_validator, nam
 def test_long_texts_are_cut_with_an_ellipsis_and_the_cut_is_recorded(exporter, platform):
     metadata = exporter.generate_platform_metadata(story("huge_description"), platform)
     description = metadata["platform_description"]
-    assert "word…" in description or "word" + ELLIPSIS in description
+    assert "word" + ELLIPSIS in description
     assert "wor…" not in description  # cut at a word boundary
     cuts = [a for a in metadata["checks"]["adjustments"] if a["action"] == "truncated"]
     assert cuts and cuts[0]["field"] == "text.description" and cuts[0]["detail"]["variable"] == "description"
-    assert metadata["platform_hashtags"] == ["#long", *metadata["platform_hashtags"][1:]] or \
-        "#long" in metadata["platform_hashtags"]
+    assert "#long" in metadata["platform_hashtags"]  # the description was cut, not the hashtags
 
 
 def test_youtube_description_is_limited_in_bytes_not_characters(exporter):
@@ -121,3 +120,24 @@ def test_control_characters_and_lone_surrogates_are_cleaned(exporter):
     metadata = exporter.generate_platform_metadata(story("control_and_surrogate"), "tiktok")
     assert metadata["platform_title"] == "bell tab\there \ufffd"
     assert metadata["platform_description"].startswith("bell tab\there \ufffd\nline\nbreak")
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_huge_title_is_cut_after_the_description_and_the_hashtags_stay(exporter, platform):
+    metadata = exporter.generate_platform_metadata(story("huge_title"), platform)
+    assert "#big" in metadata["platform_hashtags"]
+    assert metadata["platform_description"].endswith(" ".join(metadata["platform_hashtags"]))
+    cuts = {a["detail"]["variable"]: a for a in metadata["checks"]["adjustments"]
+            if a["action"] == "truncated" and a["field"] == "text.description"}
+    assert cuts["description"]["detail"]["kept_length"] == 0 and cuts["title"]["detail"]["kept_length"] > 0
+
+
+def test_the_whole_text_is_cut_only_as_a_last_resort(tmp_path, builtin_dir):
+    rules = (builtin_dir / "tiktok.yaml").read_text(encoding="utf-8").replace(
+        "{{ title }}\n      {% if description %}", "{{ title }} {{ segment * 3000 }}\n      {% if description %}")
+    (tmp_path / "tiktok.yaml").write_text(rules, encoding="utf-8")
+    metadata = PlatformExporter(tmp_path).generate_platform_metadata(story("huge_description"), "tiktok")
+    assert measure(metadata["platform_description"], "utf16_units") <= 2200
+    assert metadata["platform_description"].endswith(ELLIPSIS) and metadata["platform_hashtags"] == []
+    last = metadata["checks"]["adjustments"][-1]
+    assert last["action"] == "truncated" and last["detail"] == {"variable": None}
