@@ -149,8 +149,14 @@ def _read(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
 
 
 def _resolve_columns(header: list[str], wanted: dict[str, list[str]]) -> dict[str, str]:
+    """Field -> the file's column: the first name listed in the mapping that the header has."""
     by_norm = {_norm(h): h for h in header}
-    return {f: by_norm[_norm(n)] for f, names in wanted.items() for n in reversed(names) if _norm(n) in by_norm}
+    resolved = {}
+    for field_name, names in wanted.items():
+        present = [by_norm[_norm(n)] for n in names if _norm(n) in by_norm]
+        if present:
+            resolved[field_name] = present[0]
+    return resolved
 
 
 def _number(text: str) -> int:

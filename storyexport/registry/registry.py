@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from storyexport.layout import REGISTRY_DB
+from storyexport.registry.analytics import registry_statistics, statistics_text
 from storyexport.registry.errors import RegistryError, UnknownStoryError
 from storyexport.registry.records import Counts, Event, Snapshot, overall_status
 from storyexport.registry.snapshot import get_meta, latest_snapshots, video_entries, write_snapshot
@@ -160,13 +161,9 @@ class ExportRegistry:
             return {"created_at": get_meta(conn, "created_at"), "last_updated": get_meta(conn, "last_updated")}
 
     def get_statistics(self) -> dict[str, Any]:
-        from storyexport.registry.analytics import registry_statistics
-
         return registry_statistics(self.all_videos())
 
     def generate_report(self) -> str:
-        from storyexport.registry.analytics import statistics_text
-
         return statistics_text(self.get_statistics())
 
 

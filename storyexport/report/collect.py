@@ -17,6 +17,7 @@ from storyexport import layout
 from storyexport.config.model import Manifest, Story
 from storyexport.registry.analytics import Filters, total_views_series
 from storyexport.registry.records import Snapshot
+from storyexport.report.chart import views_chart
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -47,8 +48,6 @@ def collect_stories(manifest: Manifest, base: Path, videos: dict[str, dict[str, 
 
 def story_card(output_dir: Path, story: Story, base: Path, video: dict[str, Any] | None,
                history: list[Snapshot], filters: Filters) -> dict[str, Any]:
-    from storyexport.report.chart import views_chart
-
     thumbs = layout.story_thumbnail_paths(output_dir, story)
     scores = read_json(thumbs.scores)
     best = scores.get("best") if isinstance(scores.get("best"), dict) else {}
