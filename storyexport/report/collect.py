@@ -100,7 +100,7 @@ def _platform(output_dir: Path, story: Story, platform: str, video: dict[str, An
     config = data.get("platform_config") if isinstance(data.get("platform_config"), dict) else {}
     limits = config.get("metadata_limits") if isinstance(config.get("metadata_limits"), dict) else {}
     title, description = str(data.get("platform_title", "")), str(data.get("platform_description", ""))
-    hashtags = [str(h) for h in data.get("platform_hashtags", []) if isinstance(h, str | int)]
+    hashtags = [str(h) for h in _list(data.get("platform_hashtags")) if isinstance(h, str | int)]
     checks = data.get("checks") if isinstance(data.get("checks"), dict) else {}
     registry_entry = (video or {}).get("platforms", {}).get(platform) or {}
     return {
