@@ -7,9 +7,10 @@ from storyexport.metadata.base import build_base_metadata, sha256_file, write_ba
 from storyexport.metadata.checks import video_checks
 from storyexport.metadata.hashtags import find_hashtags, normalise_hashtag, select_hashtags, tags_total_length
 from storyexport.metadata.platform import PlatformExporter, UnknownPlatform, metadata_filename, story_fields
-from storyexport.metadata.rules import check_platform_rules_dir, load_platform_rules
+from storyexport.metadata.rules import check_platform_rules_dir, check_platform_rules_file, load_platform_rules
 from storyexport.metadata.templates import TEMPLATE_VARIABLES, UPLOAD_VARIABLES, TemplateProblem
 from storyexport.metadata.text import ELLIPSIS, UNITS, graphemes, measure, truncate
+from storyexport.metadata.upload import build_upload
 
 __all__ = [
     "ELLIPSIS",
@@ -20,7 +21,9 @@ __all__ = [
     "TemplateProblem",
     "UnknownPlatform",
     "build_base_metadata",
+    "build_upload",
     "check_platform_rules_dir",
+    "check_platform_rules_file",
     "find_hashtags",
     "graphemes",
     "load_platform_rules",

@@ -26,6 +26,7 @@ from storyexport.resources import load_schema
 
 RULES_SUFFIXES = (".yaml", ".yml")
 SHRINKABLE_VARIABLES = frozenset({"id", "title_id", "title", "segment", "age_group", "description", "theme", "tone"})
+_PLATFORM_NAME = regex.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 _MIN_MAX_PAIRS = (("min_duration_s", "max_duration_s"), ("min_width", "max_width"),
                   ("min_height", "max_height"), ("min_fps", "max_fps"))
 
@@ -125,6 +126,9 @@ def _unknown_key_problems(loaded: LoadedYaml, path: JsonPath, error: ValidationE
 
 
 def _name_problems(loaded: LoadedYaml, path: Path) -> Iterator[Problem]:
+    if not _PLATFORM_NAME.fullmatch(path.stem):
+        yield Problem(str(path), 1, 1, f"file name '{path.stem}' is not a platform name: use 1-32 lowercase "
+                                       "letters, digits, '-' or '_', starting with a letter or digit")
     name = loaded.data.get("name")
     if isinstance(name, str) and name != path.stem:
         yield loaded.problem(("name",), f"name '{name}' differs from the file name '{path.stem}'; make them equal")

@@ -112,6 +112,15 @@ def test_all_problems_of_all_files_are_collected(tmp_path):
     assert [(Path(p.file).name, p.line) for p in problems] == [("demo.yaml", 1), ("demo.yaml", 7), ("other.yaml", 18)]
 
 
+def test_the_file_name_must_be_a_platform_name(tmp_path):
+    write_rules(tmp_path / "bad", VALID.replace("name: demo\n", ""), "Face Book")
+    problems = check_platform_rules_dir(tmp_path / "bad")[1]
+    assert [(Path(p.file).name, p.line, p.col) for p in problems] == [("Face Book.yaml", 1, 1)]
+    assert "is not a platform name" in problems[0].message
+    write_rules(tmp_path / "good", VALID.replace("name: demo\n", ""), "face_book")
+    assert check_platform_rules_dir(tmp_path / "good")[1] == []
+
+
 def test_missing_and_empty_folders_are_problems(tmp_path):
     assert check_platform_rules_dir(tmp_path / "nope")[1][0].message == "platform rules folder not found"
     assert "no platform rules files" in check_platform_rules_dir(tmp_path)[1][0].message
