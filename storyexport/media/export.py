@@ -49,6 +49,7 @@ def export_video(source: Path, target: Path, spec: TargetSpec) -> ExportResult:
         else:
             _copy(source, tmp, container)
         result = probe(tmp)
+        _check_complete(source, info, result, spec)
         _check_file_size(source, result, spec)
     return ExportResult(mode="transcode" if reasons else "copy", probe=result, reasons=reasons)
 
@@ -71,6 +72,14 @@ def _check_duration(source: Path, info: Probe, spec: TargetSpec) -> None:
                          f"needs at least {spec.min_duration_s:g} s")
 
 
+def _check_complete(source: Path, info: Probe, result: Probe, spec: TargetSpec) -> None:
+    """A damaged source (say, cut off mid-download with its index intact) exports "successfully" but short."""
+    expected = min(info.duration, spec.max_duration_s) if spec.max_duration_s is not None else info.duration
+    if result.duration < expected - max(0.5, 0.05 * expected):
+        raise MediaError(f"story source {source.name} looks truncated or damaged: only {result.duration:.1f} s "
+                         f"of {expected:.1f} s could be read")
+
+
 def _check_file_size(source: Path, result: Probe, spec: TargetSpec) -> None:
     if spec.max_file_size_mb is not None and result.size > spec.max_file_size_mb * 1e6:
         raise MediaError(f"story source {source.name} exports to {result.size / 1e6:.1f} MB; "
@@ -87,8 +96,11 @@ def _copy(source: Path, tmp: Path, container: str) -> None:
 def _transcode(source: Path, tmp: Path, info: Probe, spec: TargetSpec, container: str) -> None:
     threads = thread_count()
     inp = ffmpeg.input(str(source), threads=threads)
-    video = fit_frame(inp["v:0"].filter("fps", spec.fps), spec.width, spec.height, spec.fit).filter("format",
-                                                                                                   "yuv420p")
+    video = (
+        fit_frame(inp["v:0"].filter("fps", spec.fps), spec.width, spec.height, spec.fit)
+        .filter("scale", out_range="tv")  # full-range sources (MJPEG, phones) would otherwise stay yuvj420p
+        .filter("format", "yuv420p")
+    )
     duration = min(info.duration, spec.max_duration_s) if spec.max_duration_s is not None else info.duration
     audio = _audio(inp, info, spec, duration)
     out = ffmpeg.output(video, audio, str(tmp), f=container, t=f"{duration:.3f}", threads=threads,

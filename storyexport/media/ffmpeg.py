@@ -24,7 +24,8 @@ THREADS_ENV = "STORYEXPORT_THREADS"
 _LOG_PREFIX = re.compile(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*")
 _REASON_HINTS = ("error", "invalid", "not found", "no such", "unable", "could not", "cannot", "failed",
                  "does not contain", "unknown", "not supported", "truncat", "corrupt", "moov atom")
-_NOISE = ("conversion failed", "error opening output files", "exiting normally", "at least one output file")
+_NOISE = ("conversion failed", "error opening output file", "error opening input file", "exiting normally",
+          "at least one output file")
 
 
 @functools.cache
@@ -65,19 +66,22 @@ def thread_count() -> int:
 
 
 def reason_from_stderr(stderr: str | bytes) -> str:
-    """The informative lines of ffmpeg's stderr, joined into one short line."""
+    """The informative lines of ffmpeg's stderr (each distinct cause once), joined into one short line."""
     if isinstance(stderr, bytes):
         stderr = stderr.decode("utf-8", "replace")
     picked: list[str] = []
+    causes: set[str] = set()
     lines = [_LOG_PREFIX.sub("", line).strip() for line in stderr.splitlines()]
     for line in lines:
         lower = line.lower()
         useful = any(h in lower for h in _REASON_HINTS) and not any(n in lower for n in _NOISE)
-        if line and useful and line not in picked:
+        cause = lower.rsplit(": ", 1)[-1]
+        if line and useful and cause not in causes:
+            causes.add(cause)
             picked.append(line)
     if not picked:
         picked = [line for line in lines if line][-1:]
-    reason = "; ".join(picked[-3:]) or "ffmpeg failed without a message"
+    reason = "; ".join(picked[:2]) or "ffmpeg failed without a message"
     return reason if len(reason) <= 300 else reason[:297] + "..."
 
 

@@ -244,17 +244,30 @@ def _channel_count(layout: str) -> int | None:
 
 
 def _fill_from_copy_pass(path: Path, partial: Probe) -> Probe:
-    """Read every packet without decoding (fast) to learn the duration and the frame count."""
-    stream = ffmpeg.input(str(path)).output("-", f="null", c="copy").global_args("-progress", "pipe:1")
+    """Read every packet without decoding (fast) to learn the duration and frame count; a stream without
+    timestamps (raw H.264) gets frames / fps, and only if that is unknown too is it decoded."""
+    duration, frames = _null_pass(path, copy=True)
+    fps = partial.fps if partial.fps > 0 else (frames / duration if duration > 0 else 0.0)
+    if duration <= 0 < frames and fps > 0:
+        duration = frames / fps
+    if duration <= 0:
+        duration, frames = _null_pass(path, copy=False)
+        fps = fps or (frames / duration if duration > 0 else 0.0)
+    if duration <= 0:
+        raise MediaError(f"{path.name}: cannot tell the duration (no decodable frames)")
+    return replace(partial, duration=duration, fps=fps)
+
+
+def _null_pass(path: Path, copy: bool) -> tuple[float, int]:
+    """Run to the null muxer and read ``-progress``: (seconds, frames); seconds is 0 when unknown."""
+    options = {"c": "copy"} if copy else {}
+    stream = ffmpeg.input(str(path)).output("-", f="null", **options).global_args("-progress", "pipe:1")
     progress = run(stream, path, "cannot read media").stdout.decode("utf-8", "replace")
     values = dict(line.split("=", 1) for line in progress.splitlines() if "=" in line)
     micros = values.get("out_time_us", "")
-    duration = int(micros) / 1e6 if micros.lstrip("-").isdigit() and int(micros) > 0 else partial.duration
-    frames = int(values.get("frame", "0") or 0)
-    fps = partial.fps if partial.fps > 0 else (frames / duration if duration > 0 else 0.0)
-    if duration <= 0:
-        raise MediaError(f"{path.name}: cannot tell the duration (no decodable packets)")
-    return replace(partial, duration=duration, fps=fps)
+    seconds = int(micros) / 1e6 if micros.isdigit() else 0.0
+    frames = values.get("frame", "0")
+    return seconds, int(frames) if frames.isdigit() else 0
 
 
 # --- shared ---------------------------------------------------------------------------------------------------

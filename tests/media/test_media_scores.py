@@ -1,0 +1,102 @@
+"""Frame metrics, rejection, ranking and distinct picks on synthetic images, and frame grabbing consistency."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from storyexport.media.frames import _decode_once, _grab_by_seeking, _group, analysis_size
+from storyexport.media.scores import (
+    Candidate,
+    dhash,
+    frame_metrics,
+    hsv_histogram,
+    pick_distinct,
+    rank_normalised,
+    rejection,
+    score_candidates,
+)
+
+
+def textured(seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (60, 34, 3), dtype=np.uint8)
+    return cv2.resize(small, (270, 480), interpolation=cv2.INTER_NEAREST)
+
+
+def flat(value: int) -> np.ndarray:
+    return np.full((480, 270, 3), value, np.uint8)
+
+
+def test_sharp_beats_blurred_on_both_sharpness_measures() -> None:
+    sharp = textured()
+    blurred = cv2.GaussianBlur(sharp, (0, 0), 6)
+    a, b = frame_metrics(sharp), frame_metrics(blurred)
+    assert a["sharpness"] > 10 * b["sharpness"] and a["tenengrad"] > 3 * b["tenengrad"]
+
+
+def test_rejects_black_uniform_fade_and_transition() -> None:
+    image = textured()
+    assert rejection(frame_metrics(flat(5)), flat(5), None, None) == "black"
+    assert rejection(frame_metrics(flat(128)), flat(128), None, None) == "uniform"
+    darker, darkest = (image * 0.7).astype(np.uint8), (image * 0.4).astype(np.uint8)
+    assert rejection(frame_metrics(darker), darker, image, darkest) == "fade"
+    other = textured(1)
+    assert rejection(frame_metrics(image), image, image, other) == "transition"
+    assert rejection(frame_metrics(image), image, image, image) is None
+
+
+def test_rank_normalised_handles_ties() -> None:
+    assert rank_normalised([3.0, 1.0, 2.0]) == [1.0, 0.0, 0.5]
+    assert rank_normalised([1.0, 1.0, 2.0]) == [0.25, 0.25, 1.0]
+    assert rank_normalised([5.0]) == [1.0]
+
+
+def candidate(time: float, image: np.ndarray, rejected: str | None = None) -> Candidate:
+    return Candidate(time, frame_metrics(image), rejected, dhash=dhash(image), histogram=hsv_histogram(image))
+
+
+def test_blurred_frames_lose_to_sharp_ones_whatever_the_method() -> None:
+    sharp, blurred = textured(), cv2.GaussianBlur(textured(), (0, 0), 8)
+    bright_blur = cv2.convertScaleAbs(blurred, alpha=1.0, beta=60)
+    for method in ("sharpness", "brightness", "contrast", "combined"):
+        pool = [candidate(1.0, bright_blur), candidate(2.0, sharp)]
+        score_candidates(pool, method)
+        assert max(pool, key=lambda c: c.score).timestamp == 2.0, method
+
+
+def test_unknown_method_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown thumbnail method 'prettiest'"):
+        score_candidates([candidate(1.0, textured())], "prettiest")
+
+
+def test_pick_distinct_respects_gap_skips_rejected_and_prefers_different_frames() -> None:
+    same = textured(0)
+    pool = [candidate(1.0, same), candidate(1.2, same), candidate(3.0, same), candidate(5.0, textured(1)),
+            candidate(7.0, flat(3), rejected="black")]
+    for c, score in zip(pool, (0.9, 0.8, 0.7, 0.1, 1.0), strict=True):
+        c.score = score
+    picks = pick_distinct(pool, 2, min_gap=1.0)
+    assert [p.timestamp for p in picks] == [1.0, 5.0]  # 3.0 looks identical to 1.0; 7.0 is rejected
+    relaxed = pick_distinct(pool, 3, min_gap=1.0)
+    assert sorted(p.timestamp for p in relaxed) == [1.0, 3.0, 5.0]
+
+
+def test_analysis_size_keeps_shape_and_never_upscales() -> None:
+    assert analysis_size(1080, 1920) == (270, 480)
+    assert analysis_size(1920, 1080) == (480, 270)
+    assert analysis_size(180, 320) == (180, 320)
+
+
+def test_seeking_and_single_decode_return_the_same_frames(sample_clip: Path) -> None:
+    times = [0.5, 0.7, 1.6, 4.0, 4.2, 7.0]
+    size = (90, 160)
+    seeked = _grab_by_seeking(sample_clip, _group(times), size)
+    decoded = _decode_once(sample_clip, times, size, start=0.0, threads=None)
+    assert sorted(seeked) == sorted(decoded) == times
+    for time in times:
+        assert np.array_equal(seeked[time], decoded[time]), time
+    assert not np.array_equal(decoded[0.5], decoded[0.7])

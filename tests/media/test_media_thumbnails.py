@@ -1,0 +1,132 @@
+"""Thumbnails on a real sample clip with sharp, blurred and black stretches (180x320, 8 s)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from storyexport.config.model import ThumbnailOptions
+from storyexport.layout import thumbnail_set_paths
+from storyexport.media import MediaError, ThumbnailGenerator, build_thumbnail_set, sample_sections
+from storyexport.media.scores import (
+    DHASH_MIN_BITS,
+    HIST_MIN_DISTANCE,
+    dhash,
+    hamming,
+    histogram_distance,
+    hsv_histogram,
+)
+
+SECTIONS = sample_sections(8)
+
+
+def in_section(timestamp: float, name: str, margin: float | None = None) -> bool:
+    """Inside a stretch; the black one includes its 0.4 s fades, the blurred one a frame either side."""
+    start, end = SECTIONS[name]
+    margin = margin if margin is not None else (0.45 if name == "black" else 0.04)
+    return start - margin <= timestamp <= end + margin
+
+
+def read_jpeg(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path))
+    assert image is not None, path
+    return image
+
+
+@pytest.mark.parametrize("method", ["sharpness", "brightness", "contrast", "combined"])
+def test_best_frame_is_never_black_or_blurred(sample_clip: Path, tmp_path: Path, method: str) -> None:
+    result = ThumbnailGenerator(180, 320).find_best_frame(sample_clip, tmp_path / "best.jpg", 30, method)
+    (timestamp,) = result.timestamps
+    assert not in_section(timestamp, "blur") and not in_section(timestamp, "black")
+    assert result.paths == [tmp_path / "best.jpg"]
+    image = read_jpeg(tmp_path / "best.jpg")
+    assert image.shape == (320, 180, 3) and image.mean() > 40
+    assert result.scores[0]["sharpness"] > 100
+
+
+def test_generate_at_timestamps_accepts_seconds_and_percentages(sample_clip: Path, tmp_path: Path) -> None:
+    result = ThumbnailGenerator(90, 160).generate_at_timestamps(sample_clip, tmp_path, [0.5, "2", "25%", "100%"])
+    assert result.timestamps == [0.5, 2.0, 2.0, pytest.approx(8 - 2 / 30, abs=1e-3)]
+    assert [p.name for p in result.paths] == [f"sample_at{n}.jpg" for n in range(1, 5)]
+    assert all(read_jpeg(p).shape == (160, 90, 3) for p in result.paths)
+    assert (tmp_path / "sample_at2.jpg").read_bytes() == (tmp_path / "sample_at3.jpg").read_bytes()
+
+
+def test_bad_timestamp_is_a_clear_error(sample_clip: Path, tmp_path: Path) -> None:
+    with pytest.raises(MediaError, match=r"^sample\.mp4: bad thumbnail timestamp 'soon'"):
+        ThumbnailGenerator().generate_at_timestamps(sample_clip, tmp_path, ["soon"])
+
+
+def test_generate_grid_draws_tiles_and_header(sample_clip: Path, tmp_path: Path) -> None:
+    result = ThumbnailGenerator().generate_grid(sample_clip, tmp_path / "grid.jpg", (3, 2), title="My story")
+    assert len(result.timestamps) == 6 and result.timestamps == sorted(result.timestamps)
+    assert result.timestamps[0] == pytest.approx(0.56) and result.timestamps[-1] == pytest.approx(7.44)
+    sheet = read_jpeg(tmp_path / "grid.jpg")
+    assert sheet.shape[1] == 3 * 180 + 4 * 5
+    header_rows = sheet.shape[0] - 2 * 320 - 3 * 5
+    assert header_rows > 10 and sheet[:header_rows].max() > 200  # white header text on black
+
+
+def test_multiple_options_are_distinct_and_never_black(sample_clip: Path, tmp_path: Path) -> None:
+    result = ThumbnailGenerator(180, 320).generate_multiple_options(sample_clip, tmp_path, "story7", 4)
+    assert [p.name for p in result.paths] == [f"story7_option{n}.jpg" for n in range(1, 5)]
+    times = result.timestamps
+    assert min(abs(a - b) for i, a in enumerate(times) for b in times[i + 1:]) >= 8 / (2 * 4)
+    images = [read_jpeg(p) for p in result.paths]
+    assert all(image.mean() > 40 for image in images)
+    assert all(not in_section(t, "black") for t in times)
+    histograms = [hsv_histogram(image) for image in images]
+    assert all(histogram_distance(a, b) >= HIST_MIN_DISTANCE or hamming(dhash(x), dhash(y)) >= DHASH_MIN_BITS
+               for i, (a, x) in enumerate(zip(histograms, images, strict=True))
+               for b, y in zip(histograms[i + 1:], images[i + 1:], strict=True))
+
+
+def test_build_thumbnail_set_writes_every_path_and_a_scores_document(sample_clip: Path, tmp_path: Path,
+                                                                     digest: Callable) -> None:
+    options = ThumbnailOptions(num_options=3, num_candidates=20, grid=(2, 2))
+    paths = thumbnail_set_paths(tmp_path / "story", "s1", options)
+    scores = build_thumbnail_set(sample_clip, paths, options, title="Sample story")
+    assert all(path.is_file() and path.stat().st_size > 0 for path in paths.all())
+    assert json.loads(paths.scores.read_text()) == scores
+    assert scores["video"] == "sample.mp4" and scores["duration"] == 8.0 and scores["method"] == "combined"
+    assert scores["best"]["path"] == "s1_thumbnail.jpg" and scores["best"]["rejected"] is None
+    assert scores["best"]["timestamp"] == scores["options"][0]["timestamp"]
+    assert [o["path"] for o in scores["options"]] == ["s1_option1.jpg", "s1_option2.jpg", "s1_option3.jpg"]
+    assert len(scores["candidates"]) == 20
+    rejected = {c["rejected"] for c in scores["candidates"]}
+    assert {"black", "fade"} <= rejected and rejected <= {None, "black", "fade", "uniform", "transition"}
+    assert all(in_section(c["timestamp"], "black", 0.6) for c in scores["candidates"] if c["rejected"])
+    assert [t["requested"] for t in scores["timestamps"]] == ["0.5", "25%", "50%", "75%"]
+    assert [t["timestamp"] for t in scores["timestamps"]] == [0.5, 2.0, 4.0, 6.0]
+    grid_times = scores["grid"]["timestamps"]
+    candidate_times = {c["timestamp"] for c in scores["candidates"]}
+    assert len(grid_times) == 4 and set(grid_times) <= candidate_times  # tiles reuse analysed frames
+    for key in ("sharpness", "tenengrad", "brightness", "contrast", "colourfulness", "clipping", "faces"):
+        assert key in scores["best"]["scores"]
+    first = {path: digest(path) for path in paths.all()}
+    build_thumbnail_set(sample_clip, paths, options, title="Sample story")
+    assert {path: digest(path) for path in paths.all()} == first
+
+
+def test_build_thumbnail_set_without_grid(sample_clip: Path, tmp_path: Path) -> None:
+    options = ThumbnailOptions(num_options=2, num_candidates=8, grid=(0, 0), timestamps=("1",))
+    paths = thumbnail_set_paths(tmp_path, "s2", options)
+    scores = build_thumbnail_set(sample_clip, paths, options)
+    assert paths.grid is None and scores["grid"] is None
+    assert sorted(p.name for p in (tmp_path / "thumbnails").iterdir()) == [
+        "s2_at1.jpg", "s2_option1.jpg", "s2_option2.jpg", "s2_scores.json"]
+
+
+def test_thumbnails_of_a_bad_file_fail_cleanly(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.mp4"
+    broken.write_text("nope")
+    options = ThumbnailOptions()
+    paths = thumbnail_set_paths(tmp_path / "out", "s3", options)
+    with pytest.raises(MediaError, match=r"^broken\.mp4: "):
+        build_thumbnail_set(broken, paths, options)
+    assert not (tmp_path / "out").exists()
