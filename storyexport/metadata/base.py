@@ -56,7 +56,8 @@ def build_base_metadata(story: Story, video: Path, probe: Mapping[str, Any],
     return {
         "$schema": SCHEMA_ID,
         "story": {**story.text_fields(), "platforms": list(story.platforms)},
-        "video": {**file_entry(video, relative_to), "probe": _json_safe(dict(probe))},
+        "video": file_entry(video, relative_to),
+        "probe": _json_safe(dict(probe)),
         "files": {
             name: [file_entry(p, relative_to) for p in value] if isinstance(value, list | tuple)
             else file_entry(value, relative_to)

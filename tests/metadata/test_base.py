@@ -37,7 +37,7 @@ def test_base_metadata_content(tmp_path, base_metadata_validator):
     assert document["story"]["title"] == "Title 🌊" and document["story"]["hashtags"] == ["#sea"]
     assert document["video"]["path"] == "abc.mp4"
     assert document["video"]["sha256"] == hashlib.sha256(video.read_bytes()).hexdigest()
-    assert document["video"]["probe"] == PROBE
+    assert document["probe"] == PROBE
     assert document["files"]["options"][1]["path"] == "thumbnails/abc_option2.jpg"
     assert document["files"]["thumbnail"]["sha256"] == hashlib.sha256(b"\xff\xd8 best").hexdigest()
     assert document["generator"] == {"name": "storyexport", "version": __version__}
