@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from storyexport.build.loader import build_namespace
 from storyexport.build.reporter import MODES
 from storyexport.build.runner import doit_argv, run_doit, working_directory
-from storyexport.cli.common import add_manifest_option, fail
-from storyexport.config import ConfigError
+from storyexport.cli.common import add_manifest_option, build_namespace_or_report, fail
 
 # doit: 0 ok, 1 a task failed, 2 a dependency error (e.g. a missing source), 3 a load or usage error.
 DOIT_EXIT_CODES = {0: 0, 1: 1, 2: 1, 3: 2}
@@ -38,11 +36,8 @@ def run(args: argparse.Namespace) -> int:
     if not manifest.is_file():
         return fail(f"manifest not found: {args.manifest}", 2)
     with working_directory(manifest.parent):
-        try:
-            namespace = build_namespace(manifest, progress=args.progress)
-        except ConfigError as exc:
-            for problem in exc.problems:
-                print(problem.format())
+        namespace = build_namespace_or_report(manifest, args.progress)
+        if namespace is None:
             return 1
         code = run_doit(namespace, doit_argv("run", args.workers, args.parallel_type, args.tasks))
     return DOIT_EXIT_CODES.get(code, 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from storyexport.config import ConfigError, Manifest, load_manifest
 
@@ -29,6 +30,18 @@ def load_manifest_or_report(path: Path, platforms_dir: Path | None = None, check
         return None
     try:
         return load_manifest(path, platforms_dir, check_sources)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem.format(), file=sys.stderr)
+        return None
+
+
+def build_namespace_or_report(manifest: Path, progress: str) -> dict[str, Any] | None:
+    """The doit namespace for a manifest (call inside its folder); on bad input print the problems, return None."""
+    from storyexport.build.loader import build_namespace
+
+    try:
+        return build_namespace(manifest, progress=progress)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem.format(), file=sys.stderr)

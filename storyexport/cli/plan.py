@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from storyexport.build.loader import build_namespace
 from storyexport.build.plan import format_plan_json, format_plan_text, make_plan
 from storyexport.build.runner import working_directory
-from storyexport.cli.common import add_manifest_option, fail
-from storyexport.config import ConfigError
+from storyexport.cli.common import add_manifest_option, build_namespace_or_report, fail
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -28,11 +26,8 @@ def run(args: argparse.Namespace) -> int:
     if not manifest.is_file():
         return fail(f"manifest not found: {args.manifest}", 2)
     with working_directory(manifest.parent):
-        try:
-            namespace = build_namespace(manifest, progress="quiet")
-        except ConfigError as exc:
-            for problem in exc.problems:
-                print(problem.format())
+        namespace = build_namespace_or_report(manifest, "quiet")
+        if namespace is None:
             return 1
         entries, considered = make_plan(namespace)
     print(format_plan_json(entries, considered) if args.format == "json" else format_plan_text(entries, considered))
