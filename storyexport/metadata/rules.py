@@ -37,8 +37,9 @@ def _validator() -> Draft202012Validator:
 
 
 def rules_files(rules_dir: Path) -> dict[str, Path]:
-    """Platform name -> rules file, for every ``*.yaml`` / ``*.yml`` in the folder (sorted by name)."""
-    files = sorted(p for p in Path(rules_dir).iterdir() if p.suffix in RULES_SUFFIXES and p.is_file())
+    """Platform name -> rules file, for every ``*.yaml`` / ``*.yml`` in the folder (sorted; hidden files skipped)."""
+    files = sorted(p for p in Path(rules_dir).iterdir()
+                   if p.suffix in RULES_SUFFIXES and not p.name.startswith(".") and p.is_file())
     return {path.stem: path for path in files}
 
 

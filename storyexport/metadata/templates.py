@@ -1,6 +1,7 @@
 """The one Jinja2 environment platform rules run in: sandboxed, and strict about undefined names.
 
-Rules files are data that anyone may add, so templates must not reach Python internals (SandboxedEnvironment),
+Rules files are data that anyone may add, so templates must not reach Python internals or modify the values they
+are given (ImmutableSandboxedEnvironment, a SandboxedEnvironment),
 and a typo such as ``{{ titel }}`` must fail loudly instead of rendering an empty title (StrictUndefined).
 """
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import regex
 from jinja2 import StrictUndefined, Template, TemplateError, meta
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 # Variables every text template can read (see docs/platform-rules.md).
 TEMPLATE_VARIABLES = frozenset({
@@ -36,7 +37,8 @@ class TemplateProblem(ValueError):
 
 @cache
 def environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(
+    """The immutable sandbox: templates can neither reach internals nor change the lists they are given."""
+    return ImmutableSandboxedEnvironment(
         undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=False,
     )

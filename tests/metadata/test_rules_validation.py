@@ -172,6 +172,18 @@ def test_templates_cannot_reach_python_internals(tmp_path):
         PlatformExporter(tmp_path).generate_platform_metadata({"id": "x", "title": "Hello"}, "demo")
 
 
+def test_templates_cannot_modify_the_values_they_are_given(tmp_path):
+    write_rules(tmp_path, VALID.replace("{{ hashtag_line }}", "{{ hashtags.append('#spam') }}"))
+    with pytest.raises(TemplateProblem, match=r"text\.description: template error: .*unsafe"):
+        PlatformExporter(tmp_path).generate_platform_metadata({"id": "x", "title": "Hi", "hashtags": ["a"]}, "demo")
+
+
+def test_hidden_files_in_the_rules_folder_are_ignored(tmp_path):
+    write_rules(tmp_path, VALID)
+    (tmp_path / ".demo.yaml").write_text("broken: [", encoding="utf-8")
+    assert check_platform_rules_dir(tmp_path)[1] == []
+
+
 def test_an_upload_expression_error_names_the_field(tmp_path):
     write_rules(tmp_path, VALID.replace("= text.description", "= text.caption"))
     with pytest.raises(TemplateProblem, match=r"demo.yaml upload.caption: expression .*caption"):
