@@ -65,6 +65,9 @@ CASES = [
      25, 12, "Jinja expression syntax error"),
     ("shrink_not_story_text", "    shrink: title", "    shrink: hashtags", "    shrink: theme",
      10, 13, "not a story text variable"),
+    ("shrink_list_entry_not_story_text", "    shrink: title", "    shrink: [title, tags]", "    shrink: [title, tone]",
+     10, 21, "text.title.shrink 'tags' is not a story text variable"),
+    ("upload_empty_expression", '"= text.description"', '"= "', '"= text.title"', 25, 12, "empty expression after '='"),
     ("invalid_regex", "'[\\p{L}\\p{N}_]\\p{M}*'", "'[\\p{L}'", "'[\\p{L}]'", 20, 21, "invalid regular expression"),
     ("min_above_max", "  min_duration_s: 3", "  min_duration_s: 90", "  min_duration_s: 60",
      3, 19, "min_duration_s (90) is greater than max_duration_s (60)"),
@@ -122,15 +125,22 @@ def test_the_file_name_must_be_a_platform_name(tmp_path):
 
 
 def test_missing_and_empty_folders_are_problems(tmp_path):
-    assert check_platform_rules_dir(tmp_path / "nope")[1][0].message == "platform rules folder not found"
-    assert "no platform rules files" in check_platform_rules_dir(tmp_path)[1][0].message
+    assert [p.format() for p in check_platform_rules_dir(tmp_path / "nope")[1]] == [
+        f"{tmp_path / 'nope'}:1:1: platform rules folder not found (at $)"]
+    assert [p.format() for p in check_platform_rules_dir(tmp_path)[1]] == [
+        f"{tmp_path}:1:1: no platform rules files (*.yaml) in this folder (at $)"]
+    write_rules(tmp_path, VALID)
+    assert check_platform_rules_dir(tmp_path)[1] == []
 
 
 def test_yml_beside_yaml_is_a_clash(tmp_path):
     write_rules(tmp_path, VALID)
     (tmp_path / "demo.yml").write_text(VALID, encoding="utf-8")
-    problems = check_platform_rules_dir(tmp_path)[1]
-    assert [p.message for p in problems] == ["both demo.yaml and demo.yml exist; keep one"]
+    assert [p.format() for p in check_platform_rules_dir(tmp_path)[1]] == [
+        f"{tmp_path / 'demo.yml'}:1:1: both demo.yaml and demo.yml exist; keep one (at $)"]
+    (tmp_path / "demo.yaml").unlink()
+    rules, problems = check_platform_rules_dir(tmp_path)
+    assert problems == [] and list(rules) == ["demo"]
 
 
 def test_load_platform_rules_raises_config_error_with_every_problem(tmp_path):
