@@ -65,6 +65,7 @@ def story_card(output_dir: Path, story: Story, base: Path, video: dict[str, Any]
         "best": image(thumbs.best, base, "best frame"),
         "best_timestamp": _number(best.get("timestamp")),
         "best_scores": _scores(best.get("scores")),
+        "best_headline": _headline(best.get("scores"), scores.get("method")),
         "method": str(scores.get("method", "")),
         "options": _options(thumbs.options, scores, best, base),
         "grid": image(thumbs.grid, base, "grid") if thumbs.grid else None,
@@ -89,6 +90,7 @@ def _options(paths: tuple[Path, ...], scores: dict[str, Any], best: dict[str, An
             "image": image(path, base, f"option {n}"),
             "timestamp": at,
             "scores": _scores(entry.get("scores")),
+            "headline": _headline(entry.get("scores"), scores.get("method")),
             "best": at is not None and best_at is not None and abs(at - best_at) < 1e-3,
         })
     return options
@@ -99,6 +101,7 @@ def _platform(output_dir: Path, story: Story, platform: str, video: dict[str, An
     data = read_json(layout.platform_metadata_path(output_dir, story, platform))
     config = data.get("platform_config") if isinstance(data.get("platform_config"), dict) else {}
     limits = config.get("metadata_limits") if isinstance(config.get("metadata_limits"), dict) else {}
+    units = config.get("metadata_units") if isinstance(config.get("metadata_units"), dict) else {}
     title, description = str(data.get("platform_title", "")), str(data.get("platform_description", ""))
     hashtags = [str(h) for h in _list(data.get("platform_hashtags")) if isinstance(h, str | int)]
     checks = data.get("checks") if isinstance(data.get("checks"), dict) else {}
@@ -109,9 +112,9 @@ def _platform(output_dir: Path, story: Story, platform: str, video: dict[str, An
         "title": title,
         "description": description,
         "hashtags": hashtags,
-        "counts": [_count("title", title, limits.get("title")),
-                   _count("description", description, limits.get("description")),
-                   _count("hashtags", hashtags, limits.get("hashtags"))],
+        "counts": [_count("title", title, limits.get("title"), units.get("title")),
+                   _count("description", description, limits.get("description"), units.get("description")),
+                   _count("hashtags", hashtags, limits.get("hashtags"), None)],
         "checks_ok": checks.get("ok") if isinstance(checks.get("ok"), bool) else None,
         "checks": [_check(group, c) for group in ("video", "text") for c in _list(checks.get(group))],
         "status": registry_entry.get("status"),
@@ -120,21 +123,27 @@ def _platform(output_dir: Path, story: Story, platform: str, video: dict[str, An
     }
 
 
-def _count(name: str, value: str | list[str], limit: Any) -> dict[str, Any]:
-    """Used length against the limit; the limit may be a number or a rule ``{max_length, unit}``."""
-    unit = "items" if isinstance(value, list) else "characters"
+def _count(name: str, value: str | list[str], limit: Any, unit: Any) -> dict[str, Any]:
+    """Used length against the limit, in the platform's unit; the limit may be a number or ``{max_length, unit}``."""
+    unit = str(unit) if isinstance(unit, str) else ("items" if isinstance(value, list) else "characters")
     if isinstance(limit, dict):
         unit = str(limit.get("unit", unit))
         limit = limit.get("max_length", limit.get("max_count", limit.get("max")))
-    if isinstance(value, list):
-        used = len(value)
-    elif unit == "utf8_bytes":
-        used = len(value.encode("utf-8"))
-    else:
-        used = len(regex.findall(r"\X", value))  # what a reader counts: grapheme clusters
+    used = len(value) if isinstance(value, list) else measure(value, unit)
     limit = limit if isinstance(limit, int | float) and not isinstance(limit, bool) else None
     return {"name": name, "used": used, "limit": limit, "unit": unit.replace("_", " "),
             "over": limit is not None and used > limit}
+
+
+def measure(text: str, unit: str) -> int:
+    """Length as the platform counts it; by default what a reader sees: grapheme clusters."""
+    if unit == "utf8_bytes":
+        return len(text.encode("utf-8"))
+    if unit == "utf16_units":
+        return len(text.encode("utf-16-le")) // 2
+    if unit == "code_points":
+        return len(text)
+    return len(regex.findall(r"\X", text))
 
 
 def _check(group: str, item: Any) -> dict[str, Any]:
@@ -149,6 +158,17 @@ def _scores(value: Any) -> list[tuple[str, str]]:
     if not isinstance(value, dict):
         return []
     return [(str(k), f"{v:.3g}" if isinstance(v, float) else str(v)) for k, v in sorted(value.items())]
+
+
+def _headline(value: Any, method: Any) -> str | None:
+    """The one score that ranked the frames (``score``, else the method's own), shown without opening details."""
+    if not isinstance(value, dict):
+        return None
+    for key in ("score", method if isinstance(method, str) else None):
+        number = _number(value.get(key)) if key else None
+        if number is not None:
+            return f"{key} {number:.3g}"
+    return None
 
 
 def _number(value: Any) -> float | None:

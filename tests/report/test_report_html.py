@@ -29,6 +29,8 @@ def test_report_shows_every_story_with_its_data(project):
     # the title is counted in graphemes (the ZWJ emoji is one) against the platform's limit, and flagged as over
     assert '<span class="count over">title 54/20 characters</span>' in full
     assert '<span class="count">title 54/100 characters</span>' in full
+    assert '<span class="count">title 58/100 utf16 units</span>' in full  # instagram counts UTF-16 units
+    assert full.count('<div class="headline">combined 0.6</div>') == 2  # best frame and option 3
     assert "title too long" in full and "checks failed" in full and "checks ok" in full
     assert "https://youtube.com/shorts/abc" in full
     assert "<polyline points=" in full and "<circle" in full
