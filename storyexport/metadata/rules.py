@@ -186,6 +186,7 @@ def _check_template(loaded: LoadedYaml, lines: list[str], path: JsonPath, source
     raw = _value_at(loaded.data, path)
     try:
         names = undeclared_variables(source)
+        environment().from_string(source)  # compiling also finds unknown filters and tests
     except TemplateSyntaxError as exc:
         offset = sum(len(part) + 1 for part in source.split("\n")[: max((exc.lineno or 1) - 1, 0)])
         position = _position_in_value(loaded, lines, path, max(offset - shift, 0), raw)

@@ -55,6 +55,8 @@ CASES = [
     ("jinja_syntax_block", "      {{ hashtag_line }}", "      {{ hashtag_line }", "      {{ hashtag_line }}",
      15, 7, "Jinja syntax error"),
     ("jinja_syntax_inline", '"{{ title }}"', '"{{ title "', '"{{ title }}"', 7, 16, "Jinja syntax error"),
+    ("unknown_filter", "      {{ description }}", "      {{ description | shout }}", "      {{ description | upper }}",
+     14, 7, "No filter named 'shout'"),
     ("unknown_variable_block", "      {{ description }}", "      {{ descripton }}", "      {{ description }}",
      14, 10, "unknown variable 'descripton'; did you mean 'description'?"),
     ("unknown_variable_inline", '"{{ title }}"', '"{{ titel }}"', '"{{ title_id }}"',
