@@ -11,10 +11,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-import regex
-
 from storyexport import layout
 from storyexport.config.model import Manifest, Story
+from storyexport.metadata.text import graphemes, measure
 from storyexport.registry.analytics import Filters, total_views_series
 from storyexport.registry.records import Snapshot
 from storyexport.report.chart import views_chart
@@ -124,26 +123,24 @@ def _platform(output_dir: Path, story: Story, platform: str, video: dict[str, An
 
 
 def _count(name: str, value: str | list[str], limit: Any, unit: Any) -> dict[str, Any]:
-    """Used length against the limit, in the platform's unit; the limit may be a number or ``{max_length, unit}``."""
+    """Used length against the limit in the platform's unit (``metadata_units``; default ``characters``, i.e.
+    code points, as the metadata step counts); the limit may be a number or a rule ``{max_length, unit}``."""
     unit = str(unit) if isinstance(unit, str) else ("items" if isinstance(value, list) else "characters")
     if isinstance(limit, dict):
         unit = str(limit.get("unit", unit))
         limit = limit.get("max_length", limit.get("max_count", limit.get("max")))
-    used = len(value) if isinstance(value, list) else measure(value, unit)
+    used = len(value) if isinstance(value, list) else _measure(value, unit)
     limit = limit if isinstance(limit, int | float) and not isinstance(limit, bool) else None
     return {"name": name, "used": used, "limit": limit, "unit": unit.replace("_", " "),
             "over": limit is not None and used > limit}
 
 
-def measure(text: str, unit: str) -> int:
-    """Length as the platform counts it; by default what a reader sees: grapheme clusters."""
-    if unit == "utf8_bytes":
-        return len(text.encode("utf-8"))
-    if unit == "utf16_units":
-        return len(text.encode("utf-16-le")) // 2
-    if unit == "code_points":
-        return len(text)
-    return len(regex.findall(r"\X", text))
+def _measure(text: str, unit: str) -> int:
+    """Length as the metadata step counts it (same unit names); an unknown unit counts graphemes."""
+    try:
+        return measure(text, unit)
+    except ValueError:
+        return len(graphemes(text))
 
 
 def _check(group: str, item: Any) -> dict[str, Any]:

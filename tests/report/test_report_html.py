@@ -26,10 +26,11 @@ def test_report_shows_every_story_with_its_data(project):
     assert full.count('<figure class="best">') == 1
     assert "sharpness" in full and "<dd>30</dd>" in full
     assert "full_grid.jpg" in full
-    # the title is counted in graphemes (the ZWJ emoji is one) against the platform's limit, and flagged as over
-    assert '<span class="count over">title 54/20 characters</span>' in full
-    assert '<span class="count">title 54/100 characters</span>' in full
-    assert '<span class="count">title 58/100 utf16 units</span>' in full  # instagram counts UTF-16 units
+    # lengths in the platform's unit (characters = code points by default; the ZWJ emoji is 4 of them, 5 UTF-16
+    # units), against the platform's limit, flagged when over
+    assert '<span class="count over">title 57/20 characters</span>' in full
+    assert '<span class="count">title 57/100 characters</span>' in full
+    assert '<span class="count">title 58/100 utf16 units</span>' in full
     assert full.count('<div class="headline">combined 0.6</div>') == 2  # best frame and option 3
     assert "title too long" in full and "checks failed" in full and "checks ok" in full
     assert "https://youtube.com/shorts/abc" in full
