@@ -18,7 +18,7 @@ import yaml
 
 from storyexport.registry.errors import RegistryError
 from storyexport.registry.records import Counts
-from storyexport.registry.registry import Change, ExportRegistry
+from storyexport.registry.registry import Change, ExportRegistry, normalise_timestamp
 
 MAPPINGS_FILE = Path(__file__).with_name("csv_mappings.yaml")
 COUNT_FIELDS = ("views", "likes", "shares", "comments")
@@ -70,11 +70,12 @@ def import_csv(registry: ExportRegistry, path: Path, platform: str | None = None
     result = CsvImportResult(platform)
     skip = {_norm(v) for v in mapping.get("skip", [])}
     with registry.changing() as change:  # one transaction: a file is imported completely or not at all
+        when = normalise_timestamp(recorded_at) or change.now
         for line, row in rows:
             if not any(cell.strip() for cell in row.values()) or _norm(next(iter(row.values()), "")) in skip:
                 continue
             result.rows += 1
-            _import_row(change, path, line, row, columns, matcher, result, recorded_at or change.now)
+            _import_row(change, path, line, row, columns, matcher, result, when)
     return result
 
 

@@ -92,7 +92,8 @@ class ExportRegistry:
                           (("views", views), ("likes", likes), ("shares", shares), ("comments", comments))))
         with self.changing() as change:
             change.require_video(title_id)
-            change.add_snapshot(title_id, platform or "", counts, recorded_at or change.now, source)
+            change.add_snapshot(title_id, platform or "", counts, normalise_timestamp(recorded_at) or change.now,
+                                source)
         return self.get_video_info(title_id)["performance"]
 
     def record_event(self, kind: str, story_id: str | None, platform: str | None, started_at: float,
@@ -246,6 +247,17 @@ class Change:
             (title_id, platform, recorded_at, counts.views, counts.likes, counts.shares, counts.comments, source))
         self.changed |= cursor.rowcount > 0
         return cursor.rowcount > 0
+
+
+def normalise_timestamp(text: str | None) -> str | None:
+    """An ISO-8601 date or date-time as UTC seconds (a value without offset is taken as UTC); None stays None."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise RegistryError(f"not an ISO-8601 date or date-time: {text!r}") from None
+    return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 def _matches(video: dict[str, Any], segment: str | None, age_group: str | None, status: str | None,

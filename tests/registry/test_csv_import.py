@@ -94,3 +94,10 @@ def test_bad_number_is_reported_not_fatal(stories, tmp_path):
     result = import_csv(stories, write(tmp_path, "ig.csv", INSTAGRAM.replace(",900,", ",lots,")))
     assert result.recorded == 0
     assert result.unmatched == ["ig.csv:2: New reel! id a1 #reels (1789): not a number: 'lots'"]
+
+
+def test_date_option_sets_when_the_numbers_were_taken(stories, tmp_path):
+    import_csv(stories, write(tmp_path, "ig.csv", INSTAGRAM), recorded_at="2025-01-05")
+    assert stories.snapshots("a1")[-1].recorded_at == "2025-01-05T00:00:00+00:00"
+    with pytest.raises(RegistryError, match="not an ISO-8601 date or date-time: 'last week'"):
+        import_csv(stories, write(tmp_path, "ig2.csv", INSTAGRAM), recorded_at="last week")
