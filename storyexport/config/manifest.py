@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,59 +82,79 @@ def _timestamp_problem(value: Any) -> str | None:
     return None
 
 
+def _list(value: Any) -> list[Any]:
+    """The schema reports wrong types; the semantic checks just skip what is not the expected shape."""
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _stories(data: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    return [(i, story) for i, story in enumerate(_list(data.get("stories"))) if isinstance(story, dict)]
+
+
 def semantic_problems(loaded: LoadedYaml, platform_names: set[str], check_sources: bool = True) -> list[Problem]:
     """Checks the schema cannot express: unique ids, known platforms, sane timestamps, existing sources."""
-    data = loaded.data
-    problems: list[Problem] = []
-    stories = [s for s in data.get("stories") or [] if isinstance(s, dict)]
-    counts = Counter(s.get("id") for s in stories)
-    first_seen: dict[Any, int] = {}
-    root = loaded.path.parent
-    samples = {(root / s["path"]).resolve() for s in data.get("samples") or []
-               if isinstance(s, dict) and isinstance(s.get("path"), str)}
-    defaults = data.get("defaults") or {}
-    for index, story in enumerate(data.get("stories") or []):
-        if not isinstance(story, dict):
-            continue
-        sid = story.get("id")
-        if isinstance(sid, str) and counts[sid] > 1:
-            if sid in first_seen:
-                line = loaded.where(("stories", first_seen[sid], "id"))[0]
-                problems.append(loaded.problem(("stories", index, "id"),
-                                               f"duplicate story id '{sid}' (first used on line {line})"))
-            first_seen.setdefault(sid, index)
-        source = story.get("source")
-        if check_sources and isinstance(source, str) and source:
-            path = (root / source).resolve()
-            if not path.exists() and path not in samples:
-                problems.append(loaded.problem(("stories", index, "source"),
-                                               f"source '{source}' does not exist and no sample produces it"))
-    for where, platforms in _platform_lists(data):
-        for i, name in enumerate(platforms):
-            if isinstance(name, str) and name not in platform_names:
-                known = ", ".join(sorted(platform_names)) or "none"
-                problems.append(loaded.problem((*where, i), f"unknown platform '{name}' (rules found: {known})"))
-    for where, options in [(("defaults", "thumbnails"), defaults.get("thumbnails"))] + [
-        (("stories", i, "thumbnails"), s.get("thumbnails")) for i, s in enumerate(data.get("stories") or [])
-        if isinstance(s, dict)
-    ]:
-        if isinstance(options, dict) and isinstance(options.get("timestamps"), list):
-            for i, value in enumerate(options["timestamps"]):
-                message = _timestamp_problem(value)
-                if message:
-                    problems.append(loaded.problem((*where, "timestamps", i), message))
+    problems = _duplicate_id_problems(loaded) + _platform_problems(loaded, platform_names)
+    problems += _timestamp_problems(loaded)
+    if check_sources:
+        problems += _source_problems(loaded)
     return problems
 
 
-def _platform_lists(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], list[Any]]]:
-    found = []
-    defaults = data.get("defaults") or {}
-    if isinstance(defaults, dict) and isinstance(defaults.get("platforms"), list):
-        found.append((("defaults", "platforms"), defaults["platforms"]))
-    for i, story in enumerate(data.get("stories") or []):
-        if isinstance(story, dict) and isinstance(story.get("platforms"), list):
-            found.append((("stories", i, "platforms"), story["platforms"]))
-    return found
+def _duplicate_id_problems(loaded: LoadedYaml) -> list[Problem]:
+    problems = []
+    first_seen: dict[str, int] = {}
+    for index, story in _stories(loaded.data):
+        sid = story.get("id")
+        if not isinstance(sid, str):
+            continue
+        if sid in first_seen:
+            line = loaded.where(("stories", first_seen[sid], "id"))[0]
+            problems.append(loaded.problem(("stories", index, "id"),
+                                           f"duplicate story id '{sid}' (first used on line {line})"))
+        first_seen.setdefault(sid, index)
+    return problems
+
+
+def _source_problems(loaded: LoadedYaml) -> list[Problem]:
+    root = loaded.path.parent
+    produced = {(root / s["path"]).resolve() for s in _list(loaded.data.get("samples"))
+                if isinstance(s, dict) and isinstance(s.get("path"), str)}
+    problems = []
+    for index, story in _stories(loaded.data):
+        source = story.get("source")
+        if isinstance(source, str) and source:
+            path = (root / source).resolve()
+            if not path.exists() and path not in produced:
+                problems.append(loaded.problem(("stories", index, "source"),
+                                               f"source '{source}' does not exist and no sample produces it"))
+    return problems
+
+
+def _platform_problems(loaded: LoadedYaml, platform_names: set[str]) -> list[Problem]:
+    lists = [(("defaults", "platforms"), _dict(loaded.data.get("defaults")).get("platforms"))]
+    lists += [(("stories", i, "platforms"), story.get("platforms")) for i, story in _stories(loaded.data)]
+    known = ", ".join(sorted(platform_names)) or "none"
+    return [
+        loaded.problem((*where, i), f"unknown platform '{name}' (rules found: {known})")
+        for where, names in lists for i, name in enumerate(_list(names))
+        if isinstance(name, str) and name not in platform_names
+    ]
+
+
+def _timestamp_problems(loaded: LoadedYaml) -> list[Problem]:
+    groups = [(("defaults", "thumbnails"), _dict(loaded.data.get("defaults")).get("thumbnails"))]
+    groups += [(("stories", i, "thumbnails"), story.get("thumbnails")) for i, story in _stories(loaded.data)]
+    problems = []
+    for where, options in groups:
+        for i, value in enumerate(_list(_dict(options).get("timestamps"))):
+            message = _timestamp_problem(value)
+            if message:
+                problems.append(loaded.problem((*where, "timestamps", i), message))
+    return problems
 
 
 @dataclass

@@ -145,3 +145,10 @@ def test_not_a_mapping(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 def test_empty_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run_validate(tmp_path, "", capsys=capsys)
     assert code == 1 and "file is empty" in out
+
+
+@pytest.mark.parametrize("text", ["version: 1\nstories: 3\n", "version: 1\ndefaults: [1]\nstories: [1, 2]\n",
+                                  "version: 1\ndefaults: {platforms: 7, thumbnails: {timestamps: 1}}\nstories: []\n"])
+def test_wrong_shapes_are_reported_not_crashed(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str) -> None:
+    code, out = run_validate(tmp_path, text, capsys=capsys)
+    assert code == 1 and "is not of type" in out and "Traceback" not in out
