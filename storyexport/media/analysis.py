@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,9 +11,17 @@ import cv2
 import numpy as np
 
 from storyexport.media.errors import MediaError
-from storyexport.media.frames import Frames, grab_small
+from storyexport.media.frames import Frames, grab, parallel_workers, to_bgr
 from storyexport.media.probe import Probe
-from storyexport.media.scores import Candidate, dhash, frame_metrics, hsv_histogram, rejection, score_candidates
+from storyexport.media.scores import (
+    Candidate,
+    count_faces,
+    dhash,
+    frame_metrics,
+    hsv_histogram,
+    rejection,
+    score_candidates,
+)
 
 EDGE = 0.07  # skip the first and last 7 % (titles, fades), as vcsi does
 NEIGHBOUR = 0.2
@@ -20,13 +29,15 @@ NEIGHBOUR = 0.2
 
 @dataclass
 class Analysis:
-    """Candidates in time order, with the small frames they were measured on (reused for contact sheets)."""
+    """Candidates in time order; the small frames they were measured on (reused for contact sheets) and the
+    native-size frames of every candidate and extra time (so the winners need no second decode)."""
 
     candidates: list[Candidate]
     frames: Frames
+    full: Frames
 
-    def candidate_at(self, timestamp: float) -> Candidate:
-        return min(self.candidates, key=lambda c: abs(c.timestamp - timestamp))
+    def full_frame(self, timestamp: float) -> np.ndarray:
+        return to_bgr(self.full[timestamp])
 
 
 def spread_times(duration: float, count: int) -> list[float]:
@@ -54,29 +65,39 @@ def last_frame_time(info: Probe) -> float:
     return max(0.0, info.duration - 2.0 / max(info.fps, 1.0))
 
 
-def analyse(video: Path, info: Probe, times: Sequence[float], method: str) -> Analysis:
-    """Grab each time and its neighbours in as few decodes as the frame count allows, then score all."""
+def analyse(video: Path, info: Probe, times: Sequence[float], method: str,
+            extra_full: Sequence[float] = ()) -> Analysis:
+    """Grab each time with its neighbours (small) and itself plus ``extra_full`` (native size) in as few decodes
+    as the frame count allows, then reject and score every time."""
     offset = min(NEIGHBOUR, info.duration / 20)
     limit = last_frame_time(info)
     centres = sorted({round(min(max(0.0, t), limit), 4) for t in times})
     wanted = {round(max(0.0, t + d), 4) for t in centres for d in (-offset, 0.0, offset) if t + d <= limit}
-    frames = grab_small(video, info, sorted(wanted | set(centres)))
-    candidates = [_measure(t, frames, offset) for t in centres if t in frames]
+    grabbed = grab(video, info, small_times=wanted | set(centres), full_times=[*centres, *extra_full])
+    found = [t for t in centres if t in grabbed.small and t in grabbed.full]
+    with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:  # OpenCV releases the GIL
+        candidates = list(pool.map(lambda t: _measure(t, grabbed.small, offset), found))
     if not candidates:
         raise MediaError(f"{video.name}: no frames could be decoded")
+    missing = [t for t in extra_full if round(t, 4) not in grabbed.full]
+    if missing:
+        raise MediaError(f"{video.name}: no frame at {missing[0]:.2f} s")
     score_candidates(candidates, method)
-    return Analysis(candidates=candidates, frames=frames)
+    return Analysis(candidates=candidates, frames=grabbed.small, full=grabbed.full)
 
 
 def _measure(time: float, frames: Frames, offset: float) -> Candidate:
+    """Metrics and rejection; faces are only searched on usable frames (rejected ones count 0)."""
     image = frames[time]
-    metrics = frame_metrics(image)
+    metrics = frame_metrics(image, faces=False)
     before = frames.get(round(time - offset, 4)) if time - offset >= 0 else None
     after = frames.get(round(time + offset, 4))
+    rejected = rejection(metrics, image, before, after)
+    metrics["faces"] = 0.0 if rejected else float(count_faces(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)))
     return Candidate(
         timestamp=time,
         metrics=metrics,
-        rejected=rejection(metrics, image, before, after),
+        rejected=rejected,
         dhash=dhash(image),
         histogram=hsv_histogram(image),
     )
@@ -86,7 +107,3 @@ def fallback_pick(candidates: list[Candidate]) -> Candidate:
     """When every frame is rejected: the brightest one that is not black, else simply the brightest."""
     usable = [c for c in candidates if c.rejected != "black"] or candidates
     return max(usable, key=lambda c: (c.metrics["brightness"], -c.timestamp))
-
-
-def small_copy(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)

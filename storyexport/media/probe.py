@@ -134,7 +134,7 @@ _LAYOUT_CHANNELS = {"mono": 1, "stereo": 2, "downmix": 2, "quad": 4, "hexagonal"
 
 def probe_with_ffmpeg(path: Path) -> Probe:
     """Parse ``ffmpeg -i`` output; run a stream-copy pass only when the duration or frame rate is missing."""
-    head = ffmpeg.input(str(path)).output("-", f="null", t=0)
+    head = ffmpeg.input(str(path)).output("-", f="null", c="copy", t=0)
     stderr = run(head, path, "cannot read media", ok_codes=(0, 1)).stderr.decode("utf-8", "replace")
     if not _INPUT.search(stderr):
         raise media_error(path, "cannot read media", stderr)

@@ -18,17 +18,10 @@ import numpy as np
 from storyexport.config.model import ThumbnailOptions
 from storyexport.fsutil import write_bytes_atomic, write_json_atomic
 from storyexport.layout import ThumbnailSetPaths
-from storyexport.media.analysis import (
-    Analysis,
-    analyse,
-    fallback_pick,
-    resolve_timestamp,
-    small_copy,
-    spread_times,
-)
+from storyexport.media.analysis import Analysis, analyse, fallback_pick, resolve_timestamp, spread_times
 from storyexport.media.contact_sheet import draw_contact_sheet, format_size, format_time
 from storyexport.media.errors import MediaError
-from storyexport.media.frames import Frames, analysis_size, grab_full, grab_small
+from storyexport.media.frames import Frames, analysis_size, fit_cover, full_size, grab_full, grab_small
 from storyexport.media.probe import Probe, probe
 from storyexport.media.scores import DIGITS, Candidate, frame_metrics, pick_distinct, ranked
 
@@ -61,7 +54,8 @@ class ThumbnailGenerator:
         """Write ``{stem}_at{N}.jpg`` for each timestamp (seconds, or a share like ``"25%"``)."""
         video, info = _probed(video)
         paths = [Path(output_dir) / f"{video.stem}_at{n}.jpg" for n in range(1, len(timestamps) + 1)]
-        return self._write_at(video, info, paths, timestamps)
+        times = [resolve_timestamp(t, info, video) for t in timestamps]
+        return self._write_at(video, info, paths, times, grab_full(video, info, times))
 
     def generate_grid(self, video: Path | str, output_path: Path | str, grid_size: tuple[int, int] = (3, 3),
                       title: str = "") -> ThumbnailResult:
@@ -78,8 +72,7 @@ class ThumbnailGenerator:
         black, fading, uniform and transition frames are rejected first."""
         video, info = _probed(video)
         analysis = analyse(video, info, spread_times(info.duration, num_candidates), method)
-        best = _best(analysis.candidates)
-        return self._write_picks(video, [Path(output_path)], [best])
+        return self._write_picks([Path(output_path)], [_best(analysis.candidates)], analysis)
 
     def generate_multiple_options(self, video: Path | str, output_dir: Path | str, title_id: str,
                                   num_options: int = 5, method: str = "combined",
@@ -90,37 +83,41 @@ class ThumbnailGenerator:
         analysis = analyse(video, info, spread_times(info.duration, max(num_candidates, num_options)), method)
         picks = _options(analysis.candidates, num_options, info.duration)
         paths = [Path(output_dir) / f"{title_id}_option{n}.jpg" for n in range(1, len(picks) + 1)]
-        return self._write_picks(video, paths, picks)
+        return self._write_picks(paths, picks, analysis)
 
     # --- writing -------------------------------------------------------------------------------------------
 
-    def _write_at(self, video: Path, info: Probe, paths: Sequence[Path],
-                  timestamps: Sequence[float | str]) -> ThumbnailResult:
-        times = [resolve_timestamp(t, info, video) for t in timestamps]
-        full = grab_full(video, times, self.width, self.height)
-        size = analysis_size(self.width, self.height)
+    def _write_at(self, video: Path, info: Probe, paths: Sequence[Path], times: Sequence[float],
+                  frames: dict[float, np.ndarray]) -> ThumbnailResult:
         scores = []
         for path, time in zip(paths, times, strict=True):
-            self._write_jpeg(path, full[time])
-            scores.append(_rounded(frame_metrics(small_copy(full[time], size))))
-        return ThumbnailResult(list(paths), times, scores)
+            image = self._write_frame(path, frames[time])
+            scores.append(_rounded(frame_metrics(cv2.resize(image, analysis_size(self.width, self.height),
+                                                            interpolation=cv2.INTER_AREA))))
+        return ThumbnailResult(list(paths), list(times), scores)
 
-    def _write_picks(self, video: Path, paths: Sequence[Path], picks: Sequence[Candidate]) -> ThumbnailResult:
-        full = grab_full(video, [c.timestamp for c in picks], self.width, self.height)
+    def _write_picks(self, paths: Sequence[Path], picks: Sequence[Candidate], analysis: Analysis) -> ThumbnailResult:
         for path, pick in zip(paths, picks, strict=True):
-            self._write_jpeg(path, full[pick.timestamp])
+            self._write_frame(path, analysis.full_frame(pick.timestamp))
         return ThumbnailResult(list(paths), [c.timestamp for c in picks], [c.as_dict()["scores"] for c in picks])
 
     def _write_grid(self, video: Path, info: Probe, path: Path, grid: tuple[int, int], times: Sequence[float],
-                    frames: Frames, title: str) -> ThumbnailResult:
+                    frames: Frames, title: str, analysis: Analysis | None = None) -> ThumbnailResult:
         tiles = [(t, frames[t]) for t in times if t in frames]
         if not tiles:
             raise MediaError(f"{video.name}: no frames for the contact sheet")
         header = " | ".join(part for part in (title or video.name, f"duration {format_time(info.duration)}",
                                               f"{info.width}x{info.height}", format_size(info.size)) if part)
         self._write_jpeg(path, draw_contact_sheet(tiles, grid[0], grid[1], header))
-        scores = [_rounded(frame_metrics(image)) for _, image in tiles]
+        measured = {c.timestamp: c.as_dict()["scores"] for c in analysis.candidates} if analysis else {}
+        scores = [measured.get(t) or _rounded(frame_metrics(image)) for t, image in tiles]
         return ThumbnailResult([path], [t for t, _ in tiles], scores)
+
+    def _write_frame(self, path: Path, image: np.ndarray) -> np.ndarray:
+        """Fit a native-size frame to this generator's size and write it; returns what was written."""
+        fitted = fit_cover(image, self.width, self.height)
+        self._write_jpeg(path, fitted)
+        return fitted
 
     def _write_jpeg(self, path: Path, image: np.ndarray) -> None:
         ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
@@ -133,15 +130,17 @@ def build_thumbnail_set(video: Path, paths: ThumbnailSetPaths, options: Thumbnai
     """Write every path of ``paths`` from one analysis of ``video`` and return the scores dict written to
     ``paths.scores`` (``best.timestamp`` is the cover frame the platforms get)."""
     video, info = _probed(video)
-    generator = ThumbnailGenerator(info.width, info.height, options.quality)
+    generator = ThumbnailGenerator(*full_size(info), quality=options.quality)
     columns, rows = options.grid if paths.grid is not None else (0, 0)
     candidate_times = spread_times(info.duration, max(options.num_candidates, len(paths.options), 1))
     grid_times = _grid_times(candidate_times, info.duration, columns * rows)
-    analysis = analyse(video, info, sorted(set(candidate_times) | set(grid_times)), options.method)
+    at_times = [resolve_timestamp(t, info, video) for t in options.timestamps]
+    analysis = analyse(video, info, sorted(set(candidate_times) | set(grid_times)), options.method, at_times)
     best = _best(analysis.candidates)
     picks = _options(analysis.candidates, len(paths.options), info.duration)
-    generator._write_picks(video, [paths.best, *paths.options], [best, *picks])
-    at = generator._write_at(video, info, paths.at_timestamps, options.timestamps)
+    generator._write_picks([paths.best, *paths.options], [best, *picks], analysis)
+    full_at = {t: analysis.full_frame(t) for t in at_times}
+    at = generator._write_at(video, info, paths.at_timestamps, at_times, full_at)
     grid = _grid_part(generator, video, info, paths, (columns, rows), grid_times, analysis, title)
     scores = _scores_document(video, info, options, paths, analysis, best, picks, at, grid)
     write_json_atomic(paths.scores, scores)
@@ -181,7 +180,7 @@ def _grid_part(generator: ThumbnailGenerator, video: Path, info: Probe, paths: T
                grid: tuple[int, int], times: list[float], analysis: Analysis, title: str) -> dict | None:
     if paths.grid is None or not times:
         return None
-    written = generator._write_grid(video, info, paths.grid, grid, times, analysis.frames, title)
+    written = generator._write_grid(video, info, paths.grid, grid, times, analysis.frames, title, analysis)
     return {"path": paths.grid.name, "columns": grid[0], "rows": grid[1], "timestamps": written.timestamps}
 
 

@@ -64,7 +64,8 @@ def test_landscape_source_is_fitted(clip: Clip, tmp_path: Path, fit: str) -> Non
     result = export(source, tmp_path, fit=fit)
     assert result.mode == "transcode" and any("landscape" in reason for reason in result.reasons)
     assert_conforming_output(result)
-    frame = grab_full(tmp_path / "out" / "story.mp4", [0.5], 180, 320)[0.5]
+    output = tmp_path / "out" / "story.mp4"
+    frame = grab_full(output, probe(output), [0.5])[0.5]
     top_band = float(frame[:60].mean())
     if fit == "pad":
         assert top_band < 20  # black bars

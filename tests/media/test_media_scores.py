@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from storyexport.media.frames import _decode_once, _grab_by_seeking, _group, analysis_size
+from storyexport.media.frames import _by_seeking, _group, _Job, analysis_size, to_bgr
 from storyexport.media.scores import (
     Candidate,
     dhash,
@@ -92,11 +92,15 @@ def test_analysis_size_keeps_shape_and_never_upscales() -> None:
 
 
 def test_seeking_and_single_decode_return_the_same_frames(sample_clip: Path) -> None:
-    times = [0.5, 0.7, 1.6, 4.0, 4.2, 7.0]
-    size = (90, 160)
-    seeked = _grab_by_seeking(sample_clip, _group(times), size)
-    decoded = _decode_once(sample_clip, times, size, start=0.0, threads=None)
-    assert sorted(seeked) == sorted(decoded) == times
-    for time in times:
-        assert np.array_equal(seeked[time], decoded[time]), time
-    assert not np.array_equal(decoded[0.5], decoded[0.7])
+    small, full = [0.5, 0.7, 1.6, 4.0, 4.2, 7.0], [0.7, 3.0, 7.0]
+    job = _Job(sample_clip, (90, 160), (180, 320))
+    seeked = _by_seeking(job, _group(sorted(set(small) | set(full))), set(small), set(full))
+    decoded = job.run(small, full, start=0.0, threads=None)
+    assert sorted(seeked.small) == sorted(decoded.small) == small
+    assert sorted(seeked.full) == sorted(decoded.full) == full
+    for time in small:
+        assert np.array_equal(seeked.small[time], decoded.small[time]), time
+    for time in full:
+        assert np.array_equal(seeked.full[time], decoded.full[time]), time
+        assert to_bgr(decoded.full[time]).shape == (320, 180, 3)
+    assert not np.array_equal(decoded.small[0.5], decoded.small[0.7])
