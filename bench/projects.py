@@ -1,0 +1,169 @@
+"""Benchmark projects: a folder with exports.yaml and the repository's dodo.py, and doit's bare baseline project.
+
+Story projects are built by the real thing (``python -m doit -n N`` in the folder), so the figures include
+process start-up, manifest loading, the task graph, doit's database and the registry and report tasks.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from timing import Measured, run_command
+
+REPO = Path(__file__).resolve().parent.parent
+SEGMENTS = ("women", "men")
+AGE_GROUPS = ("18-23", "24-29", "30-35")
+
+# The 1,000-story project: a tiny conforming clip and the smallest thumbnail set that still has every part
+# (a timestamp, one option, candidates to score, a grid), one platform, so the full build fits the time budget.
+_SUMMARY = re.compile(r"storyexport: (\d+) task\(s\) run")
+
+TINY_VIDEO = {"width": 360, "height": 640}
+TINY_THUMBNAILS = {"timestamps": ["0.5"], "num_options": 1, "num_candidates": 4, "grid": [2, 2]}
+
+
+@dataclass(frozen=True)
+class ProjectSpec:
+    """``stories`` stories whose sources are ``sources`` (cycled); ``defaults`` go into the manifest as-is."""
+
+    name: str
+    stories: int
+    sources: list[Path]
+    defaults: dict[str, Any] = field(default_factory=dict)
+    copy_sources: bool = True
+
+
+def write_project(root: Path, spec: ProjectSpec) -> Path:
+    """Create or update ``root`` with media/, exports.yaml and dodo.py; return the manifest path.
+
+    Files that are already right are left alone (so a built project stays built and can be reused). With
+    ``copy_sources`` every story gets its own copy of its source, as real stories have distinct files; otherwise
+    the stories share the listed files."""
+    media = root / "media"
+    media.mkdir(parents=True, exist_ok=True)
+    stories = []
+    for index in range(spec.stories):
+        original = spec.sources[index % len(spec.sources)]
+        name = f"story{index:04d}{original.suffix}" if spec.copy_sources else original.name
+        _copy_if_changed(original, media / name)
+        stories.append(_story(index, f"media/{name}"))
+    manifest = {"version": 1, "output_dir": "out", "defaults": spec.defaults, "stories": stories}
+    _write_if_changed(root / "exports.yaml", yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True))
+    _write_if_changed(root / "dodo.py", (REPO / "dodo.py").read_text(encoding="utf-8"))
+    return root / "exports.yaml"
+
+
+def _copy_if_changed(source: Path, target: Path) -> None:
+    if not target.is_file() or target.stat().st_size != source.stat().st_size:
+        shutil.copyfile(source, target)
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+
+
+def _story(index: int, source: str) -> dict[str, Any]:
+    return {
+        "id": f"story{index:04d}",
+        "title": f"Story number {index}: the night the lights went out",
+        "segment": SEGMENTS[index % len(SEGMENTS)],
+        "age_group": AGE_GROUPS[index % len(AGE_GROUPS)],
+        "source": source,
+        "description": "A short story told in under a minute, generated for the storyexport benchmark.",
+        "theme": "mystery",
+        "tone": "dreamy",
+        "hashtags": ["storytime", "benchmark", f"part{index % 7}"],
+    }
+
+
+def clean_outputs(root: Path) -> None:
+    """Forget every output and doit's database, so the next build starts from nothing."""
+    shutil.rmtree(root / "out", ignore_errors=True)
+    for leftover in root.glob(".doit*"):
+        leftover.unlink()
+
+
+def doit_command(workers: int) -> list[str]:
+    """How a user builds a project (``doit -n N``), with plain progress lines for the log."""
+    argv = [sys.executable, "-m", "doit"]
+    if workers > 1:
+        argv += ["-n", str(workers)]
+    return [*argv, "progress=plain"]
+
+
+def build(root: Path, workers: int, log: Path) -> Measured:
+    return run_command(doit_command(workers), cwd=root, log=log)
+
+
+def tasks_run(log: Path) -> int:
+    """How many tasks the last build in ``log`` ran (from the reporter's closing summary line)."""
+    found = _SUMMARY.findall(log.read_text(encoding="utf-8", errors="replace"))
+    if not found:
+        raise RuntimeError(f"no build summary in {log}")
+    return int(found[-1])
+
+
+def noop_build(root: Path, workers: int, log: Path) -> Measured:
+    """A rebuild that must find nothing to do (checked, so a stale project cannot pass for a no-op)."""
+    measured = build(root, workers, log)
+    ran = tasks_run(log)
+    if ran:
+        raise RuntimeError(f"the no-op rebuild of {root.name} ran {ran} task(s); see {log}")
+    return measured
+
+
+def storyexport_command(root: Path, command: str, log: Path) -> Measured:
+    """``python -m storyexport plan|validate -m exports.yaml`` in the project folder."""
+    return run_command([sys.executable, "-m", "storyexport", command, "-m", "exports.yaml"], cwd=root, log=log)
+
+
+def count_tasks(root: Path, log: Path) -> int:
+    """How many tasks ``doit list --all`` shows for the project (the bare-doit baseline gets as many)."""
+    listing = root / ".tasks.txt"
+    run_command([sys.executable, "-m", "doit", "list", "--all", "--quiet"], cwd=root, log=listing)
+    count = sum(1 for line in listing.read_text().splitlines() if ":" in line and not line.startswith(" "))
+    listing.unlink()
+    return count
+
+
+BARE_DODO = '''"""doit's own cost: {count} trivial python-action tasks, each with one file_dep and one target."""
+
+from pathlib import Path
+
+DOIT_CONFIG = {{"backend": "json", "dep_file": ".doit-bare.json", "verbosity": 0}}
+
+
+def copy(source, target):
+    Path(target).write_bytes(Path(source).read_bytes())
+
+
+def task_bare():
+    for index in range({count}):
+        source, target = f"inputs/{{index}}.txt", f"outputs/{{index}}.txt"
+        yield {{"name": str(index), "actions": [(copy, [source, target])], "file_dep": [source],
+               "targets": [target]}}
+'''
+
+
+def write_bare_project(root: Path, count: int) -> None:
+    """A dodo with ``count`` trivial tasks (same backend as storyexport: json), inputs created."""
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "inputs").mkdir(parents=True)
+    (root / "outputs").mkdir()
+    for index in range(count):
+        (root / "inputs" / f"{index}.txt").write_text(f"input {index}\n")
+    (root / "dodo.py").write_text(BARE_DODO.format(count=count))
+
+
+def bare_doit(root: Path, workers: int, log: Path) -> Measured:
+    argv = [sys.executable, "-m", "doit"]
+    if workers > 1:
+        argv += ["-n", str(workers)]
+    return run_command(argv, cwd=root, log=log)

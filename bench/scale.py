@@ -1,0 +1,117 @@
+"""Whole-build rows, driven through ``python -m doit`` in generated projects.
+
+* batch: N stories with distinct copies of the conforming clip, the example manifest's defaults (3 platforms, the
+  default thumbnail set), built from nothing serially and with ``-n 4``, then a no-op rebuild;
+* many: the 1,000-story project (a tiny 360x640 clip, one platform, the smallest thumbnail set with every part),
+  built once (reused while it stays up to date), then no-op rebuild, ``plan`` and ``validate``;
+* doit's bare no-op on as many trivial tasks, as the baseline for both no-op rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import projects
+from clips import ensure_clip, full_decode
+from settings import Settings
+from table import Baseline, Row, Target
+from timing import Measured, median_of
+
+MEMORY_LIMIT_MB = 500.0
+
+
+@dataclass
+class ScaleResults:
+    rows: list[Row]
+    memory: list[Row]
+
+
+def batch_rows(settings: Settings, log: list[str]) -> ScaleResults:
+    clip = ensure_clip(settings.media_dir, settings.vertical)
+    decode = full_decode(clip, settings.media_runs)
+    root = settings.work_dir / f"batch-{settings.batch}"
+    projects.write_project(root, projects.ProjectSpec("batch", settings.batch, [clip]))
+    logs = root / "logs"
+    logs.mkdir(exist_ok=True)
+    projects.clean_outputs(root)
+    serial = projects.build(root, 1, logs / "serial.log")
+    projects.clean_outputs(root)
+    parallel = projects.build(root, settings.workers, logs / "parallel.log")
+    noop = median_of(lambda: projects.noop_build(root, settings.workers, logs / "noop.log"), settings.fast_runs)
+    tasks = projects.count_tasks(root, logs / "list.log")
+    bare = _bare_noop(settings, tasks, log)
+    n, cores = settings.batch, settings.cores
+    floor = n * decode.seconds / cores
+    cpu_floor = n * decode.cpu_seconds / cores
+    log.append(f"batch of {n}: serial {serial.seconds:.1f} s ({serial.cpu_seconds:.1f} s CPU), -n {settings.workers} "
+               f"{parallel.seconds:.1f} s ({parallel.cpu_seconds:.1f} s CPU); {tasks} tasks; one decode "
+               f"{decode.seconds:.2f} s wall / {decode.cpu_seconds:.2f} s CPU")
+    seconds = f"{settings.vertical.duration:g} s"
+    rows = [
+        Row(f"{n} videos, serial (`doit`)", serial.seconds, cpu=serial.cpu_seconds, seed=f"~{10 * n} s",
+            note=f"{seconds} conforming clips, 3 platforms, default thumbnail set; {tasks} tasks",
+            baselines=[Baseline(f"{n} full decodes", n * decode.seconds),
+                       Baseline("seed", 10.0 * n, quoted=True)]),
+        Row(f"{n} videos, `doit -n {settings.workers}`", parallel.seconds, cpu=parallel.cpu_seconds,
+            seed="60-70 s" if n == 20 else "",
+            note=f"{cores} cores; decode-CPU floor {n} × {decode.cpu_seconds:.2f} s / {cores} = {cpu_floor:.1f} s",
+            baselines=[Baseline(f"{n} decodes / {cores} cores", floor), Baseline("seed low end", 60.0, quoted=True)],
+            target=Target(1.3 * floor, f"1.3 × {n} decodes / {cores} cores")),
+        Row(f"No-op rebuild, {n} stories", noop.seconds, cpu=noop.cpu_seconds,
+            note=f"`doit -n {settings.workers}`, {tasks} tasks",
+            baselines=[Baseline(f"bare doit no-op, {tasks} tasks", bare.seconds)]),
+    ]
+    memory = [Row(f"Peak RSS of one process, {n}-video `-n {settings.workers}` build", parallel.max_rss_mb,
+                  unit="MB", note="largest of doit, its workers and their ffmpeg processes (wait4 rusage)",
+                  target=Target(MEMORY_LIMIT_MB, "issue 7"))]
+    return ScaleResults(rows, memory)
+
+
+def many_rows(settings: Settings, log: list[str]) -> ScaleResults:
+    tiny = ensure_clip(settings.media_dir, settings.tiny)
+    n = settings.many
+    root = settings.work_dir / f"many-{n}"
+    defaults = {"platforms": ["youtube"], "video": projects.TINY_VIDEO, "thumbnails": projects.TINY_THUMBNAILS}
+    projects.write_project(root, projects.ProjectSpec("many", n, [tiny], defaults, copy_sources=False))
+    logs = root / "logs"
+    logs.mkdir(exist_ok=True)
+    prepare = projects.build(root, settings.workers, logs / "prepare.log")
+    built = projects.tasks_run(logs / "prepare.log")
+    log.append(f"many-stories project: preparing build ran {built} task(s) in {prepare.seconds:.1f} s")
+    noop = median_of(lambda: projects.noop_build(root, settings.workers, logs / "noop.log"), settings.fast_runs)
+    plan = median_of(lambda: projects.storyexport_command(root, "plan", logs / "plan.log"), settings.fast_runs)
+    validate = median_of(lambda: projects.storyexport_command(root, "validate", logs / "validate.log"),
+                         settings.fast_runs)
+    tasks = projects.count_tasks(root, logs / "list.log")
+    bare = _bare_noop(settings, tasks, log)
+    note = f"{tasks} tasks; 3.5 s 360x640 clip, 1 platform, 1 option of 4 candidates, 1 timestamp, 2x2 grid"
+    rows = [
+        Row(f"No-op rebuild, {n:,} stories", noop.seconds, cpu=noop.cpu_seconds,
+            note=f"`doit -n {settings.workers}`; {note}",
+            baselines=[Baseline(f"bare doit no-op, {tasks} tasks", bare.seconds)],
+            target=Target(1.5 * bare.seconds, "1.5 × bare doit no-op")),
+        Row(f"`storyexport plan`, {n:,} stories", plan.seconds, cpu=plan.cpu_seconds,
+            note="nothing stale: every task checked",
+            baselines=[Baseline("bare doit no-op", bare.seconds)], target=Target(2.0, "issue 7")),
+        Row(f"`storyexport validate`, {n:,}-story manifest", validate.seconds, cpu=validate.cpu_seconds,
+            note="schema, semantic checks, sources exist", baselines=[Baseline("bare doit no-op", bare.seconds)],
+            target=Target(1.0, "issue 7")),
+    ]
+    memory = [Row(f"Peak RSS of one process, no-op rebuild of {n:,} stories", noop.max_rss_mb, unit="MB",
+                  note="the doit process holding the whole task graph", target=Target(MEMORY_LIMIT_MB, "issue 7"))]
+    if built:
+        memory.append(Row(f"Peak RSS of one process, {n:,}-story `-n {settings.workers}` build", prepare.max_rss_mb,
+                          unit="MB", note=f"this run built {built} task(s)",
+                          target=Target(MEMORY_LIMIT_MB, "issue 7")))
+    return ScaleResults(rows, memory)
+
+
+def _bare_noop(settings: Settings, tasks: int, log: list[str]) -> Measured:
+    """doit alone on ``tasks`` trivial tasks (python action, file_dep, target, json backend): build, then no-op."""
+    root = settings.work_dir / f"bare-{tasks}"
+    projects.write_bare_project(root, tasks)
+    first = projects.bare_doit(root, settings.workers, root / "build.log")
+    noop = median_of(lambda: projects.bare_doit(root, settings.workers, root / "noop.log"), settings.fast_runs)
+    log.append(f"bare doit, {tasks} tasks: build {first.seconds:.2f} s, no-op {noop.seconds:.3f} s")
+    return noop
+
