@@ -78,17 +78,28 @@ def write_base_metadata(story: dict[str, Any], video: str, thumbnails: list[str]
     write_json_atomic(Path(target), data)
 
 
+@functools.lru_cache(maxsize=8)
+def _exporter(rules_dir: str, signature: tuple[tuple[str, int, int], ...]) -> Any:
+    from storyexport.metadata.platform import PlatformExporter
+
+    return PlatformExporter(Path(rules_dir))
+
+
+def platform_exporter(rules_dir: str) -> Any:
+    """One validated PlatformExporter per worker process, rebuilt only if a rules file changed."""
+    signature = tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in Path(rules_dir).glob("*.y*ml")))
+    return _exporter(rules_dir, signature)
+
+
 @one_line_failures
 def write_platform_metadata(story: dict[str, Any], platform: str, rules_dir: str, base_metadata: str,
                             scores: str | None, target: str) -> dict[str, Any]:
-    from storyexport.metadata.platform import PlatformExporter
-
     probe = json.loads(Path(base_metadata).read_text(encoding="utf-8")).get("probe")
     cover = None
     if scores and Path(scores).is_file():
         cover = json.loads(Path(scores).read_text(encoding="utf-8")).get("best", {}).get("timestamp")
     story_obj = Story.from_dict(story)
-    data = PlatformExporter(Path(rules_dir)).generate_platform_metadata(
+    data = platform_exporter(rules_dir).generate_platform_metadata(
         story_obj, platform, probe=probe, cover_timestamp_s=cover, options=MetadataOptions.merged(story["metadata"])
     )
     write_json_atomic(Path(target), data)
