@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from storyexport.media.errors import MediaError
-from storyexport.media.frames import Frames, grab, parallel_workers, to_bgr
+from storyexport.media.frames import Frames, Moment, grab_moments, parallel_workers, to_bgr
 from storyexport.media.probe import Probe
 from storyexport.media.scores import (
     Candidate,
@@ -38,6 +38,10 @@ class Analysis:
 
     def full_frame(self, timestamp: float) -> np.ndarray:
         return to_bgr(self.full[timestamp])
+
+    def nearest_times(self, times: Sequence[float]) -> list[float]:
+        """The analysed candidate closest to each time (candidates may sit on keyframes, not exactly there)."""
+        return [min(self.candidates, key=lambda c: (abs(c.timestamp - t), c.timestamp)).timestamp for t in times]
 
 
 def spread_times(duration: float, count: int) -> list[float]:
@@ -67,35 +71,32 @@ def last_frame_time(info: Probe) -> float:
 
 def analyse(video: Path, info: Probe, times: Sequence[float], method: str,
             extra_full: Sequence[float] = ()) -> Analysis:
-    """Grab each time with its neighbours (small) and itself plus ``extra_full`` (native size) in as few decodes
-    as the frame count allows, then reject and score every time."""
+    """Grab candidates near ``times`` (small, with neighbours, and full size) plus full-size frames at exactly
+    ``extra_full``, in as few decodes as the count allows; then reject and score every candidate."""
     offset = min(NEIGHBOUR, info.duration / 20)
     limit = last_frame_time(info)
     centres = sorted({round(min(max(0.0, t), limit), 4) for t in times})
-    wanted = {round(max(0.0, t + d), 4) for t in centres for d in (-offset, 0.0, offset) if t + d <= limit}
-    grabbed = grab(video, info, small_times=wanted | set(centres), full_times=[*centres, *extra_full])
-    found = [t for t in centres if t in grabbed.small and t in grabbed.full]
-    with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:  # OpenCV releases the GIL
-        candidates = list(pool.map(lambda t: _measure(t, grabbed.small, offset), found))
-    if not candidates:
+    moments, extra = grab_moments(video, info, centres, offset, [round(t, 4) for t in extra_full])
+    if not moments:
         raise MediaError(f"{video.name}: no frames could be decoded")
-    missing = [t for t in extra_full if round(t, 4) not in grabbed.full]
+    missing = [t for t in extra_full if round(t, 4) not in extra]
     if missing:
         raise MediaError(f"{video.name}: no frame at {missing[0]:.2f} s")
+    with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:  # OpenCV releases the GIL
+        candidates = list(pool.map(_measure, moments))
     score_candidates(candidates, method)
-    return Analysis(candidates=candidates, frames=grabbed.small, full=grabbed.full)
+    return Analysis(candidates=candidates, frames={m.time: m.small for m in moments},
+                    full={**{m.time: m.full for m in moments}, **extra})
 
 
-def _measure(time: float, frames: Frames, offset: float) -> Candidate:
+def _measure(moment: Moment) -> Candidate:
     """Metrics and rejection; faces are only searched on usable frames (rejected ones count 0)."""
-    image = frames[time]
+    image = moment.small
     metrics = frame_metrics(image, faces=False)
-    before = frames.get(round(time - offset, 4)) if time - offset >= 0 else None
-    after = frames.get(round(time + offset, 4))
-    rejected = rejection(metrics, image, before, after)
+    rejected = rejection(metrics, image, moment.before, moment.after)
     metrics["faces"] = 0.0 if rejected else float(count_faces(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)))
     return Candidate(
-        timestamp=time,
+        timestamp=moment.time,
         metrics=metrics,
         rejected=rejected,
         dhash=dhash(image),

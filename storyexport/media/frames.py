@@ -1,11 +1,12 @@
 """Getting frames out of a video with as little decoding as possible.
 
-One request names *small* times (analysis frames, about 270x480 BGR) and *full* times (native-size frames for the
-written thumbnails). Nearby times are grouped; when there are few groups for the duration each group is one
-input-seeked ffmpeg process (a few side by side, one thread each), otherwise a single decode pass serves them all
-(the research notes' rule: seek when groups < duration / 2). Either way a process ``select``s the first frame at or
-after each time and pipes raw video: small frames as ``bgr24`` on stdout, full frames as ``yuv420p`` on a second
-pipe, so the winners never need another seek.
+A request names *small* times (analysis frames, about 270x480 BGR) and *full* times (native-size frames for the
+written thumbnails). When there are few of them for the duration (the research notes' rule: seek when the count
+< duration / 2) each is one input-seeked ffmpeg process, a few side by side with one thread each; analysis
+candidates then sit just after the keyframe before their time, so a seek decodes a handful of frames instead of
+up to a whole GOP. Otherwise a single decode pass serves every time exactly. Each process ``select``s the frames
+and pipes raw video: small frames as ``bgr24`` on stdout, full frames as ``yuv420p`` on a second pipe, so the
+winners never need another seek.
 """
 
 from __future__ import annotations
@@ -47,6 +48,48 @@ class Grab:
     def update(self, other: Grab) -> None:
         self.small.update(other.small)
         self.full.update(other.full)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One analysis candidate: its time, small frame with small neighbours (``before``/``after`` about
+    ``offset`` away, ``None`` at the edges) and its full-size I420 frame."""
+
+    time: float
+    small: np.ndarray
+    before: np.ndarray | None
+    after: np.ndarray | None
+    full: np.ndarray
+
+
+def grab_moments(video: Path, info: Probe, times: Sequence[float], offset: float,
+                 extra_full: Sequence[float] = ()) -> tuple[list[Moment], Frames]:
+    """Candidates near ``times`` plus full-size frames at exactly ``extra_full``.
+
+    Few candidates for the duration: one keyframe-anchored seek each (a candidate moves back to the keyframe
+    before its time, plus ``offset``), and one accurate seek per extra time. Many: one decode pass, with the
+    candidates exactly at ``times``."""
+    centres = sorted({_key(t) for t in times})
+    extras = sorted({_key(t) for t in extra_full})
+    job = _Job(video, analysis_size(info.width, info.height), full_size(info))
+    if len(centres) + len(_group(extras)) < info.duration / 2:
+        with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
+            anchored = [pool.submit(job.run_keyframe, t, offset) for t in centres]
+            exact = [pool.submit(_seek_group, job, group, set(), set(extras)) for group in _group(extras)]
+            moments = [m for m in (f.result() for f in anchored) if m is not None]
+            extra: Frames = {}
+            for future in exact:
+                extra.update(future.result().full)
+        unique = {m.time: m for m in reversed(moments)}  # two times may share a keyframe: keep one
+        return [unique[t] for t in sorted(unique)], extra
+    around = {_key(t + d) for t in centres for d in (-offset, offset) if t + d >= 0}
+    grabbed = job.run(sorted(around | set(centres)), sorted(set(centres) | set(extras)), start=0.0, threads=None)
+    moments = [
+        Moment(t, grabbed.small[t], grabbed.small.get(_key(t - offset)) if t >= offset else None,
+               grabbed.small.get(_key(t + offset)), grabbed.full[t])
+        for t in centres if t in grabbed.small and t in grabbed.full
+    ]
+    return moments, {t: grabbed.full[t] for t in extras if t in grabbed.full}
 
 
 def analysis_size(width: int, height: int) -> tuple[int, int]:
@@ -124,18 +167,20 @@ def _group(times: list[float]) -> list[list[float]]:
 
 
 def _by_seeking(job: _Job, groups: list[list[float]], small: set[float], full: set[float]) -> Grab:
-    def one(group: list[float]) -> Grab:
-        start = group[0]
-        relative = job.run([t - start for t in group if t in small], [t - start for t in group if t in full],
-                           start=start, threads=1)
-        return Grab({_key(t + start): f for t, f in relative.small.items()},
-                    {_key(t + start): f for t, f in relative.full.items()})
-
     result = Grab()
     with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
-        for part in pool.map(one, groups):
+        for part in pool.map(lambda group: _seek_group(job, group, small, full), groups):
             result.update(part)
     return result
+
+
+def _seek_group(job: _Job, group: list[float], small: set[float], full: set[float]) -> Grab:
+    """One accurate input seek to the group's first time, then the frames at each of its times."""
+    start = group[0]
+    relative = job.run([t - start for t in group if t in small], [t - start for t in group if t in full],
+                       start=start, threads=1)
+    return Grab({_key(t + start): f for t, f in relative.small.items()},
+                {_key(t + start): f for t, f in relative.full.items()})
 
 
 @dataclass(frozen=True)
@@ -145,51 +190,74 @@ class _Job:
     full_size: tuple[int, int]
 
     def run(self, small: Sequence[float], full: Sequence[float], start: float, threads: int | None) -> Grab:
-        """One ffmpeg process; with both kinds of frames the video is split into two selected branches."""
+        """Frames at (the first frame at or after) each time; ``start`` > 0 input-seeks there first."""
         input_args: dict[str, Any] = {}
         if start > 0:
             input_args.update(ss=f"{start:.4f}", t=f"{max([*small, *full]) + 0.5:.4f}")
         if threads:
             input_args["threads"] = threads
+        branches = {name: _select_expression(times) for name, times in (("small", small), ("full", full)) if times}
+        raw, stamps = self._execute(input_args, branches)
+        result = Grab()
+        if small:
+            result.small = _match_times(small, self._images("small", raw), stamps["small"])
+        if full:
+            result.full = _match_times(full, self._images("full", raw), stamps["full"])
+        return result
+
+    def run_keyframe(self, time: float, offset: float) -> Moment | None:
+        """A candidate anchored on the keyframe at or before ``time``: seeking there decodes almost nothing.
+        Small frames at keyframe K, K + offset, K + 2 offset; the candidate is the middle one (also full size)."""
+        input_args = {"ss": f"{time:.4f}", "noaccurate_seek": None, "t": f"{2 * offset + 0.3:.4f}", "threads": 1}
+        middle = _reaches_expression(offset)
+        raw, stamps = self._execute(input_args, {"small": f"eq(n,0)+{middle}+{_reaches_expression(2 * offset)}",
+                                                 "full": middle})
+        small, full = self._images("small", raw), self._images("full", raw)
+        if len(small) < 2 or not full or len(stamps["full"]) < 1:
+            return None
+        return Moment(time=_key(time + stamps["full"][0]), small=small[1], before=small[0],
+                      after=small[2] if len(small) > 2 else None, full=full[0])
+
+    def _execute(self, input_args: dict[str, Any], branches: dict[str, str]) -> tuple[dict[str, bytes],
+                                                                                   dict[str, list[float]]]:
+        """One ffmpeg process; with both kinds of frames the video is split into two ``select`` branches:
+        small BGR frames on stdout, full-size I420 frames on a second pipe."""
         video = ffmpeg.input(str(self.video), **input_args).video
-        branches = [(name, times) for name, times in (("small", small), ("full", full)) if times]
         sources = video.filter_multi_output("split") if len(branches) == 2 else None
         extra = os.pipe() if len(branches) == 2 else None
         try:
             outputs = []
-            for index, (name, times) in enumerate(branches):
+            for index, (name, expression) in enumerate(branches.items()):
                 stream = sources[index] if sources is not None else video
                 target = "pipe:1" if index == 0 or extra is None else f"pipe:{extra[1]}"
-                outputs.append(self._branch(stream, name, times, target))
+                outputs.append(self._branch(stream, name, expression, target))
         except BaseException:
             for fd in extra or ():
                 os.close(fd)
             raise
         raw, stderr = _run_pipes(ffmpeg.merge_outputs(*outputs), self.video, extra)
-        return self._frames(dict(zip([name for name, _ in branches], raw, strict=True)), stderr, small, full)
+        stamps: dict[str, list[float]] = {"small": [], "full": []}
+        for match in _SHOWINFO.finditer(stderr):
+            stamps[match["branch"]].append(float(match["time"]))
+        return dict(zip(branches, raw, strict=True)), stamps
 
-    def _branch(self, stream: Any, name: str, times: Sequence[float], target: str) -> Any:
-        selected = stream.filter("select", _select_expression(times))
+    def _branch(self, stream: Any, name: str, expression: str, target: str) -> Any:
         width, height = self.small_size if name == "small" else self.full_size
-        scaled = selected.filter("scale", width, height, force_original_aspect_ratio="disable", flags="area")
+        scaled = stream.filter("select", expression).filter("scale", width, height,
+                                                            force_original_aspect_ratio="disable", flags="area")
         pix_fmt = "bgr24" if name == "small" else "yuv420p"
         return scaled.filter(f"showinfo@{name}").output(target, format="rawvideo", pix_fmt=pix_fmt,
                                                          fps_mode="passthrough")
 
-    def _frames(self, raw: dict[str, bytes], stderr: str, small: Sequence[float], full: Sequence[float]) -> Grab:
-        stamps: dict[str, list[float]] = {"small": [], "full": []}
-        for match in _SHOWINFO.finditer(stderr):
-            stamps[match["branch"]].append(float(match["time"]))
-        result = Grab()
-        if small:
-            width, height = self.small_size
-            images = _split_frames(raw["small"], (height, width, 3))
-            result.small = _match_times(small, images, stamps["small"])
-        if full:
-            width, height = self.full_size
-            images = _split_frames(raw["full"], (height * 3 // 2, width))
-            result.full = _match_times(full, images, stamps["full"])
-        return result
+    def _images(self, name: str, raw: dict[str, bytes]) -> list[np.ndarray]:
+        width, height = self.small_size if name == "small" else self.full_size
+        shape = (height, width, 3) if name == "small" else (height * 3 // 2, width)
+        return _split_frames(raw.get(name, b""), shape)
+
+
+def _reaches_expression(offset: float) -> str:
+    """True on the first frame at least ``offset`` after the first frame the filter saw."""
+    return f"gte(t-start_t,{offset - _EPSILON:.4f})*not(gte(prev_t-start_t,{offset - _EPSILON:.4f}))"
 
 
 def _select_expression(times: Sequence[float]) -> str:

@@ -141,7 +141,8 @@ def build_thumbnail_set(video: Path, paths: ThumbnailSetPaths, options: Thumbnai
     generator._write_picks([paths.best, *paths.options], [best, *picks], analysis)
     full_at = {t: analysis.full_frame(t) for t in at_times}
     at = generator._write_at(video, info, paths.at_timestamps, at_times, full_at)
-    grid = _grid_part(generator, video, info, paths, (columns, rows), grid_times, analysis, title)
+    grid = _grid_part(generator, video, info, paths, (columns, rows), analysis.nearest_times(grid_times), analysis,
+                      title)
     scores = _scores_document(video, info, options, paths, analysis, best, picks, at, grid)
     write_json_atomic(paths.scores, scores)
     return scores

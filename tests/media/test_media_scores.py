@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from storyexport.media.frames import _by_seeking, _group, _Job, analysis_size, to_bgr
+from storyexport.media.frames import _by_seeking, _group, _Job, analysis_size, full_size, grab_moments, to_bgr
+from storyexport.media.probe import probe
 from storyexport.media.scores import (
     Candidate,
     dhash,
@@ -104,3 +105,27 @@ def test_seeking_and_single_decode_return_the_same_frames(sample_clip: Path) -> 
         assert np.array_equal(seeked.full[time], decoded.full[time]), time
         assert to_bgr(decoded.full[time]).shape == (320, 180, 3)
     assert not np.array_equal(decoded.small[0.5], decoded.small[0.7])
+
+
+def test_few_candidates_sit_just_after_keyframes_and_match_a_full_decode(sample_clip: Path) -> None:
+    """The sample has a keyframe every 2 s; 2 candidates + 1 exact time < 8 s / 2 take the seeking path."""
+    info = probe(sample_clip)
+    moments, extra = grab_moments(sample_clip, info, [1.0, 5.0], 0.2, extra_full=[2.5])
+    assert [m.time for m in moments] == [0.2, 4.2]
+    assert list(extra) == [2.5]
+    job = _Job(sample_clip, analysis_size(info.width, info.height), full_size(info))
+    decoded = job.run([0.0, 0.2, 0.4, 4.0, 4.2, 4.4], [0.2, 2.5, 4.2], start=0.0, threads=None)
+    for moment in moments:
+        assert np.array_equal(moment.small, decoded.small[moment.time])
+        assert np.array_equal(moment.before, decoded.small[round(moment.time - 0.2, 4)])
+        assert np.array_equal(moment.after, decoded.small[round(moment.time + 0.2, 4)])
+        assert np.array_equal(moment.full, decoded.full[moment.time])
+    assert np.array_equal(extra[2.5], decoded.full[2.5])
+
+
+def test_many_candidates_are_taken_exactly_in_one_pass(sample_clip: Path) -> None:
+    info = probe(sample_clip)
+    times = [0.5 + 0.5 * i for i in range(12)]
+    moments, _ = grab_moments(sample_clip, info, times, 0.2)
+    assert [m.time for m in moments] == times
+    assert moments[0].before is not None and moments[-1].after is not None
