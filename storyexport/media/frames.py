@@ -306,7 +306,12 @@ def _run_pipes(graph: Any, video: Path, extra: tuple[int, int] | None) -> tuple[
                for i, stream in enumerate(streams)]
     for reader in readers:
         reader.start()
-    code = process.wait()
+    try:
+        code = process.wait()
+    except BaseException:  # interrupted: do not leave ffmpeg running
+        process.kill()
+        process.wait()
+        raise
     for reader in readers:
         reader.join()
     stderr = results[1].decode("utf-8", "replace")
