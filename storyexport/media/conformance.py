@@ -40,7 +40,7 @@ def _geometry_problems(probe: Probe, spec: TargetSpec) -> list[str]:
     if probe.width > probe.height:
         problems.append(f"landscape {probe.width}x{probe.height}")
     if probe.width > spec.width or probe.height > spec.height:
-        problems.append(f"{probe.width}x{probe.height} is larger than {spec.width}x{spec.height}")
+        problems.append(f"{probe.width}x{probe.height} does not fit in {spec.width}x{spec.height}")
     for key, value in (("min_width", probe.width), ("min_height", probe.height)):
         limit = getattr(spec, key)
         if limit is not None and value < limit:

@@ -58,11 +58,12 @@ def ffprobe_exe() -> str | None:
 
 
 def thread_count() -> int:
-    """Threads per ffmpeg process: half the cores (at least 1), since the build runs exports side by side."""
+    """Threads for an encode: every core by default (x264 output does not depend on it), or
+    ``STORYEXPORT_THREADS`` when the build runs many exports side by side and wants them to share politely."""
     configured = os.environ.get(THREADS_ENV, "")
     if configured.isdigit() and int(configured) > 0:
         return int(configured)
-    return max(1, (os.cpu_count() or 2) // 2)
+    return max(1, min(16, os.cpu_count() or 2))
 
 
 def reason_from_stderr(stderr: str | bytes) -> str:

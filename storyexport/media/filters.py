@@ -34,9 +34,11 @@ def _blur_pad(stream: Any, width: int, height: int) -> Any:
     """The fitted picture over a blurred, cropped, enlarged copy of itself (no black bars)."""
     copies = stream.filter_multi_output("split")
     small_w, small_h = max(2, width // _BLUR_SHRINK // 2 * 2), max(2, height // _BLUR_SHRINK // 2 * 2)
-    background = (
-        _cover(copies[0], small_w, small_h)
+    background = (  # it is blurred anyway: the cheapest scaler is good enough both ways
+        copies[0]
+        .filter("scale", small_w, small_h, force_original_aspect_ratio="increase", flags="fast_bilinear")
+        .filter("crop", small_w, small_h)
         .filter("gblur", sigma=max(1.0, small_w / 24))
-        .filter("scale", width, height)
+        .filter("scale", width, height, flags="fast_bilinear")
     )
     return background.overlay(_contain(copies[1], width, height), x="(W-w)/2", y="(H-h)/2")

@@ -103,7 +103,7 @@ def test_smaller_portrait_source_still_conforms() -> None:
         ({"audio_codec": "mp3"}, "audio codec is mp3"),
         ({"audio_sample_rate": 22050}, "22050 Hz is not accepted by instagram"),
         ({"width": 1920, "height": 1080}, "landscape"),
-        ({"width": 1440, "height": 2560}, "larger than 1080x1920"),
+        ({"width": 1440, "height": 2560}, "does not fit in 1080x1920"),
         ({"rotation": -90}, "rotated -90 degrees"),
         ({"fps": 15.0}, "below tiktok's minimum 23 fps"),
         ({"fps": 120.0}, "above instagram's maximum 60 fps"),
