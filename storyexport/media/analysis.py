@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,36 +72,58 @@ def last_frame_time(info: Probe) -> float:
 def analyse(video: Path, info: Probe, times: Sequence[float], method: str,
             extra_full: Sequence[float] = ()) -> Analysis:
     """Grab candidates near ``times`` (small, with neighbours, and full size) plus full-size frames at exactly
-    ``extra_full``, in as few decodes as the count allows; then reject and score every candidate."""
+    ``extra_full``, in as few decodes as the count allows; then reject and score every candidate.
+
+    Measuring starts while ffmpeg still decodes (OpenCV releases the GIL); an early measurement is used only
+    if it was taken on exactly the frame the finished grab assigns to that candidate."""
     offset = min(NEIGHBOUR, info.duration / 20)
     limit = last_frame_time(info)
     centres = sorted({round(min(max(0.0, t), limit), 4) for t in times})
-    moments, extra = grab_moments(video, info, centres, offset, [round(t, 4) for t in extra_full])
-    if not moments:
-        raise MediaError(f"{video.name}: no frames could be decoded")
-    missing = [t for t in extra_full if round(t, 4) not in extra]
-    if missing:
-        raise MediaError(f"{video.name}: no frame at {missing[0]:.2f} s")
-    with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:  # OpenCV releases the GIL
-        candidates = list(pool.map(_measure, moments))
+    early: dict[float, tuple[np.ndarray, Future[Features]]] = {}
+    with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
+
+        def measure_early(time: float, image: np.ndarray) -> None:
+            early[time] = (image, pool.submit(_features, image))
+
+        moments, extra = grab_moments(video, info, centres, offset, [round(t, 4) for t in extra_full],
+                                      measure_early)
+        if not moments:
+            raise MediaError(f"{video.name}: no frames could be decoded")
+        missing = [t for t in extra_full if round(t, 4) not in extra]
+        if missing:
+            raise MediaError(f"{video.name}: no frame at {missing[0]:.2f} s")
+        features = [_early_or_fresh(early.get(m.time), m, pool) for m in moments]
+        candidates = [_candidate(m, f.result()) for m, f in zip(moments, features, strict=True)]
     score_candidates(candidates, method)
     return Analysis(candidates=candidates, frames={m.time: m.small for m in moments},
                     full={**{m.time: m.full for m in moments}, **extra})
 
 
-def _measure(moment: Moment) -> Candidate:
-    """Metrics and rejection; faces are only searched on usable frames (rejected ones count 0)."""
-    image = moment.small
+Features = tuple[dict[str, float], int, np.ndarray]
+
+
+def _features(image: np.ndarray) -> Features:
+    """Everything measured on a candidate's own frame: metrics (faces included), dHash, HSV histogram."""
     metrics = frame_metrics(image, faces=False)
-    rejected = rejection(metrics, image, moment.before, moment.after)
-    metrics["faces"] = 0.0 if rejected else float(count_faces(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)))
-    return Candidate(
-        timestamp=moment.time,
-        metrics=metrics,
-        rejected=rejected,
-        dhash=dhash(image),
-        histogram=hsv_histogram(image),
-    )
+    metrics["faces"] = float(count_faces(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)))
+    return metrics, dhash(image), hsv_histogram(image)
+
+
+def _early_or_fresh(early: tuple[np.ndarray, Future[Features]] | None, moment: Moment,
+                    pool: ThreadPoolExecutor) -> Future[Features]:
+    if early is not None and np.array_equal(early[0], moment.small):
+        return early[1]
+    return pool.submit(_features, moment.small)
+
+
+def _candidate(moment: Moment, features: Features) -> Candidate:
+    """Rejection needs the neighbours; a rejected frame's faces count 0 (it is never shown)."""
+    metrics, frame_hash, histogram = dict(features[0]), features[1], features[2]
+    rejected = rejection(metrics, moment.small, moment.before, moment.after)
+    if rejected:
+        metrics["faces"] = 0.0
+    return Candidate(timestamp=moment.time, metrics=metrics, rejected=rejected, dhash=frame_hash,
+                     histogram=histogram)
 
 
 def fallback_pick(candidates: list[Candidate]) -> Candidate:

@@ -15,7 +15,7 @@ import os
 import re
 import subprocess
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +36,8 @@ _SHOWINFO = re.compile(r"^\[showinfo@(?P<branch>small|full) @ [^\]]*\] n:\s*\d+\
                        r"pts_time:\s*(?P<time>-?[\d.e+-]+)", re.M)
 
 Frames = dict[float, np.ndarray]
+CentreHook = Callable[[float, np.ndarray], None]
+FrameHook = Callable[[int, np.ndarray], None]
 
 
 @dataclass
@@ -63,18 +65,19 @@ class Moment:
 
 
 def grab_moments(video: Path, info: Probe, times: Sequence[float], offset: float,
-                 extra_full: Sequence[float] = ()) -> tuple[list[Moment], Frames]:
+                 extra_full: Sequence[float] = (), on_centre: CentreHook | None = None) -> tuple[list[Moment], Frames]:
     """Candidates near ``times`` plus full-size frames at exactly ``extra_full``.
 
     Few candidates for the duration: one keyframe-anchored seek each (a candidate moves back to the keyframe
     before its time, plus ``offset``), and one accurate seek per extra time. Many: one decode pass, with the
-    candidates exactly at ``times``."""
+    candidates exactly at ``times``. ``on_centre(time, small_image)`` is called as soon as a candidate's small
+    frame is likely known, so scoring can overlap decoding; it is a hint only (check it against the result)."""
     centres = sorted({_key(t) for t in times})
     extras = sorted({_key(t) for t in extra_full})
     job = _Job(video, analysis_size(info.width, info.height), full_size(info))
     if len(centres) + len(_group(extras)) < info.duration / 2:
         with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
-            anchored = [pool.submit(job.run_keyframe, t, offset) for t in centres]
+            anchored = [pool.submit(_keyframe_moment, job, t, offset, on_centre) for t in centres]
             exact = [pool.submit(_seek_group, job, group, set(), set(extras)) for group in _group(extras)]
             moments = [m for m in (f.result() for f in anchored) if m is not None]
             extra: Frames = {}
@@ -82,14 +85,32 @@ def grab_moments(video: Path, info: Probe, times: Sequence[float], offset: float
                 extra.update(future.result().full)
         unique = {m.time: m for m in reversed(moments)}  # two times may share a keyframe: keep one
         return [unique[t] for t in sorted(unique)], extra
-    around = {_key(t + d) for t in centres for d in (-offset, offset) if t + d >= 0}
-    grabbed = job.run(sorted(around | set(centres)), sorted(set(centres) | set(extras)), start=0.0, threads=None)
+    small = sorted({_key(t + d) for t in centres for d in (-offset, offset) if t + d >= 0} | set(centres))
+    hook = _index_hook(small, set(centres), on_centre) if on_centre else None
+    grabbed = job.run(small, sorted(set(centres) | set(extras)), start=0.0, threads=None, on_small=hook)
     moments = [
         Moment(t, grabbed.small[t], grabbed.small.get(_key(t - offset)) if t >= offset else None,
                grabbed.small.get(_key(t + offset)), grabbed.full[t])
         for t in centres if t in grabbed.small and t in grabbed.full
     ]
     return moments, {t: grabbed.full[t] for t in extras if t in grabbed.full}
+
+
+def _keyframe_moment(job: _Job, time: float, offset: float, on_centre: CentreHook | None) -> Moment | None:
+    moment = job.run_keyframe(time, offset)
+    if moment is not None and on_centre is not None:
+        on_centre(moment.time, moment.small)
+    return moment
+
+
+def _index_hook(small: list[float], centres: set[float], on_centre: CentreHook) -> FrameHook:
+    """Guess each streamed frame's time by its position (right unless two times share a frame)."""
+
+    def hook(index: int, image: np.ndarray) -> None:
+        if index < len(small) and small[index] in centres:
+            on_centre(small[index], image)
+
+    return hook
 
 
 def analysis_size(width: int, height: int) -> tuple[int, int]:
@@ -189,15 +210,17 @@ class _Job:
     small_size: tuple[int, int]
     full_size: tuple[int, int]
 
-    def run(self, small: Sequence[float], full: Sequence[float], start: float, threads: int | None) -> Grab:
-        """Frames at (the first frame at or after) each time; ``start`` > 0 input-seeks there first."""
+    def run(self, small: Sequence[float], full: Sequence[float], start: float, threads: int | None,
+            on_small: FrameHook | None = None) -> Grab:
+        """Frames at (the first frame at or after) each time; ``start`` > 0 input-seeks there first.
+        ``on_small(index, image)`` sees each small frame as it arrives."""
         input_args: dict[str, Any] = {}
         if start > 0:
             input_args.update(ss=f"{start:.4f}", t=f"{max([*small, *full]) + 0.5:.4f}")
         if threads:
             input_args["threads"] = threads
         branches = {name: _select_expression(times) for name, times in (("small", small), ("full", full)) if times}
-        raw, stamps = self._execute(input_args, branches)
+        raw, stamps = self._execute(input_args, branches, on_small)
         result = Grab()
         if small:
             result.small = _match_times(small, self._images("small", raw), stamps["small"])
@@ -218,8 +241,8 @@ class _Job:
         return Moment(time=_key(time + stamps["full"][0]), small=small[1], before=small[0],
                       after=small[2] if len(small) > 2 else None, full=full[0])
 
-    def _execute(self, input_args: dict[str, Any], branches: dict[str, str]) -> tuple[dict[str, bytes],
-                                                                                   dict[str, list[float]]]:
+    def _execute(self, input_args: dict[str, Any], branches: dict[str, str], on_small: FrameHook | None = None
+                 ) -> tuple[dict[str, bytes], dict[str, list[float]]]:
         """One ffmpeg process; with both kinds of frames the video is split into two ``select`` branches:
         small BGR frames on stdout, full-size I420 frames on a second pipe."""
         video = ffmpeg.input(str(self.video), **input_args).video
@@ -235,7 +258,13 @@ class _Job:
             for fd in extra or ():
                 os.close(fd)
             raise
-        raw, stderr = _run_pipes(ffmpeg.merge_outputs(*outputs), self.video, extra)
+        width, height = self.small_size
+        shape = (height, width, 3)
+        stream_hook = None
+        if on_small is not None and next(iter(branches)) == "small":
+            def stream_hook(index: int, chunk: bytes) -> None:
+                on_small(index, np.frombuffer(chunk, np.uint8).reshape(shape))
+        raw, stderr = _run_pipes(ffmpeg.merge_outputs(*outputs), self.video, extra, stream_hook, width * height * 3)
         stamps: dict[str, list[float]] = {"small": [], "full": []}
         for match in _SHOWINFO.finditer(stderr):
             stamps[match["branch"]].append(float(match["time"]))
@@ -246,7 +275,7 @@ class _Job:
         scaled = stream.filter("select", expression).filter("scale", width, height,
                                                             force_original_aspect_ratio="disable", flags="area")
         pix_fmt = "bgr24" if name == "small" else "yuv420p"
-        return scaled.filter(f"showinfo@{name}").output(target, format="rawvideo", pix_fmt=pix_fmt,
+        return scaled.filter(f"showinfo@{name}", checksum=0).output(target, format="rawvideo", pix_fmt=pix_fmt,
                                                          fps_mode="passthrough")
 
     def _images(self, name: str, raw: dict[str, bytes]) -> list[np.ndarray]:
@@ -284,9 +313,10 @@ def _match_times(times: Sequence[float], images: list[np.ndarray], stamps: list[
     return frames
 
 
-def _run_pipes(graph: Any, video: Path, extra: tuple[int, int] | None) -> tuple[list[bytes], str]:
+def _run_pipes(graph: Any, video: Path, extra: tuple[int, int] | None,
+               on_chunk: Callable[[int, bytes], None] | None = None, chunk_size: int = 0) -> tuple[list[bytes], str]:
     """Run a graph writing to stdout and, with ``extra`` (read end, write end), to a second pipe; read every
-    pipe concurrently so neither side blocks."""
+    pipe concurrently so neither side blocks. ``on_chunk`` sees stdout in ``chunk_size`` pieces as they come."""
     args = compile_args(graph)
     try:
         process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
@@ -304,6 +334,9 @@ def _run_pipes(graph: Any, video: Path, extra: tuple[int, int] | None) -> tuple[
     results: list[bytes] = [b""] * len(streams)
     readers = [threading.Thread(target=_read_all, args=(stream, results, i), daemon=True)
                for i, stream in enumerate(streams)]
+    if on_chunk is not None:
+        readers[0] = threading.Thread(target=_read_chunks, args=(streams[0], results, on_chunk, chunk_size),
+                                      daemon=True)
     for reader in readers:
         reader.start()
     try:
@@ -323,3 +356,16 @@ def _run_pipes(graph: Any, video: Path, extra: tuple[int, int] | None) -> tuple[
 def _read_all(stream: Any, results: list[bytes], index: int) -> None:
     with stream:
         results[index] = stream.read()
+
+
+def _read_chunks(stream: Any, results: list[bytes], on_chunk: Callable[[int, bytes], None], size: int) -> None:
+    chunks: list[bytes] = []
+    with stream:
+        while True:
+            chunk = stream.read(size)
+            if len(chunk) < size:
+                chunks.append(chunk)
+                break
+            on_chunk(len(chunks), chunk)
+            chunks.append(chunk)
+    results[0] = b"".join(chunks)

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from storyexport.media.analysis import _candidate, _features, analyse, spread_times
 from storyexport.media.frames import _by_seeking, _group, _Job, analysis_size, full_size, grab_moments, to_bgr
 from storyexport.media.probe import probe
 from storyexport.media.scores import (
@@ -129,3 +130,14 @@ def test_many_candidates_are_taken_exactly_in_one_pass(sample_clip: Path) -> Non
     moments, _ = grab_moments(sample_clip, info, times, 0.2)
     assert [m.time for m in moments] == times
     assert moments[0].before is not None and moments[-1].after is not None
+
+
+@pytest.mark.parametrize("count", [30, 3])  # one streamed decode pass / keyframe seeks
+def test_scoring_while_decoding_matches_scoring_afterwards(sample_clip: Path, count: int) -> None:
+    info = probe(sample_clip)
+    times = spread_times(info.duration, count)
+    analysed = analyse(sample_clip, info, times, "combined")
+    moments, _ = grab_moments(sample_clip, info, times, 0.2)
+    afterwards = [_candidate(m, _features(m.small)) for m in moments]
+    score_candidates(afterwards, "combined")
+    assert [c.as_dict() for c in analysed.candidates] == [c.as_dict() for c in afterwards]
