@@ -55,7 +55,7 @@ class ThumbnailGenerator:
         video, info = _probed(video)
         paths = [Path(output_dir) / f"{video.stem}_at{n}.jpg" for n in range(1, len(timestamps) + 1)]
         times = [resolve_timestamp(t, info, video) for t in timestamps]
-        return self._write_at(video, info, paths, times, grab_full(video, info, times))
+        return self._write_at(paths, times, grab_full(video, info, times))
 
     def generate_grid(self, video: Path | str, output_path: Path | str, grid_size: tuple[int, int] = (3, 3),
                       title: str = "") -> ThumbnailResult:
@@ -87,7 +87,7 @@ class ThumbnailGenerator:
 
     # --- writing -------------------------------------------------------------------------------------------
 
-    def _write_at(self, video: Path, info: Probe, paths: Sequence[Path], times: Sequence[float],
+    def _write_at(self, paths: Sequence[Path], times: Sequence[float],
                   frames: dict[float, np.ndarray]) -> ThumbnailResult:
         scores = []
         for path, time in zip(paths, times, strict=True):
@@ -140,7 +140,7 @@ def build_thumbnail_set(video: Path, paths: ThumbnailSetPaths, options: Thumbnai
     picks = _options(analysis.candidates, len(paths.options), info.duration)
     generator._write_picks([paths.best, *paths.options], [best, *picks], analysis)
     full_at = {t: analysis.full_frame(t) for t in at_times}
-    at = generator._write_at(video, info, paths.at_timestamps, at_times, full_at)
+    at = generator._write_at(paths.at_timestamps, at_times, full_at)
     grid = _grid_part(generator, video, info, paths, (columns, rows), analysis.nearest_times(grid_times), analysis,
                       title)
     scores = _scores_document(video, info, options, paths, analysis, best, picks, at, grid)
