@@ -132,3 +132,22 @@ def test_thumbnails_of_a_bad_file_fail_cleanly(tmp_path: Path) -> None:
     with pytest.raises(MediaError, match=r"^broken\.mp4: "):
         build_thumbnail_set(broken, paths, options)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("case", ["rotated", "odd-size"])
+def test_thumbnails_of_phone_and_odd_sized_video_have_the_displayed_shape(tmp_path: Path, clip_at: Callable,
+                                                                         rotated: Callable, case: str) -> None:
+    if case == "rotated":
+        stored = clip_at(tmp_path / "stored.mp4", video="testsrc2=size=320x180:rate=30", duration=2.0)
+        video = rotated(stored, tmp_path / "phone.mp4", -90)
+        expected, probed = (320, 180, 3), [180, 320]
+    else:
+        video = clip_at(tmp_path / "odd.mp4", video="testsrc2=size=181x321:rate=30", duration=2.0,
+                        pix_fmt="yuv444p")
+        expected, probed = (320, 180, 3), [181, 321]  # written at even sides
+    options = ThumbnailOptions(num_options=2, num_candidates=6, grid=(2, 1), timestamps=("50%",))
+    paths = thumbnail_set_paths(tmp_path / "out", "phone", options)
+    scores = build_thumbnail_set(video, paths, options)
+    for path in (paths.best, *paths.options, *paths.at_timestamps):
+        assert read_jpeg(path).shape == expected
+    assert scores["size"] == probed
