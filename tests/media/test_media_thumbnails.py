@@ -142,8 +142,8 @@ def test_thumbnails_of_phone_and_odd_sized_video_have_the_displayed_shape(tmp_pa
         video = rotated(stored, tmp_path / "phone.mp4", -90)
         expected, probed = (320, 180, 3), [180, 320]
     else:
-        video = clip_at(tmp_path / "odd.mp4", video="testsrc2=size=181x321:rate=30", duration=2.0,
-                        pix_fmt="yuv444p")
+        video = clip_at(tmp_path / "odd.mkv", video="testsrc=size=181x321:rate=30", duration=2.0,
+                        **{"c:v": "ffv1", "pix_fmt": "yuv444p"})
         expected, probed = (320, 180, 3), [181, 321]  # written at even sides
     options = ThumbnailOptions(num_options=2, num_candidates=6, grid=(2, 1), timestamps=("50%",))
     paths = thumbnail_set_paths(tmp_path / "out", "phone", options)
