@@ -8,7 +8,7 @@ was ranked). JPEGs are encoded by OpenCV at a fixed quality and written atomical
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from storyexport.media.contact_sheet import draw_contact_sheet, format_size, for
 from storyexport.media.errors import MediaError
 from storyexport.media.frames import Frames, analysis_size, fit_cover, full_size, grab_full, grab_small
 from storyexport.media.probe import Probe, probe
-from storyexport.media.scores import DIGITS, Candidate, frame_metrics, pick_distinct, ranked
+from storyexport.media.scores import DIGITS, Candidate, frame_metrics, pick_distinct, ranked, score_candidates
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class ThumbnailGenerator:
         duration / (2 * num_options) apart."""
         video, info = _probed(video)
         analysis = analyse(video, info, spread_times(info.duration, max(num_candidates, num_options)), method)
-        picks = _options(analysis.candidates, num_options, info.duration)
+        picks = _options(analysis.candidates, num_options, info.duration, method)
         paths = [Path(output_dir) / f"{title_id}_option{n}.jpg" for n in range(1, len(picks) + 1)]
         return self._write_picks(paths, picks, analysis)
 
@@ -137,7 +137,7 @@ def build_thumbnail_set(video: Path, paths: ThumbnailSetPaths, options: Thumbnai
     at_times = [resolve_timestamp(t, info, video) for t in options.timestamps]
     analysis = analyse(video, info, sorted(set(candidate_times) | set(grid_times)), options.method, at_times)
     best = _best(analysis.candidates)
-    picks = _options(analysis.candidates, len(paths.options), info.duration)
+    picks = _options(analysis.candidates, len(paths.options), info.duration, options.method)
     generator._write_picks([paths.best, *paths.options], [best, *picks], analysis)
     full_at = {t: analysis.full_frame(t) for t in at_times}
     at = generator._write_at(paths.at_timestamps, at_times, full_at)
@@ -158,13 +158,30 @@ def _best(candidates: list[Candidate]) -> Candidate:
     return usable[0] if usable else fallback_pick(candidates)
 
 
-def _options(candidates: list[Candidate], count: int, duration: float) -> list[Candidate]:
-    """``count`` distinct picks; if the video has fewer usable frames, the list is topped up by repeating the
-    picks (there must be a file per option), or with the fallback frame when nothing is usable."""
+def _options(candidates: list[Candidate], count: int, duration: float, method: str) -> list[Candidate]:
+    """``count`` distinct picks. Too few usable frames: frames rejected only as fade or transition (visible,
+    if imperfect) may fill in; still too few: the picks repeat (there must be a file per option). Black and
+    uniform frames are never picked while anything else exists."""
     if count <= 0:
         return []
-    picks = pick_distinct(candidates, count, duration / (2 * count)) or [fallback_pick(candidates)]
+    gap = duration / (2 * count)
+    picks = pick_distinct(candidates, count, gap)
+    if len(picks) < count:
+        picks = _with_imperfect_frames(candidates, count, gap, method) or picks
+    picks = picks or [fallback_pick(candidates)]
     return [picks[i % len(picks)] for i in range(count)]
+
+
+def _with_imperfect_frames(candidates: list[Candidate], count: int, gap: float, method: str) -> list[Candidate]:
+    """Pick again with fade/transition rejections lifted (on copies, ranked after every flawless frame);
+    return the original candidates."""
+    lifted = [replace(c, rejected=None) if c.rejected in ("fade", "transition") else replace(c) for c in candidates]
+    score_candidates(lifted, method)
+    for copy, original in zip(lifted, candidates, strict=True):
+        if original.rejected:
+            copy.score -= 2.0
+    originals = {c.timestamp: c for c in candidates}
+    return [originals[c.timestamp] for c in pick_distinct(lifted, count, gap)]
 
 
 def _grid_times(candidate_times: list[float], duration: float, tiles: int) -> list[float]:

@@ -141,3 +141,15 @@ def test_scoring_while_decoding_matches_scoring_afterwards(sample_clip: Path, co
     afterwards = [_candidate(m, _features(m.small)) for m in moments]
     score_candidates(afterwards, "combined")
     assert [c.as_dict() for c in analysed.candidates] == [c.as_dict() for c in afterwards]
+
+
+def test_options_fill_in_with_imperfect_frames_but_never_black() -> None:
+    from storyexport.media.thumbnails import _options
+
+    pool = [candidate(1.0, textured(0)), candidate(3.0, textured(1), rejected="transition"),
+            candidate(5.0, textured(2), rejected="fade"), candidate(7.0, flat(3), rejected="black")]
+    score_candidates(pool, "combined")
+    picks = _options(pool, 3, duration=8.0, method="combined")
+    assert sorted(p.timestamp for p in picks) == [1.0, 3.0, 5.0]
+    assert picks[0].timestamp == 1.0  # the flawless frame leads
+    assert [p.timestamp for p in _options(pool, 4, 8.0, "combined")].count(7.0) == 0
