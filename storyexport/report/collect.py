@@ -107,6 +107,7 @@ def _platform(output_dir: Path, story: Story, platform: str, video: dict[str, An
     registry_entry = (video or {}).get("platforms", {}).get(platform) or {}
     return {
         "name": platform,
+        "display_name": str(data.get("display_name") or platform),
         "built": bool(data),
         "title": title,
         "description": description,
