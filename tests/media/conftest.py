@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,26 +33,35 @@ def make_clip(path: Path, video: str | None = f"testsrc2=size={SMALL}:rate=30", 
     if audio_first:
         streams.reverse()
     defaults = {"c:v": "libx264", "pix_fmt": "yuv420p", "preset": "ultrafast"} if video else {}
-    out = ffmpeg.output(*streams, str(path), **{**defaults, **output_args}).overwrite_output()
-    out.global_args("-hide_banner", "-loglevel", "error").run(cmd=ffmpeg_exe(), capture_stdout=True,
-                                                              capture_stderr=True)
+    _run_quietly(ffmpeg.output(*streams, str(path), **{**defaults, **output_args}).overwrite_output())
     return path
 
 
 def rotate_tag(source: Path, target: Path, degrees: float) -> Path:
     """Remux with a display-matrix rotation (as phones record portrait video)."""
-    args = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-display_rotation", f"{degrees:g}",
-            "-i", str(source), "-c", "copy", str(target)]
-    subprocess.run(args, check=True, capture_output=True)
+    remux = ffmpeg.input(str(source), display_rotation=f"{degrees:g}").output(str(target), c="copy")
+    _run_quietly(remux.overwrite_output())
     return target
 
 
 def packet_hashes(path: Path, stream: str = "v:0") -> list[str]:
     """Per-packet MD5s of a stream without decoding: equal lists mean the stream was copied, not re-encoded."""
-    args = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", f"0:{stream}",
-            "-c", "copy", "-f", "framemd5", "-"]
-    output = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    listing = ffmpeg.input(str(path)).output("pipe:", map=f"0:{stream}", c="copy", f="framemd5")
+    output = _run_quietly(listing).decode()
     return [line.rsplit(",", 1)[1].strip() for line in output.splitlines() if line and not line.startswith("#")]
+
+
+def keyframe_count(path: Path) -> int:
+    """Decode keyframes only and count them (``-skip_frame nokey``)."""
+    keys = ffmpeg.input(str(path), skip_frame="nokey").output("pipe:", map="0:v", f="null")
+    progress = _run_quietly(keys.global_args("-progress", "pipe:1")).decode()
+    return int([line for line in progress.splitlines() if line.startswith("frame=")][-1].split("=")[1])
+
+
+def _run_quietly(stream: Any) -> bytes:
+    stdout, _ = stream.global_args("-hide_banner", "-loglevel", "error", "-nostats").run(
+        cmd=ffmpeg_exe(), capture_stdout=True, capture_stderr=True)
+    return stdout
 
 
 def file_digest(path: Path) -> str:
@@ -68,6 +76,11 @@ def rotated() -> Callable[[Path, Path, float], Path]:
 @pytest.fixture
 def packets() -> Callable[..., list[str]]:
     return packet_hashes
+
+
+@pytest.fixture
+def keyframes() -> Callable[[Path], int]:
+    return keyframe_count
 
 
 @pytest.fixture

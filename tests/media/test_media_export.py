@@ -36,6 +36,7 @@ def test_conforming_source_is_stream_copied(clip: Clip, tmp_path: Path, packets:
     result = export(source, tmp_path)
     assert result.mode == "copy" and result.reasons == []
     target = tmp_path / "out" / "story.mp4"
+    assert len(packets(source)) == 30  # 1 s at 30 fps
     assert packets(target) == packets(source)
     assert packets(target, "a:0") == packets(source, "a:0")
     data = target.read_bytes()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,18 +9,10 @@ import cv2
 import pytest
 
 from storyexport.media import generate_sample, probe, sample_sections
-from storyexport.media.ffmpeg import ffmpeg_exe
 from storyexport.media.frames import grab_small
 
 
-def keyframe_count(path: Path) -> int:
-    args = [ffmpeg_exe(), "-hide_banner", "-nostats", "-skip_frame", "nokey", "-i", str(path), "-map", "0:v",
-            "-f", "null", "-", "-progress", "pipe:1"]
-    progress = subprocess.run(args, check=True, capture_output=True, text=True).stdout
-    return int([line for line in progress.splitlines() if line.startswith("frame=")][-1].split("=")[1])
-
-
-def test_sample_is_valid_and_deterministic(tmp_path: Path, digest: Callable) -> None:
+def test_sample_is_valid_and_deterministic(tmp_path: Path, digest: Callable, keyframes: Callable) -> None:
     first = generate_sample(tmp_path / "a.mp4", duration=4, width=90, height=160, fps=25, seed=3)
     second = generate_sample(tmp_path / "b.mp4", duration=4, width=90, height=160, fps=25, seed=3)
     other = generate_sample(tmp_path / "c.mp4", duration=4, width=90, height=160, fps=25, seed=4)
@@ -30,7 +21,7 @@ def test_sample_is_valid_and_deterministic(tmp_path: Path, digest: Callable) -> 
     assert (info.width, info.height, info.fps, info.video_codec, info.pix_fmt) == (90, 160, 25, "h264", "yuv420p")
     assert (info.audio_codec, info.audio_sample_rate) == ("aac", 48000)
     assert info.duration == pytest.approx(4, abs=0.05)
-    assert keyframe_count(first) == 2
+    assert keyframes(first) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mp4", "b.mp4", "c.mp4"]  # no temp files left
 
 
