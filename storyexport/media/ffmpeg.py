@@ -92,10 +92,9 @@ def media_error(path: Path | str, what: str, stderr: str | bytes = "") -> MediaE
     return MediaError(f"{Path(path).name}: {what}" + (f": {detail}" if detail else ""))
 
 
-def compile_args(stream_spec: Any, quiet: bool = True) -> list[str]:
-    """Compile an ffmpeg-python graph into an argument list for the resolved binary."""
-    spec = stream_spec.global_args("-hide_banner", "-nostdin", "-nostats") if quiet else stream_spec
-    return spec.compile(cmd=ffmpeg_exe())
+def compile_args(stream_spec: Any) -> list[str]:
+    """Compile an ffmpeg-python graph into an argument list for the resolved binary (never a shell string)."""
+    return stream_spec.global_args("-hide_banner", "-nostdin", "-nostats").compile(cmd=ffmpeg_exe())
 
 
 def run(stream_spec: Any, path: Path | str, what: str, ok_codes: Sequence[int] = (0,)) -> subprocess.CompletedProcess:
@@ -108,13 +107,3 @@ def run(stream_spec: Any, path: Path | str, what: str, ok_codes: Sequence[int] =
     if done.returncode not in ok_codes:
         raise media_error(path, what, done.stderr)
     return done
-
-
-def start(stream_spec: Any, path: Path | str, what: str) -> subprocess.Popen:
-    """Start a graph with stdout and stderr piped (ffmpeg-python's ``run_async``) for streaming raw frames."""
-    spec = stream_spec.global_args("-hide_banner", "-nostdin", "-nostats")
-    try:
-        return spec.run_async(cmd=ffmpeg_exe(), pipe_stdout=True, pipe_stderr=True)
-    except OSError as exc:
-        raise MediaError(f"{Path(path).name}: {what}: cannot run ffmpeg ({exc})") from exc
-
