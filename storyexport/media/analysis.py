@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from storyexport.media.errors import MediaError
-from storyexport.media.frames import Frames, Moment, grab_moments, parallel_workers, to_bgr
+from storyexport.media.frames import Frames, Moment, grab, grab_moments, parallel_workers, to_bgr
 from storyexport.media.probe import Probe
 from storyexport.media.scores import (
     Candidate,
@@ -35,9 +35,22 @@ class Analysis:
     candidates: list[Candidate]
     frames: Frames
     full: Frames
+    video: Path
+    info: Probe
 
     def full_frame(self, timestamp: float) -> np.ndarray:
+        self.fetch_full([timestamp])
         return to_bgr(self.full[timestamp])
+
+    def fetch_full(self, times: Sequence[float]) -> None:
+        """Seek for full-size frames the decode pass did not keep (over its memory budget), all at once."""
+        missing = sorted({t for t in times if t not in self.full})
+        if missing:
+            found = grab(self.video, self.info, full_times=missing).full
+            lost = [t for t in missing if t not in found]
+            if lost:
+                raise MediaError(f"{self.video.name}: no frame at {lost[0]:.2f} s")
+            self.full.update(found)
 
     def nearest_times(self, times: Sequence[float]) -> list[float]:
         """The analysed candidate closest to each time (candidates may sit on keyframes, not exactly there)."""
@@ -95,8 +108,9 @@ def analyse(video: Path, info: Probe, times: Sequence[float], method: str,
         features = [_early_or_fresh(early.get(m.time), m, pool) for m in moments]
         candidates = [_candidate(m, f.result()) for m, f in zip(moments, features, strict=True)]
     score_candidates(candidates, method)
-    return Analysis(candidates=candidates, frames={m.time: m.small for m in moments},
-                    full={**{m.time: m.full for m in moments}, **extra})
+    kept = {m.time: m.full for m in moments if m.full is not None}
+    return Analysis(candidates=candidates, frames={m.time: m.small for m in moments}, full={**kept, **extra},
+                    video=video, info=info)
 
 
 Features = tuple[dict[str, float], int, np.ndarray]

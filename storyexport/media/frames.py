@@ -31,6 +31,7 @@ from storyexport.media.probe import Probe
 
 ANALYSIS_AREA = 270 * 480
 SEEK_GROUP_SPAN = 0.6  # times closer than this share one seek
+FULL_FRAME_BUDGET = 256 * 1024 * 1024  # bytes of full-size candidate frames one decode pass may keep
 _EPSILON = 0.0005
 _SHOWINFO = re.compile(r"^\[showinfo@(?P<branch>small|full) @ [^\]]*\] n:\s*\d+\s+pts:\s*-?\d+\s+"
                        r"pts_time:\s*(?P<time>-?[\d.e+-]+)", re.M)
@@ -55,13 +56,14 @@ class Grab:
 @dataclass(frozen=True)
 class Moment:
     """One analysis candidate: its time, small frame with small neighbours (``before``/``after`` about
-    ``offset`` away, ``None`` at the edges) and its full-size I420 frame."""
+    ``offset`` away, ``None`` at the edges) and its full-size I420 frame (``None`` when over the memory
+    budget: fetch it later with :func:`grab_full`)."""
 
     time: float
     small: np.ndarray
     before: np.ndarray | None
     after: np.ndarray | None
-    full: np.ndarray
+    full: np.ndarray | None
 
 
 def grab_moments(video: Path, info: Probe, times: Sequence[float], offset: float,
@@ -87,11 +89,14 @@ def grab_moments(video: Path, info: Probe, times: Sequence[float], offset: float
         return [unique[t] for t in sorted(unique)], extra
     small = sorted({_key(t + d) for t in centres for d in (-offset, offset) if t + d >= 0} | set(centres))
     hook = _index_hook(small, set(centres), on_centre) if on_centre else None
-    grabbed = job.run(small, sorted(set(centres) | set(extras)), start=0.0, threads=None, on_small=hook)
+    width, height = job.full_size
+    keep_full = len(centres) * width * height * 3 // 2 <= FULL_FRAME_BUDGET
+    full = sorted((set(centres) if keep_full else set()) | set(extras))
+    grabbed = job.run(small, full, start=0.0, threads=None, on_small=hook)
     moments = [
         Moment(t, grabbed.small[t], grabbed.small.get(_key(t - offset)) if t >= offset else None,
-               grabbed.small.get(_key(t + offset)), grabbed.full[t])
-        for t in centres if t in grabbed.small and t in grabbed.full
+               grabbed.small.get(_key(t + offset)), grabbed.full.get(t))
+        for t in centres if t in grabbed.small and (t in grabbed.full or not keep_full)
     ]
     return moments, {t: grabbed.full[t] for t in extras if t in grabbed.full}
 

@@ -97,6 +97,7 @@ class ThumbnailGenerator:
         return ThumbnailResult(list(paths), list(times), scores)
 
     def _write_picks(self, paths: Sequence[Path], picks: Sequence[Candidate], analysis: Analysis) -> ThumbnailResult:
+        analysis.fetch_full([pick.timestamp for pick in picks])
         for path, pick in zip(paths, picks, strict=True):
             self._write_frame(path, analysis.full_frame(pick.timestamp))
         return ThumbnailResult(list(paths), [c.timestamp for c in picks], [c.as_dict()["scores"] for c in picks])

@@ -12,7 +12,7 @@ import pytest
 
 from storyexport.config.model import ThumbnailOptions
 from storyexport.layout import thumbnail_set_paths
-from storyexport.media import MediaError, ThumbnailGenerator, build_thumbnail_set, sample_sections
+from storyexport.media import MediaError, ThumbnailGenerator, build_thumbnail_set, frames, sample_sections
 from storyexport.media.scores import (
     DHASH_MIN_BITS,
     HIST_MIN_DISTANCE,
@@ -151,3 +151,14 @@ def test_thumbnails_of_phone_and_odd_sized_video_have_the_displayed_shape(tmp_pa
     for path in (paths.best, *paths.options, *paths.at_timestamps):
         assert read_jpeg(path).shape == expected
     assert scores["size"] == probed
+
+
+def test_over_the_memory_budget_winners_are_sought_again_with_identical_results(
+        sample_clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, digest: Callable) -> None:
+    options = ThumbnailOptions(num_options=2, num_candidates=12, grid=(0, 0), timestamps=("1",))
+    kept = thumbnail_set_paths(tmp_path / "kept", "s", options)
+    build_thumbnail_set(sample_clip, kept, options)
+    monkeypatch.setattr(frames, "FULL_FRAME_BUDGET", 0)  # keep no full-size candidate frames in memory
+    sought = thumbnail_set_paths(tmp_path / "sought", "s", options)
+    build_thumbnail_set(sample_clip, sought, options)
+    assert [digest(p) for p in kept.all()] == [digest(p) for p in sought.all()]
