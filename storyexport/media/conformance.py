@@ -21,6 +21,8 @@ def _stream_problems(probe: Probe, spec: TargetSpec) -> list[str]:
         problems.append(f"video codec is {probe.video_codec}, not {OUTPUT_CODEC}")
     if probe.pix_fmt != OUTPUT_PIX_FMT:
         problems.append(f"pixel format is {probe.pix_fmt or 'unknown'}, not {OUTPUT_PIX_FMT}")
+    if probe.is_hdr:
+        problems.append(f"HDR ({probe.color_transfer}) is tone-mapped to SDR")
     if probe.variable_fps:
         problems.append(f"variable frame rate (average {probe.fps:g} fps)")
     if probe.audio_codec is None:

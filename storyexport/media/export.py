@@ -16,11 +16,12 @@ from storyexport.fsutil import atomic_path
 from storyexport.media.conformance import conformance_problems
 from storyexport.media.errors import MediaError
 from storyexport.media.ffmpeg import run, thread_count
-from storyexport.media.filters import fit_frame
+from storyexport.media.filters import fit_frame, tone_map_to_sdr
 from storyexport.media.probe import Probe, probe
 from storyexport.media.spec import SpecError, TargetSpec
 
 _CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov"}
+_SDR_TAGS = {"color_primaries": "bt709", "color_trc": "bt709", "colorspace": "bt709"}
 _BITEXACT = {"fflags": "+bitexact", "map_metadata": -1, "map_chapters": -1, "movflags": "+faststart"}
 
 
@@ -96,15 +97,19 @@ def _copy(source: Path, tmp: Path, container: str) -> None:
 def _transcode(source: Path, tmp: Path, info: Probe, spec: TargetSpec, container: str) -> None:
     threads = thread_count()
     inp = ffmpeg.input(str(source), threads=threads)
+    source_video = inp["v:0"].filter("fps", spec.fps)
+    if info.is_hdr:
+        source_video = tone_map_to_sdr(source_video)
     video = (
-        fit_frame(inp["v:0"].filter("fps", spec.fps), spec.width, spec.height, spec.fit)
+        fit_frame(source_video, spec.width, spec.height, spec.fit)
         .filter("scale", out_range="tv")  # full-range sources (MJPEG, phones) would otherwise stay yuvj420p
         .filter("format", "yuv420p")
     )
     duration = min(info.duration, spec.max_duration_s) if spec.max_duration_s is not None else info.duration
     audio = _audio(inp, info, spec, duration)
+    colour = _SDR_TAGS if info.is_hdr else {}
     out = ffmpeg.output(video, audio, str(tmp), f=container, t=f"{duration:.3f}", threads=threads,
-                        **_video_codec_args(spec), **_audio_codec_args(spec), **_BITEXACT)
+                        **_video_codec_args(spec), **_audio_codec_args(spec), **colour, **_BITEXACT)
     run(out.overwrite_output(), source, "cannot transcode")
 
 

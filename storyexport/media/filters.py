@@ -21,6 +21,18 @@ def fit_frame(stream: Any, width: int, height: int, fit: str) -> Any:
     return fitted.filter("setsar", 1)
 
 
+def tone_map_to_sdr(stream: Any) -> Any:
+    """HDR (PQ or HLG, BT.2020) to SDR BT.709 with the Hable curve: without it phone HDR clips come out grey
+    and washed out on every platform's SDR path."""
+    return (
+        stream.filter("zscale", t="linear", npl=100)
+        .filter("format", "gbrpf32le")
+        .filter("zscale", p="bt709")
+        .filter("tonemap", "hable", desat=0)
+        .filter("zscale", t="bt709", m="bt709", r="tv")
+    )
+
+
 def _contain(stream: Any, width: int, height: int) -> Any:
     return stream.filter("scale", width, height, force_original_aspect_ratio="decrease", force_divisible_by=2)
 

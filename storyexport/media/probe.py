@@ -19,13 +19,15 @@ from storyexport.media.errors import MediaError
 from storyexport.media.ffmpeg import ffprobe_exe, media_error, run
 
 _FLOAT_DIGITS = 4
+HDR_TRANSFERS = ("smpte2084", "arib-std-b67")
 
 
 @dataclass(frozen=True)
 class Probe:
     """Facts about one file. ``width``/``height`` are as displayed (after rotation); ``rotation`` is ffprobe's
     display-matrix angle (counter-clockwise degrees, one of 0, 90, -90, 180); ``bitrate`` is bits per second;
-    ``variable_fps`` is true when the average rate differs from the stream's base rate."""
+    ``variable_fps`` is true when the average rate differs from the stream's base rate; ``color_transfer`` is
+    the transfer characteristic when tagged ("smpte2084" and "arib-std-b67" mean HDR)."""
 
     duration: float
     width: int
@@ -41,10 +43,15 @@ class Probe:
     rotation: int
     format_name: str
     variable_fps: bool = False
+    color_transfer: str = ""
 
     @property
     def has_audio(self) -> bool:
         return self.audio_codec is not None
+
+    @property
+    def is_hdr(self) -> bool:
+        return self.color_transfer in HDR_TRANSFERS
 
     def as_dict(self) -> dict[str, Any]:
         return {k: round(v, _FLOAT_DIGITS) if isinstance(v, float) else v for k, v in asdict(self).items()}
@@ -95,6 +102,7 @@ def probe_with_ffprobe(path: Path, tool: str) -> Probe:
         rotation=rotation,
         format_name=str(fmt.get("format_name", "")),
         variable_fps=_differs(avg, base),
+        color_transfer=str(video.get("color_transfer", "")).replace("unknown", ""),
     )
 
 
@@ -185,6 +193,7 @@ def _parse_dump(stderr: str, path: Path) -> dict[str, Any]:
         "rotation": rotation,
         "format_name": fmt["format"] if fmt else "",
         "variable_fps": _differs(Fraction(video["fps"]), Fraction(video["tbr"])),
+        "color_transfer": video["transfer"],
     }
 
 
@@ -207,7 +216,7 @@ def _top_level_split(body: str) -> list[str]:
 
 def _parse_video(parts: list[str]) -> dict[str, Any]:
     info: dict[str, Any] = {"codec": parts[0].split()[0], "pix_fmt": "", "width": 0, "height": 0,
-                            "fps": 0.0, "tbr": 0.0}
+                            "fps": 0.0, "tbr": 0.0, "transfer": ""}
     for index, part in enumerate(parts[1:], start=1):
         size = _SIZE.match(part)
         rate = _RATE.match(part)
@@ -218,7 +227,21 @@ def _parse_video(parts: list[str]) -> dict[str, Any]:
             info["fps" if rate["unit"] == "fps" else "tbr"] = value
         elif index == 1:
             info["pix_fmt"] = part.split("(")[0].strip()
+            info["transfer"] = _transfer(part)
     return info
+
+
+def _transfer(pix_fmt_part: str) -> str:
+    """``yuv420p10le(tv, bt2020nc/bt2020/arib-std-b67, progressive)`` -> ``arib-std-b67``; ``(tv, bt709)`` ->
+    ``bt709`` (ffmpeg prints one name when space, primaries and transfer agree)."""
+    inside = pix_fmt_part.partition("(")[2].rstrip(")")
+    for token in (t.strip() for t in inside.split(",")):
+        if "/" in token:
+            transfer = token.split("/")[-1]
+            return "" if transfer == "unknown" else transfer
+        if token.startswith(("bt", "smpte", "arib", "iec", "log", "gamma", "linear")):
+            return token
+    return ""
 
 
 def _parse_audio(parts: list[str]) -> dict[str, Any]:

@@ -197,3 +197,15 @@ def test_loudness_normalisation_keeps_the_track(clip: Clip, tmp_path: Path) -> N
     result = export(quiet, tmp_path, copy_if_conforming=False, loudnorm=True)
     assert_conforming_output(result)
     assert probe(tmp_path / "out" / "story.mp4").audio_sample_rate == 48000
+
+
+@pytest.mark.parametrize("transfer", ["smpte2084", "arib-std-b67"])
+def test_hdr_phone_video_is_tone_mapped_to_sdr(clip: Clip, tmp_path: Path, transfer: str) -> None:
+    tags = {"color_primaries": "bt2020", "color_trc": transfer, "colorspace": "bt2020nc", "range": "tv"}
+    source = clip("hdr.mp4", filters=[("setparams", tags), ("format", {"pix_fmts": "yuv420p10le"})],
+                  **{"pix_fmt": "yuv420p10le", "c:a": "aac"})
+    assert probe(source).is_hdr and probe(source).color_transfer == transfer
+    result = export(source, tmp_path)
+    assert f"HDR ({transfer}) is tone-mapped to SDR" in result.reasons
+    assert_conforming_output(result)
+    assert result.probe.color_transfer == "bt709" and not result.probe.is_hdr
