@@ -39,6 +39,8 @@ def _geometry_problems(probe: Probe, spec: TargetSpec) -> list[str]:
     problems = []
     if probe.rotation:
         problems.append(f"rotated {probe.rotation} degrees by metadata")
+    if probe.sample_aspect_ratio != "1:1":
+        problems.append(f"non-square pixels (SAR {probe.sample_aspect_ratio})")
     if probe.width > probe.height:
         problems.append(f"landscape {probe.width}x{probe.height}")
     if probe.width > spec.width or probe.height > spec.height:

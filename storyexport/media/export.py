@@ -16,7 +16,7 @@ from storyexport.fsutil import atomic_path
 from storyexport.media.conformance import conformance_problems
 from storyexport.media.errors import MediaError
 from storyexport.media.ffmpeg import run, thread_count
-from storyexport.media.filters import fit_frame, tone_map_to_sdr
+from storyexport.media.filters import fit_frame, square_pixels, tone_map_to_sdr
 from storyexport.media.probe import Probe, probe
 from storyexport.media.spec import SpecError, TargetSpec
 
@@ -100,6 +100,8 @@ def _transcode(source: Path, tmp: Path, info: Probe, spec: TargetSpec, container
     source_video = inp["v:0"].filter("fps", spec.fps)
     if info.is_hdr:
         source_video = tone_map_to_sdr(source_video)
+    if info.sample_aspect_ratio != "1:1":
+        source_video = square_pixels(source_video)
     video = (
         fit_frame(source_video, spec.width, spec.height, spec.fit)
         .filter("scale", out_range="tv")  # full-range sources (MJPEG, phones) would otherwise stay yuvj420p

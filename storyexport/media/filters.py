@@ -21,6 +21,11 @@ def fit_frame(stream: Any, width: int, height: int, fit: str) -> Any:
     return fitted.filter("setsar", 1)
 
 
+def square_pixels(stream: Any) -> Any:
+    """Stretch anamorphic video (SAR != 1) to its displayed width, so fitting works on what viewers see."""
+    return stream.filter("scale", "trunc(iw*sar/2)*2", "ih").filter("setsar", 1)
+
+
 def tone_map_to_sdr(stream: Any) -> Any:
     """HDR (PQ or HLG, BT.2020) to SDR BT.709 with the Hable curve: without it phone HDR clips come out grey
     and washed out on every platform's SDR path."""

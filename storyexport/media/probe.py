@@ -27,7 +27,8 @@ class Probe:
     """Facts about one file. ``width``/``height`` are as displayed (after rotation); ``rotation`` is ffprobe's
     display-matrix angle (counter-clockwise degrees, one of 0, 90, -90, 180); ``bitrate`` is bits per second;
     ``variable_fps`` is true when the average rate differs from the stream's base rate; ``color_transfer`` is
-    the transfer characteristic when tagged ("smpte2084" and "arib-std-b67" mean HDR)."""
+    the transfer characteristic when tagged ("smpte2084" and "arib-std-b67" mean HDR); with non-square pixels
+    (``sample_aspect_ratio`` other than "1:1") ``width`` is already the displayed width."""
 
     duration: float
     width: int
@@ -44,6 +45,7 @@ class Probe:
     format_name: str
     variable_fps: bool = False
     color_transfer: str = ""
+    sample_aspect_ratio: str = "1:1"
 
     @property
     def has_audio(self) -> bool:
@@ -85,7 +87,8 @@ def probe_with_ffprobe(path: Path, tool: str) -> Probe:
         raise MediaError(f"{path.name}: no video stream")
     fmt = info.get("format", {})
     rotation = _ffprobe_rotation(video)
-    width, height = _displayed(int(video.get("width", 0)), int(video.get("height", 0)), rotation)
+    sar = _sar(video.get("sample_aspect_ratio"))
+    width, height = _displayed(_stretched(int(video.get("width", 0)), sar), int(video.get("height", 0)), rotation)
     avg, base = _rate(video.get("avg_frame_rate")), _rate(video.get("r_frame_rate"))
     return Probe(
         duration=float(fmt.get("duration") or video.get("duration") or 0.0),
@@ -103,6 +106,7 @@ def probe_with_ffprobe(path: Path, tool: str) -> Probe:
         format_name=str(fmt.get("format_name", "")),
         variable_fps=_differs(avg, base),
         color_transfer=str(video.get("color_transfer", "")).replace("unknown", ""),
+        sample_aspect_ratio=sar,
     )
 
 
@@ -136,6 +140,7 @@ _DURATION = re.compile(r"Duration: (?:(?P<h>\d+):(?P<m>\d+):(?P<s>[\d.]+)|N/A)(?
 _STREAM = re.compile(r"^\s*Stream #0:\d+\S*: (?P<kind>Video|Audio|Subtitle|Data|Attachment): (?P<body>.*)$")
 _ROTATION = re.compile(r"rotation of (?P<deg>-?[\d.]+) degrees", re.I)
 _SIZE = re.compile(r"^(\d+)x(\d+)")
+_SAR = re.compile(r"SAR (\d+):(\d+)")
 _RATE = re.compile(r"^(?P<v>[\d.]+)(?P<k>k?) (?P<unit>fps|tbr)$")
 _LAYOUT_CHANNELS = {"mono": 1, "stereo": 2, "downmix": 2, "quad": 4, "hexagonal": 6, "octagonal": 8}
 
@@ -175,7 +180,7 @@ def _parse_dump(stderr: str, path: Path) -> dict[str, Any]:
             rotation = _normal_rotation(float(turn["deg"]))
     if video is None:
         raise MediaError(f"{path.name}: no video stream")
-    width, height = _displayed(video["width"], video["height"], rotation)
+    width, height = _displayed(_stretched(video["width"], video["sar"]), video["height"], rotation)
     seconds = 0.0
     if duration and duration["h"] is not None:
         seconds = int(duration["h"]) * 3600 + int(duration["m"]) * 60 + float(duration["s"])
@@ -194,6 +199,7 @@ def _parse_dump(stderr: str, path: Path) -> dict[str, Any]:
         "format_name": fmt["format"] if fmt else "",
         "variable_fps": _differs(Fraction(video["fps"]), Fraction(video["tbr"])),
         "color_transfer": video["transfer"],
+        "sample_aspect_ratio": video["sar"],
     }
 
 
@@ -216,10 +222,13 @@ def _top_level_split(body: str) -> list[str]:
 
 def _parse_video(parts: list[str]) -> dict[str, Any]:
     info: dict[str, Any] = {"codec": parts[0].split()[0], "pix_fmt": "", "width": 0, "height": 0,
-                            "fps": 0.0, "tbr": 0.0, "transfer": ""}
+                            "fps": 0.0, "tbr": 0.0, "transfer": "", "sar": "1:1"}
     for index, part in enumerate(parts[1:], start=1):
         size = _SIZE.match(part)
         rate = _RATE.match(part)
+        sar = _SAR.search(part)  # "180x320 [SAR 1:1 DAR 9:16]", or its own part in some containers
+        if sar:
+            info["sar"] = _sar(f"{sar[1]}:{sar[2]}")
         if size:
             info["width"], info["height"] = int(size[1]), int(size[2])
         elif rate:
@@ -300,6 +309,23 @@ def _normal_rotation(degrees: float) -> int:
     """Snap to a right angle in (-180, 180]: 270 -> -90, -180 -> 180."""
     turn = round(degrees / 90) * 90 % 360
     return turn - 360 if turn > 180 else turn
+
+
+def _sar(text: str | None) -> str:
+    """Normalised sample aspect ratio; unknown ("0:1", "N/A") counts as square."""
+    try:
+        num, den = (int(part) for part in str(text).split(":"))
+    except ValueError:
+        return "1:1"
+    if num <= 0 or den <= 0:
+        return "1:1"
+    ratio = Fraction(num, den)
+    return f"{ratio.numerator}:{ratio.denominator}"
+
+
+def _stretched(width: int, sar: str) -> int:
+    num, den = (int(part) for part in sar.split(":"))
+    return round(width * num / den)
 
 
 def _displayed(width: int, height: int, rotation: int) -> tuple[int, int]:

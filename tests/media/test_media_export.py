@@ -209,3 +209,15 @@ def test_hdr_phone_video_is_tone_mapped_to_sdr(clip: Clip, tmp_path: Path, trans
     assert f"HDR ({transfer}) is tone-mapped to SDR" in result.reasons
     assert_conforming_output(result)
     assert result.probe.color_transfer == "bt709" and not result.probe.is_hdr
+
+
+@pytest.mark.parametrize("name", ["anamorphic.mp4", "anamorphic.mkv"])
+def test_anamorphic_video_is_stretched_to_square_pixels(clip: Clip, tmp_path: Path, name: str) -> None:
+    codec = {"c:a": "aac"} if name.endswith(".mp4") else {"c:v": "ffv1", "pix_fmt": "yuv420p", "c:a": "aac"}
+    source = clip(name, video="testsrc2=size=120x320:rate=30", filters=[("setsar", {"r": "3/2"})], **codec)
+    info = probe(source)
+    assert (info.sample_aspect_ratio, info.width, info.height) == ("3:2", 180, 320)
+    result = export(source, tmp_path)
+    assert "non-square pixels (SAR 3:2)" in result.reasons
+    assert_conforming_output(result)
+    assert result.probe.sample_aspect_ratio == "1:1"
