@@ -42,6 +42,7 @@ def generate_sample(target: Path, duration: float = 8, width: int = 1080, height
         .filter("fade", type="out", start_time=black_start - fade, duration=fade, enable=f"lt(t,{black_end})")
         .filter("fade", type="in", start_time=black_end, duration=fade, enable=f"gte(t,{black_start})")
         .filter("scale", width, height, flags="neighbor")
+        .filter("setsar", 1)  # the small canvas is rounded to even sides: keep pixels square regardless
         .filter("format", "yuv420p")
         .filter("boxblur", luma_radius=max(2, width // 60), luma_power=2,
                 enable=f"between(t,{blur_start},{blur_end})")
