@@ -80,6 +80,12 @@ def probe_with_ffprobe(path: Path, tool: str) -> Probe:
         raise media_error(path, "cannot read media", exc.stderr or b"") from None
     except OSError as exc:
         raise MediaError(f"{path.name}: cannot run ffprobe ({exc})") from None
+    result = from_ffprobe_json(info, path)
+    return _fill_from_copy_pass(path, result) if result.duration <= 0 or result.fps <= 0 else result
+
+
+def from_ffprobe_json(info: dict[str, Any], path: Path) -> Probe:
+    """A :class:`Probe` from ``ffprobe -show_format -show_streams -of json`` output for ``path``."""
     streams = info.get("streams", [])
     video = _first(streams, "video")
     audio = _first(streams, "audio")
@@ -91,16 +97,16 @@ def probe_with_ffprobe(path: Path, tool: str) -> Probe:
     width, height = _displayed(_stretched(int(video.get("width", 0)), sar), int(video.get("height", 0)), rotation)
     avg, base = _rate(video.get("avg_frame_rate")), _rate(video.get("r_frame_rate"))
     return Probe(
-        duration=float(fmt.get("duration") or video.get("duration") or 0.0),
+        duration=_number(fmt.get("duration")) or _number(video.get("duration")),
         width=width,
         height=height,
         fps=float(avg or base),
         video_codec=str(video.get("codec_name", "")),
         pix_fmt=str(video.get("pix_fmt", "")),
         audio_codec=audio.get("codec_name") if audio else None,
-        audio_sample_rate=int(audio["sample_rate"]) if audio and audio.get("sample_rate") else None,
-        audio_channels=int(audio["channels"]) if audio and audio.get("channels") else None,
-        bitrate=int(fmt.get("bit_rate") or 0),
+        audio_sample_rate=int(_number(audio.get("sample_rate"))) or None if audio else None,
+        audio_channels=int(_number(audio.get("channels"))) or None if audio else None,
+        bitrate=int(_number(fmt.get("bit_rate"))),
         size=path.stat().st_size,
         rotation=rotation,
         format_name=str(fmt.get("format_name", "")),
@@ -108,6 +114,14 @@ def probe_with_ffprobe(path: Path, tool: str) -> Probe:
         color_transfer=str(video.get("color_transfer", "")).replace("unknown", ""),
         sample_aspect_ratio=sar,
     )
+
+
+def _number(value: Any) -> float:
+    """ffprobe numbers arrive as strings, sometimes "N/A"; missing or unreadable counts as 0."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _first(streams: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:

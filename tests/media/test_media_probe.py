@@ -11,7 +11,7 @@ import pytest
 
 from storyexport.media import MediaError, Probe, ffprobe_exe, probe
 from storyexport.media import ffmpeg as ffmpeg_module
-from storyexport.media.probe import probe_with_ffmpeg, probe_with_ffprobe
+from storyexport.media.probe import from_ffprobe_json, probe_with_ffmpeg, probe_with_ffprobe
 
 
 def test_probe_reads_every_field(clip: Callable[..., Path]) -> None:
@@ -107,3 +107,24 @@ def test_ffprobe_and_fallback_agree(clip: Callable[..., Path], rotated: Any, tmp
     by_ffprobe: Probe = probe_with_ffprobe(path, ffprobe_exe() or "")
     fallback = probe_with_ffmpeg(path)
     assert by_ffprobe.as_dict() | {"bitrate": 0} == fallback.as_dict() | {"bitrate": 0}
+
+
+def test_ffprobe_json_is_read_like_the_fallback(clip: Callable[..., Path], rotated: Any, tmp_path: Path) -> None:
+    """The shape ``ffprobe -show_format -show_streams -of json`` prints for a phone clip (audio listed first,
+    cover art, display matrix), checked against the fallback's reading of an equivalent real file."""
+    path = rotated(clip(**{"c:a": "aac", "ar": 48000}), tmp_path / "phone.mp4", -90)
+    fallback = probe_with_ffmpeg(path)
+    info = {
+        "streams": [
+            {"codec_type": "audio", "codec_name": "aac", "sample_rate": "48000", "channels": 1},
+            {"codec_type": "video", "codec_name": "mjpeg", "disposition": {"attached_pic": 1}},
+            {"codec_type": "video", "codec_name": "h264", "width": 180, "height": 320, "pix_fmt": "yuv420p",
+             "sample_aspect_ratio": "1:1", "avg_frame_rate": "30/1", "r_frame_rate": "30/1",
+             "color_transfer": "unknown", "side_data_list": [{"side_data_type": "Display Matrix",
+                                                              "rotation": -90}]},
+        ],
+        "format": {"format_name": "mov,mp4,m4a,3gp,3g2,mj2", "duration": f"{fallback.duration}",
+                   "bit_rate": "N/A"},
+    }
+    parsed = from_ffprobe_json(info, path)
+    assert parsed.as_dict() == fallback.as_dict() | {"bitrate": 0}
