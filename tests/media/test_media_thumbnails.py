@@ -162,3 +162,19 @@ def test_over_the_memory_budget_winners_are_sought_again_with_identical_results(
     sought = thumbnail_set_paths(tmp_path / "sought", "s", options)
     build_thumbnail_set(sample_clip, sought, options)
     assert [digest(p) for p in kept.all()] == [digest(p) for p in sought.all()]
+
+
+@pytest.mark.parametrize("case", ["all-black", "half-second"])
+def test_thumbnail_set_of_degenerate_clips_still_writes_every_path(tmp_path: Path, clip_at: Callable,
+                                                                   case: str) -> None:
+    source = ("color=c=black:size=90x160:rate=30", 2.0) if case == "all-black" else (
+        "testsrc2=size=90x160:rate=30", 0.5)
+    video = clip_at(tmp_path / f"{case}.mp4", video=source[0], duration=source[1])
+    options = ThumbnailOptions(num_options=3, num_candidates=10, grid=(2, 2))
+    paths = thumbnail_set_paths(tmp_path / "out", "d", options)
+    scores = build_thumbnail_set(video, paths, options)
+    assert all(path.is_file() for path in paths.all())
+    if case == "all-black":
+        assert {c["rejected"] for c in scores["candidates"]} == {"black"}
+    else:
+        assert scores["best"]["rejected"] is None and 0 < scores["best"]["timestamp"] < 0.5
