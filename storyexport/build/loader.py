@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import multiprocessing
 import os
 import sys
@@ -14,17 +16,12 @@ from storyexport.build.checker import checker_for
 from storyexport.build.reporter import BuildReporter
 from storyexport.build.signals import handle_sigterm
 from storyexport.build.tasks import BuildOptions, generate_tasks, rel
-from storyexport.config.manifest import load_manifest_and_rules
+from storyexport.config.manifest import load_for_build
 from storyexport.config.model import Manifest
 from storyexport.config.problems import ConfigError
 from storyexport.layout import REGISTRY_DB
 
 BASENAMES = ("sample", "video", "thumbnails", "metadata", "platform", "registry", "report")
-
-
-def load_for_build(manifest_path: Path | str) -> tuple[Manifest, dict[str, dict[str, Any]]]:
-    """Manifest and platform rules; a missing source is not fatal here (only that story's tasks fail)."""
-    return load_manifest_and_rules(Path(manifest_path), check_sources=False)
 
 
 def dep_file_for(manifest: Manifest) -> Path:
@@ -54,15 +51,30 @@ def apply_start_method() -> None:
         multiprocessing.set_start_method(method, force=True)
 
 
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """The task graph allocates many small objects that all live on; the cyclic GC would rescan them over and over
+    (a third of the load time for 1,000 stories). Pause it while building, then freeze what was built."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+
 def build_namespace(manifest_path: Path | str, *, progress: str = "auto", reporter: Any = None,
                     manifest: Manifest | None = None, rules: dict[str, dict[str, Any]] | None = None,
                     options: BuildOptions | None = None) -> dict[str, Any]:
     """The globals of a dodo module: ``DOIT_CONFIG`` and one task creator."""
     apply_start_method()
     tolerance.install()
-    if manifest is None or rules is None:
-        manifest, rules = load_for_build(manifest_path)
-    tasks = list(generate_tasks(manifest, rules, dep_file_for(manifest), options or BuildOptions()))
+    with paused_gc():
+        if manifest is None or rules is None:
+            manifest, rules = load_for_build(Path(manifest_path))
+        tasks = list(generate_tasks(manifest, rules, dep_file_for(manifest), options or BuildOptions()))
     if reporter is None:
         reporter = BuildReporter(sys.stdout, mode=progress, events_db=manifest.output_dir / REGISTRY_DB)
 

@@ -2,25 +2,50 @@
 
 doit saves its dependency database when a run ends, including on KeyboardInterrupt, but not on SIGTERM: finished work
 would be forgotten and rebuilt. Turning SIGTERM into KeyboardInterrupt in the main process makes doit stop its
-workers and save what finished.
+workers and save what finished. Worker processes (forked with this handler) keep SIGTERM's default, since that is
+how doit's main process stops them; and the interrupt ends with one line instead of a traceback.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
+from types import TracebackType
 from typing import Any
+
+_main_pid: int | None = None
 
 
 def _terminate_as_interrupt(signum: int, frame: Any) -> None:
+    if os.getpid() != _main_pid:  # a forked worker: die as doit expects
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def _quiet_interrupt_hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        print("storyexport: interrupted; finished tasks were saved and will not rerun", file=sys.stderr)
+        return
+    sys.__excepthook__(kind, value, tb)
+
+
+def _install() -> Any:
+    global _main_pid
+    _main_pid = os.getpid()
+    return signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+
+
 def handle_sigterm() -> None:
+    """For ``doit`` itself (dodo.py): SIGTERM saves finished work, and an interrupt ends with one line."""
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+        _install()
+        sys.excepthook = _quiet_interrupt_hook
 
 
 @contextlib.contextmanager
@@ -29,7 +54,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    previous = _install()
     try:
         yield
     finally:

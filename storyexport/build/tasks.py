@@ -21,15 +21,7 @@ from storyexport.build.recipes import recipe
 from storyexport.build.tolerance import AFTER_FAILURES
 from storyexport.build.uptodate import ConfigSlice, InputsDigest
 from storyexport.config.model import Manifest, Story
-from storyexport.layout import (
-    REGISTRY_JSON,
-    REPORT_HTML,
-    base_metadata_path,
-    platform_metadata_path,
-    story_dir,
-    story_thumbnail_paths,
-    video_path,
-)
+from storyexport.layout import REGISTRY_JSON, REPORT_HTML, StoryOutputs, story_outputs
 
 
 @dataclass(frozen=True)
@@ -80,73 +72,80 @@ def sample_tasks(manifest: Manifest) -> Iterator[dict[str, Any]]:
                     targets=[target], config={"params": params}, doc=f"generate sample clip {target}")
 
 
-def story_tasks(manifest: Manifest, story: Story, rules: dict[str, dict[str, Any]],
-                options: BuildOptions) -> Iterator[dict[str, Any]]:
-    out = manifest.output_dir
-    video = rel(video_path(out, story))
-    source = rel(story.source)
-    limits = {p: rules[p].get("video") or {} for p in story.platforms}
-    yield _task("video", story.id,
-                action=(actions.export_video, [story.id, source, video, story.video.as_dict(), limits]),
-                file_dep=[source], targets=[video],
-                config={"video": story.video.as_dict(), "limits": limits},
-                doc=f"export {story.id} for {', '.join(story.platforms)}")
+@dataclass(frozen=True)
+class GraphContext:
+    """What every story's tasks share, computed once per manifest (thousands of stories make this matter)."""
 
-    thumbs = [rel(p) for p in story_thumbnail_paths(out, story).all()] if options.thumbnails else []
+    out: str
+    rules_dir: str
+    rule_files: dict[str, str]
+    limits: dict[str, dict[str, Any]]
+
+    @classmethod
+    def create(cls, manifest: Manifest, rules: dict[str, dict[str, Any]]) -> GraphContext:
+        return cls(out=rel(manifest.output_dir), rules_dir=rel(manifest.platforms_dir),
+                   rule_files={p: rel(rules_file(manifest.platforms_dir, p)) for p in rules},
+                   limits={p: rules[p].get("video") or {} for p in rules})
+
+
+def story_tasks(ctx: GraphContext, story: Story, files: StoryOutputs,
+                options: BuildOptions) -> Iterator[dict[str, Any]]:
+    source = rel(story.source)
+    data = story.to_dict()
+    video_options = data["video"]
+    limits = {p: ctx.limits[p] for p in story.platforms}
+    yield _task("video", story.id,
+                action=(actions.export_video, [story.id, source, files.video, video_options, limits]),
+                file_dep=[source], targets=[files.video], config={"video": video_options, "limits": limits},
+                doc=f"export {story.id} for {', '.join(story.platforms)}")
+    thumbs = list(files.thumbnails) if options.thumbnails else []
     if options.thumbnails:
         yield _task("thumbnails", story.id,
-                    action=(actions.make_thumbnails,
-                            [video, rel(story_dir(out, story)), story.id, story.thumbnails.as_dict()]),
-                    file_dep=[video], targets=thumbs, config={"thumbnails": story.thumbnails.as_dict()},
+                    action=(actions.make_thumbnails, [files.video, files.folder, story.id, data["thumbnails"]]),
+                    file_dep=[files.video], targets=thumbs, config={"thumbnails": data["thumbnails"]},
                     doc=f"thumbnail set of {story.id}")
     if not options.metadata:
         return
-    fields = story.to_dict()
-    fields.pop("source")  # the source's content reaches metadata through the video's hash
-    base = rel(base_metadata_path(out, story))
+    text = _text_slice(data)
     yield _task("metadata", story.id,
-                action=(actions.write_base_metadata,
-                        [story.to_dict(), video, sorted(thumbs), base, rel(out)]),
-                file_dep=[video, *thumbs], targets=[base], config={"story": _text_slice(fields)},
+                action=(actions.write_base_metadata, [data, files.video, sorted(thumbs), files.base_metadata,
+                                                      ctx.out]),
+                file_dep=[files.video, *thumbs], targets=[files.base_metadata], config={"story": text},
                 doc=f"base metadata of {story.id}")
-    scores = rel(story_thumbnail_paths(out, story).scores) if options.thumbnails else None
-    for platform in story.platforms:
-        target = rel(platform_metadata_path(out, story, platform))
-        rule_file = rel(rules_file(manifest.platforms_dir, platform))
+    scores = files.scores if options.thumbnails else None
+    for platform, target in files.platforms.items():
         yield _task("platform", f"{story.id}:{platform}",
                     action=(actions.write_platform_metadata,
-                            [story.to_dict(), platform, rel(manifest.platforms_dir), base, scores, target]),
-                    file_dep=[base, rule_file, *([scores] if scores else [])], targets=[target],
-                    config={"story": _text_slice(fields), "metadata": story.metadata.as_dict()},
+                            [data, platform, ctx.rules_dir, files.base_metadata, scores, target]),
+                    file_dep=[files.base_metadata, ctx.rule_files[platform], *([scores] if scores else [])],
+                    targets=[target], config={"story": text, "metadata": data["metadata"]},
                     doc=f"{platform} metadata of {story.id}")
 
 
 def _text_slice(fields: dict[str, Any]) -> dict[str, Any]:
-    """The story fields metadata reads (not video or thumbnail options: they reach it through files)."""
-    return {k: v for k, v in fields.items() if k not in ("video", "thumbnails", "metadata")}
+    """The story fields metadata reads: not the source or the options (they reach it through files)."""
+    return {k: v for k, v in fields.items() if k not in ("source", "video", "thumbnails", "metadata")}
 
 
-def aggregate_tasks(manifest: Manifest, story_task_names: list[str], dep_file: Path) -> Iterator[dict[str, Any]]:
+def aggregate_tasks(manifest: Manifest, ctx: GraphContext, outputs: list[StoryOutputs], story_task_names: list[str],
+                    dep_file: Path) -> Iterator[dict[str, Any]]:
     """``registry`` and ``report``: they run after every story task, even when some failed (see ``tolerance``)."""
-    out = manifest.output_dir
-    metadata_files = sorted(
-        rel(path) for s in manifest.stories
-        for path in (base_metadata_path(out, s), *(platform_metadata_path(out, s, p) for p in s.platforms))
-    )
-    registry_json = rel(out / REGISTRY_JSON)
+    metadata_files = sorted(path for f in outputs for path in (f.base_metadata, *f.platforms.values()))
+    thumbs = sorted(path for f in outputs for path in f.thumbnails)
+    registry_json = f"{ctx.out}/{REGISTRY_JSON}"
     summary = [{"id": s.id, "title": s.title, "segment": s.segment, "age_group": s.age_group,
                 "platforms": list(s.platforms)} for s in manifest.stories]
     data = manifest.to_dict()
-    thumbs = sorted(rel(p) for s in manifest.stories for p in story_thumbnail_paths(out, s).all())
+    cache = rel(cache_path_for(dep_file))
     for basename, action, inputs, targets, doc, clean in (
         ("registry", actions.sync_registry, metadata_files, [registry_json],
          "register every export in the registry (SQLite + JSON snapshot)", False),
-        ("report", actions.write_report, [registry_json, *metadata_files, *thumbs], [rel(out / REPORT_HTML)],
+        ("report", actions.write_report, [registry_json, *metadata_files, *thumbs], [f"{ctx.out}/{REPORT_HTML}"],
          "HTML report of every story", True),
     ):
         task = _task(basename, None, action=(action, [data]), file_dep=[], targets=targets,
                      config={"stories": summary}, doc=doc, clean=clean)
-        task["uptodate"].append(InputsDigest(inputs, rel(cache_path_for(dep_file))))
+        task["uptodate"].append(InputsDigest(inputs, cache))
         task["task_dep"] = list(story_task_names) + (["registry"] if basename == "report" else [])
         task["meta"] = {AFTER_FAILURES: True}
         yield task
@@ -156,13 +155,15 @@ def generate_tasks(manifest: Manifest, rules: dict[str, dict[str, Any]], dep_fil
                    options: BuildOptions | None = None) -> Iterator[dict[str, Any]]:
     options = options or BuildOptions()
     yield from sample_tasks(manifest)
+    ctx = GraphContext.create(manifest, rules)
     story_task_names: list[str] = []
-    for story in manifest.stories:
-        for task in story_tasks(manifest, story, rules, options):
+    outputs = [story_outputs(ctx.out, story) for story in manifest.stories]
+    for story, files in zip(manifest.stories, outputs, strict=True):
+        for task in story_tasks(ctx, story, files, options):
             story_task_names.append(f"{task['basename']}:{task['name']}")
             yield task
     if options.aggregates and options.metadata:
-        yield from aggregate_tasks(manifest, story_task_names, dep_file)
+        yield from aggregate_tasks(manifest, ctx, outputs, story_task_names, dep_file)
     yield {
         "basename": "orphans",
         "actions": None,

@@ -6,13 +6,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
-
+from storyexport.config import cache
 from storyexport.config.model import (
     ALL_PLATFORMS_DEFAULT,
     Manifest,
@@ -27,22 +26,25 @@ from storyexport.config.yamlpos import LoadedYaml, load_yaml
 from storyexport.resources import builtin_platforms_dir, load_schema
 
 DEFAULT_OUTPUT_DIR = "data/final"
-_validator: Draft202012Validator | None = None
+_validator: Any = None
 
 
-def manifest_validator() -> Draft202012Validator:
+def manifest_validator() -> Any:
+    """The manifest's JSON Schema validator (jsonschema is imported only when a manifest really is checked)."""
     global _validator
     if _validator is None:
+        from jsonschema import Draft202012Validator
+
         _validator = Draft202012Validator(load_schema("manifest"))
     return _validator
 
 
-def schema_problems(loaded: LoadedYaml, validator: Draft202012Validator) -> list[Problem]:
+def schema_problems(loaded: LoadedYaml, validator: Any) -> list[Problem]:
     """Every schema violation, placed at the offending key or value."""
     return [_schema_problem(loaded, error) for error in validator.iter_errors(loaded.data)]
 
 
-def _schema_problem(loaded: LoadedYaml, error: ValidationError) -> Problem:
+def _schema_problem(loaded: LoadedYaml, error: Any) -> Problem:
     path = tuple(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = set(error.schema.get("properties", {}))
@@ -207,13 +209,32 @@ def load_manifest_and_rules(path: Path, platforms_dir: Path | None = None, check
     return build_manifest(check.loaded.path, check.loaded.data, check.rules_dir), check.rules
 
 
+def load_for_build(path: Path, platforms_dir: Path | None = None) -> tuple[Manifest, dict[str, dict[str, Any]]]:
+    """Like ``load_manifest_and_rules`` without source checks, reusing the last successful check when nothing
+    changed (``config.cache``): a no-op build must cost little more than doit's own no-op."""
+    path = Path(path).resolve()
+    try:
+        key = cache.cache_key(path.read_bytes(), path, platforms_dir)
+    except OSError:
+        return load_manifest_and_rules(path, platforms_dir, check_sources=False)
+    cached = cache.load_cached(path, key)
+    if cached is not None:
+        data, rules_dir, rules = cached
+        return build_manifest(path, data, rules_dir), rules
+    check = check_manifest(path, platforms_dir, check_sources=False)
+    if check.problems:
+        raise ConfigError(check.problems)
+    cache.store(path, key, check.loaded.data, check.rules_dir, check.rules)
+    return build_manifest(path, check.loaded.data, check.rules_dir), check.rules
+
+
 def build_manifest(path: Path, data: dict[str, Any], platforms_dir: Path) -> Manifest:
     """Turn checked manifest data into typed objects, applying defaults layer by layer."""
     root = path.parent
     defaults = data.get("defaults") or {}
     stories = tuple(_build_story(root, defaults, story) for story in data["stories"])
     samples = tuple(
-        Sample(**{**sample, "path": (root / sample["path"]).resolve()}) for sample in data.get("samples") or []
+        Sample(**{**sample, "path": _absolute(root / sample["path"])}) for sample in data.get("samples") or []
     )
     return Manifest(
         path=path,
@@ -225,13 +246,18 @@ def build_manifest(path: Path, data: dict[str, Any], platforms_dir: Path) -> Man
     )
 
 
+def _absolute(path: Path) -> Path:
+    """Absolute and normalised without touching the disk (``resolve`` costs a stat per path component)."""
+    return Path(os.path.normpath(os.path.abspath(path)))
+
+
 def _build_story(root: Path, defaults: dict[str, Any], raw: dict[str, Any]) -> Story:
     return Story(
         id=raw["id"],
         title=raw["title"],
         segment=raw["segment"],
         age_group=raw["age_group"],
-        source=(root / raw["source"]).resolve(),
+        source=_absolute(root / raw["source"]),
         description=raw.get("description", ""),
         theme=raw.get("theme", ""),
         tone=raw.get("tone", ""),

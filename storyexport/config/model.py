@@ -25,11 +25,20 @@ class _Options:
         return cls(**{k: _freeze(v) for k, v in values.items() if k in names})
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        """JSON-safe dict (tuples as lists). Cached: options are frozen, and the task graph asks thousands of times."""
+        cached = self.__dict__.get("_as_dict")
+        if cached is None:
+            cached = {f.name: _thaw(getattr(self, f.name)) for f in fields(self)}
+            object.__setattr__(self, "_as_dict", cached)
+        return dict(cached)
 
 
 def _freeze(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
+
+
+def _thaw(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
 
 
 @dataclass(frozen=True)

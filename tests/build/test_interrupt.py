@@ -27,8 +27,9 @@ def test_sigterm_saves_finished_work(fresh_project: Project) -> None:
         if len(finished) >= 4 or time.monotonic() > deadline:
             break
     proc.send_signal(signal.SIGTERM)
-    proc.communicate(timeout=120)
+    _, stderr = proc.communicate(timeout=120)
     assert proc.returncode != 0
+    assert "Traceback" not in stderr and "interrupted" in stderr
     # every video at a target path is complete; no temp file is left behind
     for video in project.out.rglob("*.mp4"):
         assert probe(video).duration > 3
