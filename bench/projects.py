@@ -24,6 +24,8 @@ AGE_GROUPS = ("18-23", "24-29", "30-35")
 # (a timestamp, one option, candidates to score, a grid), one platform, so the full build fits the time budget.
 _SUMMARY = re.compile(r"storyexport: (\d+) task\(s\) run")
 
+_TASK_LINE = re.compile(r"\] (\w+)\S* ok \(([\d.]+) s\)")
+
 TINY_VIDEO = {"width": 360, "height": 640}
 TINY_THUMBNAILS = {"timestamps": ["0.5"], "num_options": 1, "num_candidates": 4, "grid": [2, 2]}
 
@@ -108,6 +110,16 @@ def tasks_run(log: Path) -> int:
     if not found:
         raise RuntimeError(f"no build summary in {log}")
     return int(found[-1])
+
+
+def seconds_by_task_kind(log: Path) -> dict[str, float]:
+    """Summed task durations per kind (video, thumbnails, ...) of the last build in ``log``: where the time went."""
+    text = log.read_text(encoding="utf-8", errors="replace")
+    last_build = text.rsplit("task(s) run", 2)[-2] if text.count("task(s) run") >= 2 else text
+    sums: dict[str, float] = {}
+    for kind, seconds in _TASK_LINE.findall(last_build):
+        sums[kind] = round(sums.get(kind, 0.0) + float(seconds), 1)
+    return sums
 
 
 def noop_build(root: Path, workers: int, log: Path) -> Measured:

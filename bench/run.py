@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         new_rows, new_memory = section()
         rows += new_rows
         memory += new_memory
+        print(render_rows(new_rows + new_memory), file=sys.stderr)
         print(f"   {name} took {time.perf_counter() - section_started:.0f} s", file=sys.stderr, flush=True)
     document = render_document(settings, rows, memory, notes, time.perf_counter() - started)
     print(document)

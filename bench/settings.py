@@ -54,7 +54,7 @@ def settings_for(quick: bool) -> Settings:
         quick=False,
         vertical=ClipSpec("vertical", 30),
         long=ClipSpec("vertical", 180, seed=2),
-        landscape=ClipSpec("landscape", 30, 1280, 720, seed=4),
+        landscape=ClipSpec("landscape", 15, 1280, 720, seed=4),
         tiny=ClipSpec("tiny", 3.5, 360, 640, seed=5),
-        batch=20, many=1000, media_runs=3, fast_runs=5, naive_frames=None, naive_long_frames=5,
+        batch=20, many=1000, media_runs=3, fast_runs=5, naive_frames=15, naive_long_frames=5,
     )
