@@ -50,6 +50,13 @@ def full_decode(clip: Path, runs: int, threads: int | None = None) -> Measured:
     return median_of(lambda: run_command(argv), runs)
 
 
+def keyframe_decode(clip: Path, runs: int) -> Measured:
+    """``ffmpeg -skip_frame nokey -i clip -an -f null -``: decode only the keyframes (every 2 s here), the floor for
+    a set whose candidates sit on keyframes instead of needing the frames between them."""
+    argv = [ffmpeg_exe(), "-v", "error", "-nostdin", "-skip_frame", "nokey", "-i", str(clip), "-an", "-f", "null", "-"]
+    return median_of(lambda: run_command(argv), runs)
+
+
 def naive_frame_times(duration: float, num_candidates: int, timestamps: list[float], grid_tiles: int) -> list[float]:
     """The frames a seed-style generator extracts for one thumbnail set: the timestamps, every candidate and every
     grid tile (the same counts storyexport's default set uses)."""

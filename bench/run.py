@@ -77,7 +77,8 @@ def render_document(settings: Settings, rows: list[Row], memory: list[Row], note
     parts = [
         "# storyexport benchmark results",
         "",
-        f"A {kind}; the whole run took {seconds:.0f} s. What each row measures: [bench/README.md](README.md).",
+        f"A {kind}; the whole run took {seconds:.0f} s. What each row measures: [README.md](README.md); why a",
+        "target is missed (profiles, causes, proposed fixes): [FINDINGS.md](FINDINGS.md).",
         "Every figure is the median of several runs for the fast cases; the machine is shared and noisy, so the",
         "ratios to the baselines measured in the same run matter more than the seconds.",
         "",
