@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -65,15 +65,32 @@ class ExportRegistry:
                         thumbnail_path: str | Path | None = None, metadata_path: str | Path | None = None,
                         platforms: Iterable[str] | None = None, export_date: str | None = None) -> dict[str, Any]:
         """Register (or refresh) an export. Idempotent: publish status and performance history are kept."""
-        _require_text(title_id=title_id, title=title, segment=segment, age_group=age_group)
-        with self.changing() as change:
-            change.upsert_video(title_id, {
-                "title": title, "segment": segment, "age_group": age_group, "video_path": _text(video_path),
-                "thumbnail_path": _text(thumbnail_path), "metadata_path": _text(metadata_path),
-                "export_date": export_date,
-            })
-            change.add_platforms(title_id, platforms or ())
+        self.register_exports([{
+            "title_id": title_id, "title": title, "segment": segment, "age_group": age_group,
+            "video_path": video_path, "thumbnail_path": thumbnail_path, "metadata_path": metadata_path,
+            "platforms": platforms, "export_date": export_date,
+        }])
         return self.get_video_info(title_id)
+
+    def register_exports(self, exports: Iterable[Mapping[str, Any]]) -> list[str]:
+        """Register many exports in one transaction with one snapshot write (the build registers thousands).
+
+        Each mapping takes ``register_export``'s arguments by name. Returns the ids, in order.
+        """
+        ids: list[str] = []
+        with self.changing() as change:
+            for item in exports:
+                title_id = item["title_id"]
+                _require_text(title_id=title_id, title=item["title"], segment=item["segment"],
+                              age_group=item["age_group"])
+                change.upsert_video(title_id, {
+                    "title": item["title"], "segment": item["segment"], "age_group": item["age_group"],
+                    "video_path": _text(item["video_path"]), "thumbnail_path": _text(item.get("thumbnail_path")),
+                    "metadata_path": _text(item.get("metadata_path")), "export_date": item.get("export_date"),
+                })
+                change.add_platforms(title_id, item.get("platforms") or ())
+                ids.append(title_id)
+        return ids
 
     def update_publish_status(self, title_id: str, platform: str, status: str,
                               url: str | None = None) -> dict[str, Any]:

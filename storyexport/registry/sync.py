@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from storyexport import layout
 from storyexport.config.model import Manifest, Story
@@ -20,25 +21,27 @@ def sync_registry(manifest: Manifest, registry: ExportRegistry | None = None) ->
     registry (their history is still wanted). Returns the ids registered.
     """
     registry = registry or ExportRegistry(registry_path(manifest.output_dir))
-    registered = [story.id for story in manifest.stories if _register(registry, manifest.output_dir, story)]
-    registry.export_json()
+    entries = [entry for story in manifest.stories if (entry := _entry(manifest.output_dir, story))]
+    registered = registry.register_exports(entries)
+    if not registry.json_path.is_file():  # nothing changed, but the snapshot was deleted
+        registry.export_json()
     return registered
 
 
-def _register(registry: ExportRegistry, output_dir: Path, story: Story) -> bool:
+def _entry(output_dir: Path, story: Story) -> dict[str, Any] | None:
+    """What to register for a built story (video and base metadata exist), or None."""
     video = layout.video_path(output_dir, story)
     metadata = layout.base_metadata_path(output_dir, story)
     if not (video.is_file() and metadata.is_file()):
-        return False
+        return None
     thumbnail = layout.story_thumbnail_paths(output_dir, story).best
-    registry.register_export(
-        story.id, story.title, story.segment, story.age_group,
-        video_path=_relative(video, output_dir),
-        thumbnail_path=_relative(thumbnail, output_dir) if thumbnail.is_file() else None,
-        metadata_path=_relative(metadata, output_dir),
-        platforms=story.platforms,
-    )
-    return True
+    return {
+        "title_id": story.id, "title": story.title, "segment": story.segment, "age_group": story.age_group,
+        "video_path": _relative(video, output_dir),
+        "thumbnail_path": _relative(thumbnail, output_dir) if thumbnail.is_file() else None,
+        "metadata_path": _relative(metadata, output_dir),
+        "platforms": story.platforms,
+    }
 
 
 def _relative(path: Path, root: Path) -> str:
