@@ -15,7 +15,7 @@ from doit.control import TaskControl
 from doit.dependency import Dependency, JsonDB
 from doit.loader import load_tasks
 
-from storyexport.build.uptodate import CONFIG_KEY, ConfigSlice, changed_keys
+from storyexport.build.uptodate import CONFIG_KEY, ConfigSlice, InputsDigest, changed_keys
 
 
 @dataclass
@@ -24,20 +24,26 @@ class PlanEntry:
     reasons: list[str] = field(default_factory=list)
 
 
-def _config_reasons(task: Any, stored: dict[str, Any]) -> list[str]:
-    for item, _args, _kwargs in task.uptodate:
+def _uptodate_reasons(failed: list[Any], stored: dict[str, Any]) -> list[str]:
+    """Why each failed ``uptodate`` item failed: the changed configuration keys, or changed story outputs."""
+    reasons = []
+    for item, _args, _kwargs in failed:
         if isinstance(item, ConfigSlice):
             old = stored.get(CONFIG_KEY)
-            keys = changed_keys(json.loads(old) if old else None, json.loads(json.dumps(item.config)))
-            return [f"config changed: {', '.join(keys)}"] if keys else []
-    return ["an up-to-date check failed"]
+            keys = changed_keys(json.loads(old) if old else None, json.loads(item.text()))
+            reasons.append(f"config changed: {', '.join(keys)}")
+        elif isinstance(item, InputsDigest):
+            reasons.append("story outputs changed")
+        else:
+            reasons.append(f"up-to-date check failed: {item!r}")
+    return reasons
 
 
 def _reasons(task: Any, status: Any, dep: Dependency, will_run: set[str]) -> list[str]:
     reasons: list[str] = []
     found = status.reasons
     if found.get("uptodate_false"):
-        reasons += _config_reasons(task, dep.get_values(task.name))
+        reasons += _uptodate_reasons(found["uptodate_false"], dep.get_values(task.name))
     if found.get("checker_changed"):
         reasons.append("file checker changed")
     if found.get("missing_target"):
