@@ -9,13 +9,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import projects
 from clips import ensure_clip, full_decode
 from settings import Settings
 from table import Baseline, Row, Target
-from timing import Measured, median_of
+from timing import Measured, median_of, paired_medians
 
 MEMORY_LIMIT_MB = 500.0
 
@@ -37,9 +39,8 @@ def batch_rows(settings: Settings, log: list[str]) -> ScaleResults:
     serial = projects.build(root, 1, logs / "serial.log")
     projects.clean_outputs(root)
     parallel = projects.build(root, settings.workers, logs / "parallel.log")
-    noop = median_of(lambda: projects.noop_build(root, settings.workers, logs / "noop.log"), settings.fast_runs)
     tasks = projects.count_tasks(root, logs / "list.log")
-    bare = _bare_noop(settings, tasks, log)
+    noop, bare = _noop_and_bare(settings, root, tasks, log)
     n, cores = settings.batch, settings.cores
     floor = n * decode.seconds / cores
     cpu_floor = n * decode.cpu_seconds / cores
@@ -85,12 +86,11 @@ def many_rows(settings: Settings, log: list[str]) -> ScaleResults:
     built = projects.tasks_run(logs / "prepare.log")
     log.append(f"{n}-story project: the preparing build ran {built} task(s) in {prepare.seconds:.1f} s"
                + (f"; task seconds by kind: {projects.seconds_by_task_kind(logs / 'prepare.log')}" if built else ""))
-    noop = median_of(lambda: projects.noop_build(root, settings.workers, logs / "noop.log"), settings.fast_runs)
+    tasks = projects.count_tasks(root, logs / "list.log")
+    noop, bare = _noop_and_bare(settings, root, tasks, log)
     plan = median_of(lambda: projects.storyexport_command(root, "plan", logs / "plan.log"), settings.fast_runs)
     validate = median_of(lambda: projects.storyexport_command(root, "validate", logs / "validate.log"),
                          settings.fast_runs)
-    tasks = projects.count_tasks(root, logs / "list.log")
-    bare = _bare_noop(settings, tasks, log)
     note = f"{tasks} tasks; 3.5 s 360x640 clip, 1 platform, 1 option of 4 candidates, 1 timestamp, 2x2 grid"
     rows = [
         Row(f"No-op rebuild, {n:,} stories", noop.seconds, cpu=noop.cpu_seconds,
@@ -113,12 +113,17 @@ def many_rows(settings: Settings, log: list[str]) -> ScaleResults:
     return ScaleResults(rows, memory)
 
 
-def _bare_noop(settings: Settings, tasks: int, log: list[str]) -> Measured:
-    """doit alone on ``tasks`` trivial tasks (python action, file_dep, target, json backend): build, then no-op."""
-    root = settings.work_dir / f"bare-{tasks}"
-    projects.write_bare_project(root, tasks)
-    first = projects.bare_doit(root, settings.workers, root / "build.log")
-    noop = median_of(lambda: projects.bare_doit(root, settings.workers, root / "noop.log"), settings.fast_runs)
-    log.append(f"bare doit, {tasks} tasks: build {first.seconds:.2f} s, no-op {noop.seconds:.3f} s")
-    return noop
-
+def _noop_and_bare(settings: Settings, root: Path, tasks: int, log: list[str]) -> tuple[Measured, Measured]:
+    """The project's no-op rebuild and doit's bare no-op on ``tasks`` trivial tasks (python action, file_dep, target,
+    json backend; built once first), measured alternately so both see the same background load."""
+    bare_root = settings.work_dir / f"bare-{tasks}"
+    projects.write_bare_project(bare_root, tasks)
+    first = projects.bare_doit(bare_root, settings.workers, bare_root / "build.log")
+    os.sync()  # let the builds' writeback finish before timing sub-second runs
+    noop, bare = paired_medians(lambda: projects.noop_build(root, settings.workers, root / "logs" / "noop.log"),
+                                lambda: projects.bare_doit(bare_root, settings.workers, bare_root / "noop.log"),
+                                settings.fast_runs)
+    log.append(f"bare doit, {tasks} tasks: build {first.seconds:.2f} s, no-op {bare.seconds:.3f} s wall / "
+               f"{bare.cpu_seconds:.3f} s CPU; storyexport no-op {noop.seconds:.3f} s wall / "
+               f"{noop.cpu_seconds:.3f} s CPU")
+    return noop, bare
