@@ -49,6 +49,16 @@ class HashCache:
         self._dirty = True
         return digest
 
+    def memo(self, key: str) -> Any:
+        """A value remembered under ``key`` (for derived digests, e.g. of a set of files' stats)."""
+        return self._load().get(f"memo:{key}")
+
+    def remember(self, key: str, value: Any) -> None:
+        entries = self._load()
+        if entries.get(f"memo:{key}") != value:
+            entries[f"memo:{key}"] = value
+            self._dirty = True
+
     def save(self) -> None:
         if self._dirty and self._entries is not None:
             with contextlib.suppress(OSError):

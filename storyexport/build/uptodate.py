@@ -16,7 +16,6 @@ from typing import Any
 CONFIG_KEY = "_storyexport_config"
 TARGETS_KEY = "_storyexport_targets"
 INPUTS_KEY = "_storyexport_inputs"
-INPUTS_STAT_KEY = "_storyexport_inputs_stat"
 
 # doit inspects every uptodate callable for its magic ``task``/``values`` arguments; on thousands of tasks
 # ``inspect.signature`` of an instance costs more than the check itself, so the classes state it once.
@@ -76,9 +75,9 @@ class InputsDigest:
     """An ``uptodate`` item over files that may be missing: true while their content is unchanged.
 
     Aggregate tasks (registry, report) read every story's outputs but must still run when one story failed, so they
-    cannot name those outputs as ``file_dep`` (doit would stop at the first missing one). A digest of the files'
-    stats settles the common no-op case; only when a stat changed are contents compared, through the persistent
-    hash cache.
+    cannot name those outputs as ``file_dep`` (doit would stop at the first missing one). The content digest is
+    remembered in the persistent hash cache under a digest of the files' stats, so an unchanged set of files costs
+    one ``stat`` each, however often it is checked without running.
     """
 
     __signature__ = _SIGNATURE
@@ -86,48 +85,42 @@ class InputsDigest:
     def __init__(self, paths: list[str], cache_path: str):
         self.paths = paths
         self.cache_path = cache_path
-        self.stat_digest: str | None = None
         self.digest: str | None = None
 
     def configure_task(self, task: Any) -> None:
         task.value_savers.append(self.saved_values)
 
     def saved_values(self) -> dict[str, Any]:
-        if self.digest is None:
-            self.digest = self._content_digest(self._stats())
-        return {INPUTS_KEY: self.digest, INPUTS_STAT_KEY: self.stat_digest}
+        return {INPUTS_KEY: self.digest or self.compute()}
 
-    def _stats(self) -> list[os.stat_result | None]:
-        stats: list[os.stat_result | None] = []
-        for path in self.paths:
-            try:
-                stats.append(os.stat(path))
-            except OSError:
-                stats.append(None)
-        return stats
-
-    def _content_digest(self, stats: list[os.stat_result | None]) -> str:
+    def compute(self) -> str:
         from storyexport.build.checker import shared_cache
 
         cache = shared_cache(self.cache_path)
-        digest = hashlib.md5()
+        stats: list[os.stat_result | None] = []
+        signature = hashlib.md5()
+        for path in self.paths:
+            try:
+                stat: os.stat_result | None = os.stat(path)
+            except OSError:
+                stat = None
+            stats.append(stat)
+            signature.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode() if stat else
+                             f"{path}\0missing\n".encode())
+        key = "inputs:" + hashlib.md5("\0".join(self.paths).encode()).hexdigest()
+        remembered = cache.memo(key)
+        if remembered and remembered[0] == signature.hexdigest():
+            self.digest = remembered[1]
+            return self.digest
+        content = hashlib.md5()
         for path, stat in zip(self.paths, stats, strict=True):
-            content = cache.md5(path, stat) if stat is not None else "missing"
-            digest.update(f"{path}\0{content}\n".encode())
-        return digest.hexdigest()
+            content.update(f"{path}\0{cache.md5(path, stat) if stat else 'missing'}\n".encode())
+        self.digest = content.hexdigest()
+        cache.remember(key, [signature.hexdigest(), self.digest])
+        return self.digest
 
     def __call__(self, task: Any, values: dict[str, Any]) -> bool:
-        stats = self._stats()
-        signature = hashlib.md5()
-        for path, stat in zip(self.paths, stats, strict=True):
-            size, mtime = (stat.st_size, stat.st_mtime_ns) if stat is not None else (-1, -1)
-            signature.update(f"{path}\0{size}\0{mtime}\n".encode())
-        self.stat_digest = signature.hexdigest()
-        if values.get(INPUTS_STAT_KEY) == self.stat_digest:
-            self.digest = values.get(INPUTS_KEY)
-            return True
-        self.digest = self._content_digest(stats)
-        return values.get(INPUTS_KEY) == self.digest
+        return values.get(INPUTS_KEY) == self.compute()
 
     def __repr__(self) -> str:
         return f"InputsDigest({len(self.paths)} files)"
