@@ -9,6 +9,7 @@ Generated media and projects are cached under bench/out/ (git-ignored). Needs on
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -42,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and name not in args.only:
             continue
         print(f"== {name} ...", file=sys.stderr, flush=True)
+        notes.append(f"{name}: 1-minute load average at the start {os.getloadavg()[0]:.1f} on {settings.cores} cores")
         section_started = time.perf_counter()
         new_rows, new_memory = section()
         rows += new_rows
