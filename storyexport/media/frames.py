@@ -1,12 +1,12 @@
 """Getting frames out of a video with as little decoding as possible.
 
 A request names *small* times (analysis frames, about 270x480 BGR) and *full* times (native-size frames for the
-written thumbnails). When there are few of them for the duration (the research notes' rule: seek when the count
-< duration / 2) each is one input-seeked ffmpeg process, a few side by side with one thread each; analysis
-candidates then sit just after the keyframe before their time, so a seek decodes a handful of frames instead of
-up to a whole GOP. Otherwise a single decode pass serves every time exactly. Each process ``select``s the frames
-and pipes raw video: small frames as ``bgr24`` on stdout, full frames as ``yuv420p`` on a second pipe, so the
-winners never need another seek.
+written thumbnails). Analysis candidates are placed by estimated cost: when the keyframes (listed from packet flags,
+without decoding) are dense enough, candidates sit a few frames after keyframes and each keyframe costs one
+input seek decoding only those frames (two processes side by side, one thread each); the winners are then sought
+again at full size. Otherwise, with few candidates for the duration, each is one keyframe-anchored seek; with many,
+a single decode pass serves every time exactly. Each process ``select``s the frames and pipes raw video: small
+frames as ``bgr24`` on stdout, full frames as ``yuv420p`` on a second pipe.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,17 @@ import ffmpeg
 import numpy as np
 
 from storyexport.media.errors import MediaError
-from storyexport.media.ffmpeg import compile_args, media_error
+from storyexport.media.ffmpeg import compile_args, media_error, run
 from storyexport.media.probe import Probe
 
 ANALYSIS_AREA = 270 * 480
 SEEK_GROUP_SPAN = 0.6  # times closer than this share one seek
+SEEK_MARGIN = 0.01  # accurate seeks start this much early, so a frame stamped at a rounded time is never cut
+ANCHOR_STEP = 0.1  # seconds between a keyframe-anchored candidate and each of its neighbours
+MAX_PER_KEYFRAME = 3  # candidates stacked after one keyframe (more would be near-duplicates)
+COVERAGE = 8  # anchored candidates only if no keyframe gap exceeds 1/COVERAGE of the candidates' span
+PROCESS_COST = 0.035  # seconds: start ffmpeg, open, seek and decode one keyframe (measured, 1080x1920)
+PIXEL_COST = 1.0e-9  # seconds per decoded pixel on one thread (~2 ms per 1080x1920 frame)
 FULL_FRAME_BUDGET = 256 * 1024 * 1024  # bytes of full-size candidate frames one decode pass may keep
 _EPSILON = 0.0005
 _SHOWINFO = re.compile(r"^\[showinfo@(?P<branch>small|full) @ [^\]]*\] n:\s*\d+\s+pts:\s*-?\d+\s+"
@@ -77,6 +84,9 @@ def grab_moments(video: Path, info: Probe, times: Sequence[float], offset: float
     centres = sorted({_key(t) for t in times})
     extras = sorted({_key(t) for t in extra_full})
     job = _Job(video, analysis_size(info.width, info.height), full_size(info))
+    anchors = _anchor_plan(video, info, centres)
+    if anchors:
+        return _anchored_moments(job, anchors, (_step_frames(info), 0.5 / max(info.fps, 1.0)), extras, on_centre)
     if len(centres) + len(_group(extras)) < info.duration / 2:
         with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
             anchored = [pool.submit(_keyframe_moment, job, t, offset, on_centre) for t in centres]
@@ -99,6 +109,88 @@ def grab_moments(video: Path, info: Probe, times: Sequence[float], offset: float
         for t in centres if t in grabbed.small and (t in grabbed.full or not keep_full)
     ]
     return moments, {t: grabbed.full[t] for t in extras if t in grabbed.full}
+
+
+def _anchored_moments(job: _Job, anchors: dict[float, int], step: tuple[int, float], extras: list[float],
+                      on_centre: CentreHook | None) -> tuple[list[Moment], Frames]:
+    """One seek per keyframe for its stacked candidates (small frames only) and one per group of extra times,
+    all in a pool; the candidates' full-size frames are left for the winners to fetch."""
+    with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
+        exact = [pool.submit(_seek_group, job, group, set(), set(extras)) for group in _group(extras)]
+        anchored = [pool.submit(_anchored_group, job, key, count, step, on_centre) for key, count in anchors.items()]
+        extra: Frames = {}
+        for future in exact:
+            extra.update(future.result().full)
+        unique: dict[float, Moment] = {}
+        for future in anchored:
+            for moment in future.result():
+                unique.setdefault(moment.time, moment)  # a keyframe listed early may be reached twice
+    return [unique[t] for t in sorted(unique)], extra
+
+
+def _anchored_group(job: _Job, key: float, count: int, step: tuple[int, float],
+                    on_centre: CentreHook | None) -> list[Moment]:
+    moments = job.run_anchored(key, count, *step)
+    if on_centre is not None:
+        for moment in moments:
+            on_centre(moment.time, moment.small)
+    return moments
+
+
+def keyframe_times(video: Path) -> list[float]:
+    """Times of the video's keyframes, read from packet flags: a stream copy drops every other packet and
+    lists the rest (no decoding, a few tens of milliseconds even for minutes of video)."""
+    listing = ffmpeg.input(str(video)).output("pipe:", map="0:v:0", c="copy", f="framecrc",
+                                              **{"bsf:v": "noise=drop=not(key)"})
+    text = run(listing, video, "cannot list keyframes").stdout.decode("utf-8", "replace")
+    base = re.search(r"^#tb 0: (\d+)/(\d+)", text, re.M)
+    if base is None:
+        return []
+    unit = int(base[1]) / int(base[2])
+    times = {round(int(m[1]) * unit, 4) for m in re.finditer(r"^0,\s*-?\d+,\s*(-?\d+),", text, re.M)}
+    return sorted(t for t in times if t >= 0)
+
+
+def _step_frames(info: Probe) -> int:
+    return max(1, round(max(info.fps, 1.0) * ANCHOR_STEP))
+
+
+def _anchor_plan(video: Path, info: Probe, centres: list[float]) -> dict[float, int]:
+    """Keyframe -> how many candidates to stack after it, when that is cheaper than one decode pass and the
+    keyframes cover the candidates' span evenly; otherwise empty."""
+    pixels = info.width * info.height
+    step = _step_frames(info)
+    cores = os.cpu_count() or 2
+    pass_cost = PROCESS_COST + info.duration * max(info.fps, 1.0) * pixels * PIXEL_COST / cores
+    fewest_seeks = -(-len(centres) // MAX_PER_KEYFRAME)
+    if len(centres) < 2 or fewest_seeks * PROCESS_COST / parallel_workers() >= pass_cost:
+        return {}
+    try:
+        keys = keyframe_times(video)
+    except MediaError:
+        return {}
+    plan = _stack_on_keyframes(keys, centres)
+    frames = sum(2 * count * step + 1 for count in plan.values())
+    cost = (len(plan) * PROCESS_COST + frames * pixels * PIXEL_COST) / parallel_workers()
+    return plan if plan and cost < pass_cost else {}
+
+
+def _stack_on_keyframes(keys: list[float], centres: list[float]) -> dict[float, int]:
+    """Each time goes to the last keyframe at or before it (keyframes up to half a spacing before the first
+    time count); empty when some stretch of the span has no keyframe for more than 1/COVERAGE of it."""
+    first, last = centres[0], centres[-1]
+    slack = (last - first) / (2 * (len(centres) - 1))
+    usable = [k for k in keys if first - slack <= k <= last]
+    if not usable:
+        return {}
+    edges = [first, *usable, last]
+    if max(b - a for a, b in pairwise(edges)) > (last - first) / COVERAGE:
+        return {}
+    plan: dict[float, int] = {}
+    for time in centres:
+        key = max((k for k in usable if k <= time), default=usable[0])
+        plan[key] = min(MAX_PER_KEYFRAME, plan.get(key, 0) + 1)
+    return plan
 
 
 def _keyframe_moment(job: _Job, time: float, offset: float, on_centre: CentreHook | None) -> Moment | None:
@@ -202,7 +294,7 @@ def _by_seeking(job: _Job, groups: list[list[float]], small: set[float], full: s
 
 def _seek_group(job: _Job, group: list[float], small: set[float], full: set[float]) -> Grab:
     """One accurate input seek to the group's first time, then the frames at each of its times."""
-    start = group[0]
+    start = max(0.0, group[0] - SEEK_MARGIN)
     relative = job.run([t - start for t in group if t in small], [t - start for t in group if t in full],
                        start=start, threads=1)
     return Grab({_key(t + start): f for t, f in relative.small.items()},
@@ -246,8 +338,21 @@ class _Job:
         return Moment(time=_key(time + stamps["full"][0]), small=small[1], before=small[0],
                       after=small[2] if len(small) > 2 else None, full=full[0])
 
-    def _execute(self, input_args: dict[str, Any], branches: dict[str, str], on_small: FrameHook | None = None
-                 ) -> tuple[dict[str, bytes], dict[str, list[float]]]:
+    def run_anchored(self, key: float, count: int, step: int, nudge: float) -> list[Moment]:
+        """``count`` candidates stacked after the keyframe at ``key``: small frames every ``step`` frames from
+        the keyframe on; candidate j is frame (2j - 1) * step, its neighbours the frames either side. Seeking
+        ``nudge`` (half a frame) past the keyframe still lands on it even if its listed time is slightly early."""
+        seek = round(key + nudge, 4)  # the time ffmpeg is given, which its stamps are relative to
+        input_args = {"ss": f"{seek:.4f}", "noaccurate_seek": None, "threads": 1}
+        raw, stamps = self._execute(input_args, {"small": f"not(mod(n,{step}))"}, frames={"small": 2 * count + 1})
+        images = self._images("small", raw)
+        times = [_key(seek + stamp) for stamp in stamps["small"][: len(images)]]
+        return [Moment(time=times[i], small=images[i], before=images[i - 1],
+                       after=images[i + 1] if i + 1 < len(times) else None, full=None)
+                for i in range(1, len(times), 2)]
+
+    def _execute(self, input_args: dict[str, Any], branches: dict[str, str], on_small: FrameHook | None = None,
+                 frames: dict[str, int] | None = None) -> tuple[dict[str, bytes], dict[str, list[float]]]:
         """One ffmpeg process; with both kinds of frames the video is split into two ``select`` branches:
         small BGR frames on stdout, full-size I420 frames on a second pipe."""
         video = ffmpeg.input(str(self.video), **input_args).video
@@ -258,7 +363,7 @@ class _Job:
             for index, (name, expression) in enumerate(branches.items()):
                 stream = sources[index] if sources is not None else video
                 target = "pipe:1" if index == 0 or extra is None else f"pipe:{extra[1]}"
-                outputs.append(self._branch(stream, name, expression, target))
+                outputs.append(self._branch(stream, name, expression, target, (frames or {}).get(name)))
         except BaseException:
             for fd in extra or ():
                 os.close(fd)
@@ -275,13 +380,14 @@ class _Job:
             stamps[match["branch"]].append(float(match["time"]))
         return dict(zip(branches, raw, strict=True)), stamps
 
-    def _branch(self, stream: Any, name: str, expression: str, target: str) -> Any:
+    def _branch(self, stream: Any, name: str, expression: str, target: str, frames: int | None = None) -> Any:
         width, height = self.small_size if name == "small" else self.full_size
         scaled = stream.filter("select", expression).filter("scale", width, height,
                                                             force_original_aspect_ratio="disable", flags="area")
         pix_fmt = "bgr24" if name == "small" else "yuv420p"
+        limit = {"frames:v": frames} if frames else {}  # stop decoding once the last frame is out
         return scaled.filter(f"showinfo@{name}", checksum=0).output(target, format="rawvideo", pix_fmt=pix_fmt,
-                                                         fps_mode="passthrough")
+                                                                    fps_mode="passthrough", **limit)
 
     def _images(self, name: str, raw: dict[str, bytes]) -> list[np.ndarray]:
         width, height = self.small_size if name == "small" else self.full_size

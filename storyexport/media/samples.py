@@ -28,7 +28,7 @@ def sample_sections(duration: float, seed: int = 0) -> dict[str, tuple[float, fl
 
 
 def generate_sample(target: Path, duration: float = 8, width: int = 1080, height: int = 1920, fps: float = 30,
-                    seed: int = 0) -> Path:
+                    seed: int = 0, keyframe_every: float = 2.0) -> Path:
     """Write a sample clip to ``target`` (atomically) and return ``target``; same arguments -> same bytes."""
     target = Path(target)
     sections = sample_sections(duration, seed)
@@ -49,7 +49,7 @@ def generate_sample(target: Path, duration: float = 8, width: int = 1080, height
     )
     tone = ffmpeg.input(f"sine=frequency={330 + 55 * (seed % 7)}:sample_rate={SAMPLE_RATE}:duration={duration:g}",
                         f="lavfi")
-    gop = max(1, round(fps * 2))
+    gop = max(1, round(fps * keyframe_every))
     with atomic_path(target) as tmp:
         out = ffmpeg.output(
             video, tone, str(tmp), f="mp4", t=f"{duration:g}", threads=thread_count(),

@@ -13,10 +13,14 @@ import pytest
 from storyexport.config.model import ThumbnailOptions
 from storyexport.layout import thumbnail_set_paths
 from storyexport.media import MediaError, ThumbnailGenerator, build_thumbnail_set, frames, sample_sections
+from storyexport.media.analysis import spread_times
+from storyexport.media.probe import probe
+from storyexport.media.samples import generate_sample
 from storyexport.media.scores import (
     DHASH_MIN_BITS,
     HIST_MIN_DISTANCE,
     dhash,
+    frame_metrics,
     hamming,
     histogram_distance,
     hsv_histogram,
@@ -178,3 +182,56 @@ def test_thumbnail_set_of_degenerate_clips_still_writes_every_path(tmp_path: Pat
         assert {c["rejected"] for c in scores["candidates"]} == {"black"}
     else:
         assert scores["best"]["rejected"] is None and 0 < scores["best"]["timestamp"] < 0.5
+
+
+@pytest.fixture(scope="module")
+def dense_keyframe_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 8 s sample with a keyframe every 0.5 s: dense enough for keyframe-anchored candidates."""
+    return generate_sample(tmp_path_factory.mktemp("dense") / "sample.mp4", duration=8, width=180, height=320,
+                           keyframe_every=0.5)
+
+
+def test_keyframe_times_come_from_packet_flags(dense_keyframe_clip: Path, sample_clip: Path,
+                                               keyframes: Callable) -> None:
+    dense = frames.keyframe_times(dense_keyframe_clip)
+    assert dense == [0.5 * i for i in range(16)] and len(dense) == keyframes(dense_keyframe_clip)
+    assert frames.keyframe_times(sample_clip) == [0.0, 2.0, 4.0, 6.0]
+
+
+def test_sparse_keyframes_or_cheap_decodes_keep_the_single_pass(sample_clip: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    info = probe(sample_clip)
+    times = spread_times(info.duration, 20)
+    assert frames._anchor_plan(sample_clip, info, times) == {}  # a tiny clip decodes faster than 20 seeks
+    monkeypatch.setattr(frames, "PIXEL_COST", 1e-6)
+    assert frames._anchor_plan(sample_clip, info, times) == {}  # keyframes every 2 s leave gaps in 6.9 s
+
+
+def test_keyframe_anchored_candidates_when_decoding_is_costly(dense_keyframe_clip: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              digest: Callable) -> None:
+    monkeypatch.setattr(frames, "PIXEL_COST", 1e-6)  # as if each frame were large: seeking wins
+    info = probe(dense_keyframe_clip)
+    plan = frames._anchor_plan(dense_keyframe_clip, info, spread_times(info.duration, 20))
+    assert plan and sum(plan.values()) == 20 and set(plan) <= set(frames.keyframe_times(dense_keyframe_clip))
+    options = ThumbnailOptions(num_options=3, num_candidates=20, grid=(2, 2))
+    paths = thumbnail_set_paths(tmp_path / "a", "s", options)
+    scores = build_thumbnail_set(dense_keyframe_clip, paths, options)
+    times = [c["timestamp"] for c in scores["candidates"]]
+    assert len(times) == 20 and times == sorted(set(times))
+    assert max(plan.values()) == 2  # 20 candidates on 14 keyframes: some stack two
+    assert {round(t % 0.5, 4) for t in times} == {0.1, 0.3}  # 3 and 9 frames after a keyframe
+    rejected = {c["rejected"] for c in scores["candidates"]}
+    assert "black" in rejected
+    assert all(in_section(c["timestamp"], "black", 0.6) for c in scores["candidates"] if c["rejected"])
+    best = scores["best"]
+    assert best["rejected"] is None and not in_section(best["timestamp"], "blur")
+    assert not in_section(best["timestamp"], "black") and read_jpeg(paths.best).mean() > 40
+    option_times = [o["timestamp"] for o in scores["options"]]
+    assert min(abs(a - b) for i, a in enumerate(option_times) for b in option_times[i + 1:]) >= 8 / (2 * 3)
+    assert [t["timestamp"] for t in scores["timestamps"]] == [0.5, 2.0, 4.0, 6.0]
+    small = cv2.resize(read_jpeg(paths.best), frames.analysis_size(180, 320), interpolation=cv2.INTER_AREA)
+    assert frame_metrics(small)["sharpness"] == pytest.approx(best["scores"]["sharpness"], rel=0.25)
+    again = thumbnail_set_paths(tmp_path / "b", "s", options)
+    build_thumbnail_set(dense_keyframe_clip, again, options)
+    assert [digest(p) for p in paths.all()] == [digest(p) for p in again.all()]
