@@ -39,7 +39,7 @@ def batch_rows(settings: Settings, log: list[str]) -> ScaleResults:
     serial = projects.build(root, 1, logs / "serial.log")
     projects.clean_outputs(root)
     parallel = projects.build(root, settings.workers, logs / "parallel.log")
-    tasks = projects.count_tasks(root, logs / "list.log")
+    tasks = projects.task_total(logs / "parallel.log")
     noop, bare = _noop_and_bare(settings, root, tasks, log)
     n, cores = settings.batch, settings.cores
     floor = n * decode.seconds / cores
@@ -86,7 +86,7 @@ def many_rows(settings: Settings, log: list[str]) -> ScaleResults:
     built = projects.tasks_run(logs / "prepare.log")
     log.append(f"{n}-story project: the preparing build ran {built} task(s) in {prepare.seconds:.1f} s"
                + (f"; task seconds by kind: {projects.seconds_by_task_kind(logs / 'prepare.log')}" if built else ""))
-    tasks = projects.count_tasks(root, logs / "list.log")
+    tasks = projects.task_total(logs / "prepare.log")
     noop, bare = _noop_and_bare(settings, root, tasks, log)
     plan = median_of(lambda: projects.storyexport_command(root, "plan", logs / "plan.log"), settings.fast_runs)
     validate = median_of(lambda: projects.storyexport_command(root, "validate", logs / "validate.log"),
