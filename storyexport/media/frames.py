@@ -29,6 +29,7 @@ import numpy as np
 from storyexport.media.errors import MediaError
 from storyexport.media.ffmpeg import compile_args, media_error, run
 from storyexport.media.probe import Probe
+from storyexport.media.seeks import Seek, SeekResult, chunks, run_seeks
 
 ANALYSIS_AREA = 270 * 480
 SEEK_GROUP_SPAN = 0.6  # times closer than this share one seek
@@ -113,28 +114,56 @@ def grab_moments(video: Path, info: Probe, times: Sequence[float], offset: float
 
 def _anchored_moments(job: _Job, anchors: dict[float, int], step: tuple[int, float], extras: list[float],
                       on_centre: CentreHook | None) -> tuple[list[Moment], Frames]:
-    """One seek per keyframe for its stacked candidates (small frames only) and one per group of extra times,
-    all in a pool; the candidates' full-size frames are left for the winners to fetch."""
+    """One input seek per keyframe for its stacked candidates (small frames only) and one per group of extra
+    times, shared among a few ffmpeg processes; the candidates' full-size frames are left for the winners."""
+    frames, nudge = step
+    anchored = [_anchored_seek(key, count, frames, nudge) for key, count in anchors.items()]
+    exact = [_exact_seek(group, group, "full") for group in _group(extras)]
+    parts = chunks([*anchored, *exact], 2 * parallel_workers())  # more parts than workers: scoring overlaps
+    unique: dict[float, Moment] = {}
+    extra: Frames = {}
     with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
-        exact = [pool.submit(_seek_group, job, group, set(), set(extras)) for group in _group(extras)]
-        anchored = [pool.submit(_anchored_group, job, key, count, step, on_centre) for key, count in anchors.items()]
-        extra: Frames = {}
-        for future in exact:
-            extra.update(future.result().full)
-        unique: dict[float, Moment] = {}
-        for future in anchored:
-            for moment in future.result():
-                unique.setdefault(moment.time, moment)  # a keyframe listed early may be reached twice
+        for part, results in zip(parts, pool.map(lambda part: run_seeks(job, part), parts), strict=True):
+            for seek, result in zip(part, results, strict=True):
+                if seek.accurate:
+                    extra.update(_exact_frames(seek, result, extras))
+                    continue
+                for moment in _stacked_moments(seek, result):
+                    if moment.time not in unique:  # a keyframe listed early may be reached twice
+                        unique[moment.time] = moment
+                        if on_centre is not None:
+                            on_centre(moment.time, moment.small)
     return [unique[t] for t in sorted(unique)], extra
 
 
-def _anchored_group(job: _Job, key: float, count: int, step: tuple[int, float],
-                    on_centre: CentreHook | None) -> list[Moment]:
-    moments = job.run_anchored(key, count, *step)
-    if on_centre is not None:
-        for moment in moments:
-            on_centre(moment.time, moment.small)
-    return moments
+def _anchored_seek(key: float, count: int, step: int, nudge: float) -> Seek:
+    """``count`` candidates stacked after the keyframe at ``key``: every ``step``-th frame from the keyframe on;
+    candidate j is frame (2j - 1) * step, its neighbours the frames either side. Seeking ``nudge`` (half a
+    frame) past the keyframe still lands on it even if its listed time is slightly early."""
+    return Seek(start=round(key + nudge, 4), accurate=False, kind="small", expression=f"not(mod(n,{step}))",
+                frames=2 * count + 1)
+
+
+def _stacked_moments(seek: Seek, result: SeekResult) -> list[Moment]:
+    images = result.images
+    times = [_key(seek.start + stamp) for stamp in result.stamps]
+    return [Moment(time=times[i], small=images[i], before=images[i - 1],
+                   after=images[i + 1] if i + 1 < len(times) else None, full=None)
+            for i in range(1, len(times), 2)]
+
+
+def _exact_seek(group: list[float], times: Iterable[float], kind: str) -> Seek:
+    """An accurate seek a little before the group's first time, then the first frame at or after each time."""
+    start = max(0.0, group[0] - SEEK_MARGIN)
+    relative = [t - start for t in times]
+    return Seek(start=start, accurate=True, kind=kind, expression=_select_expression(relative),
+                frames=len(relative), span=max(relative) + 0.5)
+
+
+def _exact_frames(seek: Seek, result: SeekResult, wanted: Iterable[float]) -> Frames:
+    chosen = {t for t in wanted if seek.start <= t <= seek.start + (seek.span or 0.0)}
+    relative = _match_times([t - seek.start for t in sorted(chosen)], result.images, result.stamps)
+    return {_key(t + seek.start): frame for t, frame in relative.items()}
 
 
 def keyframe_times(video: Path) -> list[float]:
@@ -285,10 +314,17 @@ def _group(times: list[float]) -> list[list[float]]:
 
 
 def _by_seeking(job: _Job, groups: list[list[float]], small: set[float], full: set[float]) -> Grab:
+    """One accurate input seek per group and kind, shared among a few ffmpeg processes."""
+    seeks = [_exact_seek(group, [t for t in group if t in wanted], kind)
+             for group in groups for kind, wanted in (("small", small), ("full", full))
+             if any(t in wanted for t in group)]
+    parts = chunks(seeks, parallel_workers())
     result = Grab()
     with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
-        for part in pool.map(lambda group: _seek_group(job, group, small, full), groups):
-            result.update(part)
+        for part, results in zip(parts, pool.map(lambda part: run_seeks(job, part), parts), strict=True):
+            for seek, found in zip(part, results, strict=True):
+                target = result.small if seek.kind == "small" else result.full
+                target.update(_exact_frames(seek, found, small if seek.kind == "small" else full))
     return result
 
 
@@ -338,19 +374,6 @@ class _Job:
         return Moment(time=_key(time + stamps["full"][0]), small=small[1], before=small[0],
                       after=small[2] if len(small) > 2 else None, full=full[0])
 
-    def run_anchored(self, key: float, count: int, step: int, nudge: float) -> list[Moment]:
-        """``count`` candidates stacked after the keyframe at ``key``: small frames every ``step`` frames from
-        the keyframe on; candidate j is frame (2j - 1) * step, its neighbours the frames either side. Seeking
-        ``nudge`` (half a frame) past the keyframe still lands on it even if its listed time is slightly early."""
-        seek = round(key + nudge, 4)  # the time ffmpeg is given, which its stamps are relative to
-        input_args = {"ss": f"{seek:.4f}", "noaccurate_seek": None, "threads": 1}
-        raw, stamps = self._execute(input_args, {"small": f"not(mod(n,{step}))"}, frames={"small": 2 * count + 1})
-        images = self._images("small", raw)
-        times = [_key(seek + stamp) for stamp in stamps["small"][: len(images)]]
-        return [Moment(time=times[i], small=images[i], before=images[i - 1],
-                       after=images[i + 1] if i + 1 < len(times) else None, full=None)
-                for i in range(1, len(times), 2)]
-
     def _execute(self, input_args: dict[str, Any], branches: dict[str, str], on_small: FrameHook | None = None,
                  frames: dict[str, int] | None = None) -> tuple[dict[str, bytes], dict[str, list[float]]]:
         """One ffmpeg process; with both kinds of frames the video is split into two ``select`` branches:
@@ -380,13 +403,14 @@ class _Job:
             stamps[match["branch"]].append(float(match["time"]))
         return dict(zip(branches, raw, strict=True)), stamps
 
-    def _branch(self, stream: Any, name: str, expression: str, target: str, frames: int | None = None) -> Any:
+    def _branch(self, stream: Any, name: str, expression: str, target: str, frames: int | None = None,
+                label: str | None = None) -> Any:
         width, height = self.small_size if name == "small" else self.full_size
         scaled = stream.filter("select", expression).filter("scale", width, height,
                                                             force_original_aspect_ratio="disable", flags="area")
         pix_fmt = "bgr24" if name == "small" else "yuv420p"
         limit = {"frames:v": frames} if frames else {}  # stop decoding once the last frame is out
-        return scaled.filter(f"showinfo@{name}", checksum=0).output(target, format="rawvideo", pix_fmt=pix_fmt,
+        return scaled.filter(f"showinfo@{label or name}", checksum=0).output(target, format="rawvideo", pix_fmt=pix_fmt,
                                                                     fps_mode="passthrough", **limit)
 
     def _images(self, name: str, raw: dict[str, bytes]) -> list[np.ndarray]:
