@@ -34,7 +34,7 @@ from storyexport.media.seeks import Seek, SeekResult, chunks, run_seeks
 ANALYSIS_AREA = 270 * 480
 SEEK_GROUP_SPAN = 0.6  # times closer than this share one seek
 SEEK_MARGIN = 0.01  # accurate seeks start this much early, so a frame stamped at a rounded time is never cut
-ANCHOR_STEP = 0.1  # seconds between a keyframe-anchored candidate and each of its neighbours
+ANCHOR_STEP = 0.07  # seconds (2 frames at 30 fps) between an anchored candidate and each of its neighbours
 MAX_PER_KEYFRAME = 3  # candidates stacked after one keyframe (more would be near-duplicates)
 COVERAGE = 8  # anchored candidates only if no keyframe gap exceeds 1/COVERAGE of the candidates' span
 PROCESS_COST = 0.035  # seconds: start ffmpeg, open, seek and decode one keyframe (measured, 1080x1920)
