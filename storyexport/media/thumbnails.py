@@ -7,7 +7,8 @@ was ranked). JPEGs are encoded by OpenCV at a fixed quality and written atomical
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,15 @@ from storyexport.layout import ThumbnailSetPaths
 from storyexport.media.analysis import Analysis, analyse, fallback_pick, resolve_timestamp, spread_times
 from storyexport.media.contact_sheet import draw_contact_sheet, format_size, format_time
 from storyexport.media.errors import MediaError
-from storyexport.media.frames import Frames, analysis_size, fit_cover, full_size, grab_full, grab_small
+from storyexport.media.frames import (
+    Frames,
+    analysis_size,
+    fit_cover,
+    full_size,
+    grab_full,
+    grab_small,
+    parallel_workers,
+)
 from storyexport.media.probe import Probe, probe
 from storyexport.media.scores import DIGITS, Candidate, frame_metrics, pick_distinct, ranked, score_candidates
 
@@ -87,19 +96,25 @@ class ThumbnailGenerator:
 
     # --- writing -------------------------------------------------------------------------------------------
 
-    def _write_at(self, paths: Sequence[Path], times: Sequence[float],
-                  frames: dict[float, np.ndarray]) -> ThumbnailResult:
-        scores = []
-        for path, time in zip(paths, times, strict=True):
+    def _write_at(self, paths: Sequence[Path], times: Sequence[float], frames: dict[float, np.ndarray],
+                  pool: Executor | None = None) -> ThumbnailResult:
+        def write(path: Path, time: float) -> dict[str, float]:
             image = self._write_frame(path, frames[time])
-            scores.append(_rounded(frame_metrics(cv2.resize(image, analysis_size(self.width, self.height),
-                                                            interpolation=cv2.INTER_AREA))))
+            return _rounded(frame_metrics(cv2.resize(image, analysis_size(self.width, self.height),
+                                                     interpolation=cv2.INTER_AREA)))
+
+        scores = _map(pool, write, paths, times)
         return ThumbnailResult(list(paths), list(times), scores)
 
-    def _write_picks(self, paths: Sequence[Path], picks: Sequence[Candidate], analysis: Analysis) -> ThumbnailResult:
+    def _write_picks(self, paths: Sequence[Path], picks: Sequence[Candidate], analysis: Analysis,
+                     pool: Executor | None = None) -> ThumbnailResult:
+        """Each distinct frame is fitted and encoded once (the best frame is usually option 1 as well)."""
         analysis.fetch_full([pick.timestamp for pick in picks])
+        times = sorted({pick.timestamp for pick in picks})
+        encoded = dict(zip(times, _map(pool, lambda t: self._encode(fit_cover(
+            analysis.full_frame(t), self.width, self.height), t), times), strict=True))
         for path, pick in zip(paths, picks, strict=True):
-            self._write_frame(path, analysis.full_frame(pick.timestamp))
+            write_bytes_atomic(path, encoded[pick.timestamp])
         return ThumbnailResult(list(paths), [c.timestamp for c in picks], [c.as_dict()["scores"] for c in picks])
 
     def _write_grid(self, video: Path, info: Probe, path: Path, grid: tuple[int, int], times: Sequence[float],
@@ -121,10 +136,14 @@ class ThumbnailGenerator:
         return fitted
 
     def _write_jpeg(self, path: Path, image: np.ndarray) -> None:
+        write_bytes_atomic(path, self._encode(image, path.name))
+
+    def _encode(self, image: np.ndarray, what: object) -> bytes:
+        """JPEG bytes (OpenCV releases the GIL while encoding, so a few can run in threads)."""
         ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
         if not ok:
-            raise MediaError(f"{path.name}: JPEG encoding failed")
-        write_bytes_atomic(path, encoded.tobytes())
+            raise MediaError(f"{what}: JPEG encoding failed")
+        return encoded.tobytes()
 
 
 def build_thumbnail_set(video: Path, paths: ThumbnailSetPaths, options: ThumbnailOptions, title: str = "") -> dict:
@@ -139,14 +158,22 @@ def build_thumbnail_set(video: Path, paths: ThumbnailSetPaths, options: Thumbnai
     analysis = analyse(video, info, sorted(set(candidate_times) | set(grid_times)), options.method, at_times)
     best = _best(analysis.candidates)
     picks = _options(analysis.candidates, len(paths.options), info.duration, options.method)
-    generator._write_picks([paths.best, *paths.options], [best, *picks], analysis)
-    full_at = {t: analysis.full_frame(t) for t in at_times}
-    at = generator._write_at(paths.at_timestamps, at_times, full_at)
-    grid = _grid_part(generator, video, info, paths, (columns, rows), analysis.nearest_times(grid_times), analysis,
-                      title)
+    with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
+        # the winners are sought at full size while the frames already here are encoded
+        fetching = pool.submit(analysis.fetch_full, [best.timestamp, *(pick.timestamp for pick in picks)])
+        full_at = {t: analysis.full_frame(t) for t in at_times}
+        at = generator._write_at(paths.at_timestamps, at_times, full_at, pool)
+        grid = _grid_part(generator, video, info, paths, (columns, rows), analysis.nearest_times(grid_times),
+                          analysis, title)
+        fetching.result()
+        generator._write_picks([paths.best, *paths.options], [best, *picks], analysis, pool)
     scores = _scores_document(video, info, options, paths, analysis, best, picks, at, grid)
     write_json_atomic(paths.scores, scores)
     return scores
+
+
+def _map(pool: Executor | None, function: Callable[..., Any], *items: Iterable[Any]) -> list[Any]:
+    return list(pool.map(function, *items) if pool is not None else map(function, *items))
 
 
 def _probed(video: Path | str) -> tuple[Path, Probe]:
