@@ -6,7 +6,8 @@ target, and muxing is bit-exact (no encoder/version tags, no metadata), so the s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +48,9 @@ def export_video(source: Path, target: Path, spec: TargetSpec) -> ExportResult:
     with atomic_path(target) as tmp:
         if reasons:
             _transcode(source, tmp, info, spec, container)
+            result = probe(tmp)
         else:
-            _copy(source, tmp, container)
-        result = probe(tmp)
+            result = _copied_probe(info, tmp, _copy(source, tmp, container))
         _check_complete(source, info, result, spec)
         _check_file_size(source, result, spec)
     return ExportResult(mode="transcode" if reasons else "copy", probe=result, reasons=reasons)
@@ -88,10 +89,22 @@ def _check_file_size(source: Path, result: Probe, spec: TargetSpec) -> None:
                          "(lower video.max_bitrate or raise video.crf)")
 
 
-def _copy(source: Path, tmp: Path, container: str) -> None:
+def _copy(source: Path, tmp: Path, container: str) -> float:
+    """Stream-copy; returns how many seconds were copied (``-progress``), so a cut-off source shows."""
     inp = ffmpeg.input(str(source))
     out = ffmpeg.output(inp["v:0"], inp["a:0"], str(tmp), c="copy", f=container, **_BITEXACT)
-    run(out.overwrite_output(), source, "cannot copy")
+    done = run(out.overwrite_output().global_args("-progress", "pipe:1"), source, "cannot copy")
+    copied = re.findall(r"^out_time_us=(\d+)$", done.stdout.decode("utf-8", "replace"), re.M)
+    return int(copied[-1]) / 1e6 if copied else 0.0
+
+
+def _copied_probe(info: Probe, tmp: Path, copied: float) -> Probe:
+    """A stream copy has the source's streams, so its probe is the source's with the new size (no second
+    probe); the duration is the copied one only when the copy came out clearly short (a damaged source)."""
+    duration = info.duration if copied <= 0 or copied >= info.duration - max(0.5, 0.05 * info.duration) else copied
+    size = tmp.stat().st_size
+    bitrate = round(size * 8 / duration) if duration > 0 else info.bitrate
+    return replace(info, duration=duration, size=size, bitrate=bitrate)
 
 
 def _transcode(source: Path, tmp: Path, info: Probe, spec: TargetSpec, container: str) -> None:

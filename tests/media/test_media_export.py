@@ -221,3 +221,15 @@ def test_anamorphic_video_is_stretched_to_square_pixels(clip: Clip, tmp_path: Pa
     assert "non-square pixels (SAR 3:2)" in result.reasons
     assert_conforming_output(result)
     assert result.probe.sample_aspect_ratio == "1:1"
+
+
+def test_a_copy_reports_the_probe_of_the_written_file_without_probing_it(clip: Clip, tmp_path: Path) -> None:
+    source = clip(duration=2.0, **{"c:a": "aac", "ar": 48000})
+    result = export(source, tmp_path)
+    written = probe(tmp_path / "out" / "story.mp4")
+    assert result.mode == "copy" and result.probe.size == written.size
+    assert result.probe.duration == pytest.approx(written.duration, abs=0.05)
+    same = ("width", "height", "fps", "video_codec", "pix_fmt", "audio_codec", "audio_sample_rate",
+            "audio_channels", "rotation", "sample_aspect_ratio", "color_transfer", "variable_fps")
+    assert {k: getattr(result.probe, k) for k in same} == {k: getattr(written, k) for k in same}
+    assert result.probe.bitrate == pytest.approx(written.bitrate, rel=0.1)
