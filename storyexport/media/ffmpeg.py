@@ -35,6 +35,23 @@ def _resolve_ffmpeg(env_value: str | None) -> str:
     on_path = shutil.which("ffmpeg")
     if on_path:
         return on_path
+    return _bundled_binary() or _imageio_ffmpeg_exe()
+
+
+def _bundled_binary() -> str | None:
+    """imageio-ffmpeg's own binary, found without running it: ``get_ffmpeg_exe()`` runs ``ffmpeg -version``
+    (20-70 ms) in every new process. Relies on imageio-ffmpeg internals, so anything unexpected means ``None``."""
+    try:
+        from imageio_ffmpeg._definitions import FNAME_PER_PLATFORM, get_platform
+        from imageio_ffmpeg._utils import _get_bin_dir
+
+        binary = Path(_get_bin_dir()) / FNAME_PER_PLATFORM[get_platform()]
+    except (ImportError, AttributeError, KeyError, OSError, RuntimeError):
+        return None
+    return str(binary) if binary.is_file() and os.access(binary, os.X_OK) else None
+
+
+def _imageio_ffmpeg_exe() -> str:
     import imageio_ffmpeg
 
     return imageio_ffmpeg.get_ffmpeg_exe()

@@ -36,6 +36,15 @@ def test_bundled_binary_when_nothing_else(bare_env: Path) -> None:
     assert tools.ffprobe_exe() is None
 
 
+def test_bundled_binary_still_found_if_imageio_internals_change(bare_env: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import imageio_ffmpeg._definitions
+
+    monkeypatch.setattr(imageio_ffmpeg._definitions, "FNAME_PER_PLATFORM", {})
+    assert tools._bundled_binary() is None
+    assert tools.ffmpeg_exe() == imageio_ffmpeg.get_ffmpeg_exe()
+
+
 def test_path_beats_bundled_and_ffprobe_beside_it_is_found(bare_env: Path, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "bin"
