@@ -146,10 +146,12 @@ class ThumbnailGenerator:
         return encoded.tobytes()
 
 
-def build_thumbnail_set(video: Path, paths: ThumbnailSetPaths, options: ThumbnailOptions, title: str = "") -> dict:
+def build_thumbnail_set(video: Path, paths: ThumbnailSetPaths, options: ThumbnailOptions, title: str = "",
+                        info: Probe | None = None) -> dict:
     """Write every path of ``paths`` from one analysis of ``video`` and return the scores dict written to
-    ``paths.scores`` (``best.timestamp`` is the cover frame the platforms get)."""
-    video, info = _probed(video)
+    ``paths.scores`` (``best.timestamp`` is the cover frame the platforms get). ``info``: the video's probe
+    when the caller already has it (say, from :func:`export_video`), saving a probe."""
+    video, info = (Path(video), info) if info is not None else _probed(video)
     generator = ThumbnailGenerator(*full_size(info), quality=options.quality)
     columns, rows = options.grid if paths.grid is not None else (0, 0)
     candidate_times = spread_times(info.duration, max(options.num_candidates, len(paths.options), 1))

@@ -236,3 +236,12 @@ def test_keyframe_anchored_candidates_when_decoding_is_costly(dense_keyframe_cli
     again = thumbnail_set_paths(tmp_path / "b", "s", options)
     build_thumbnail_set(dense_keyframe_clip, again, options)
     assert [digest(p) for p in paths.all()] == [digest(p) for p in again.all()]
+
+
+def test_a_known_probe_gives_the_same_thumbnail_set(sample_clip: Path, tmp_path: Path, digest: Callable) -> None:
+    options = ThumbnailOptions(num_options=2, num_candidates=8, grid=(2, 1))
+    probed = thumbnail_set_paths(tmp_path / "probed", "s", options)
+    given = thumbnail_set_paths(tmp_path / "given", "s", options)
+    assert build_thumbnail_set(sample_clip, probed, options) == build_thumbnail_set(
+        sample_clip, given, options, info=probe(sample_clip))
+    assert [digest(p) for p in probed.all()] == [digest(p) for p in given.all()]
