@@ -117,7 +117,9 @@ def _anchored_moments(job: _Job, anchors: dict[float, int], step: tuple[int, flo
     """One input seek per keyframe for its stacked candidates (small frames only) and one per group of extra
     times, shared among a few ffmpeg processes; the candidates' full-size frames are left for the winners."""
     frames, nudge = step
-    anchored = [_anchored_seek(key, count, frames, nudge) for key, count in anchors.items()]
+    width, height = job.full_size
+    keep_full = sum(anchors.values()) * width * height * 3 // 2 <= FULL_FRAME_BUDGET
+    anchored = [_anchored_seek(key, count, frames, nudge, keep_full) for key, count in anchors.items()]
     exact = [_exact_seek(group, group, "full") for group in _group(extras)]
     parts = chunks([*anchored, *exact], 2 * parallel_workers())  # more parts than workers: scoring overlaps
     unique: dict[float, Moment] = {}
@@ -136,19 +138,24 @@ def _anchored_moments(job: _Job, anchors: dict[float, int], step: tuple[int, flo
     return [unique[t] for t in sorted(unique)], extra
 
 
-def _anchored_seek(key: float, count: int, step: int, nudge: float) -> Seek:
+def _anchored_seek(key: float, count: int, step: int, nudge: float, keep_full: bool) -> Seek:
     """``count`` candidates stacked after the keyframe at ``key``: every ``step``-th frame from the keyframe on;
-    candidate j is frame (2j - 1) * step, its neighbours the frames either side. Seeking ``nudge`` (half a
+    candidate j is frame (2j - 1) * step, its neighbours the frames either side; with ``keep_full`` the
+    candidates also come at full size (the winners then need no second decode). Seeking ``nudge`` (half a
     frame) past the keyframe still lands on it even if its listed time is slightly early."""
+    full = "+".join(f"eq(n,{(2 * j - 1) * step})" for j in range(1, count + 1)) if keep_full else None
+    last = 2 * count * step  # frames after the keyframe; reading stops just past the last one (one filter
+    # graph serves every input, so an input whose outputs are done might otherwise be read further)
     return Seek(start=round(key + nudge, 4), accurate=False, kind="small", expression=f"not(mod(n,{step}))",
-                frames=2 * count + 1)
+                frames=2 * count + 1, span=(2 * last + 1) * nudge, full_expression=full)
 
 
 def _stacked_moments(seek: Seek, result: SeekResult) -> list[Moment]:
     images = result.images
     times = [_key(seek.start + stamp) for stamp in result.stamps]
+    full = {_key(seek.start + stamp): image for stamp, image in zip(result.full_stamps, result.full, strict=False)}
     return [Moment(time=times[i], small=images[i], before=images[i - 1],
-                   after=images[i + 1] if i + 1 < len(times) else None, full=None)
+                   after=images[i + 1] if i + 1 < len(times) else None, full=full.get(times[i]))
             for i in range(1, len(times), 2)]
 
 

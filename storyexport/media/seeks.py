@@ -12,7 +12,7 @@ import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,7 +21,7 @@ import numpy as np
 
 from storyexport.media.ffmpeg import run
 
-_SHOWINFO = re.compile(r"^\[showinfo@s(?P<index>\d+) @ [^\]]*\] n:\s*\d+\s+pts:\s*-?\d+\s+"
+_SHOWINFO = re.compile(r"^\[showinfo@(?P<kind>[sf])(?P<index>\d+) @ [^\]]*\] n:\s*\d+\s+pts:\s*-?\d+\s+"
                        r"pts_time:\s*(?P<time>-?[\d.e+-]+)", re.M)
 
 
@@ -45,43 +45,60 @@ class Seek:
     expression: str
     frames: int
     span: float | None = None
+    full_expression: str | None = None  # with a small ``kind``: also these frames at full size
 
 
 @dataclass(frozen=True)
 class SeekResult:
-    """The frames one seek selected and their times relative to its ``start`` (same order)."""
+    """The frames one seek selected and their times relative to its ``start`` (same order); ``full``/
+    ``full_stamps`` the full-size frames ``full_expression`` selected."""
 
     images: list[np.ndarray]
     stamps: list[float]
+    full: list[np.ndarray] = field(default_factory=list)
+    full_stamps: list[float] = field(default_factory=list)
 
 
 def run_seeks(job: FrameJob, seeks: Sequence[Seek]) -> list[SeekResult]:
     """Run ``seeks`` in one ffmpeg process; results in the same order."""
     if not seeks:
         return []
-    with tempfile.TemporaryDirectory(prefix="storyexport-frames-") as folder:
-        targets = [Path(folder) / f"{index}.raw" for index in range(len(seeks))]
-        outputs = [_output(job, seek, target, index) for index, (seek, target) in enumerate(zip(seeks, targets,
-                                                                                                   strict=True))]
+    with tempfile.TemporaryDirectory(prefix="storyexport-frames-") as name:
+        folder = Path(name)
+        outputs = [out for index, seek in enumerate(seeks) for out in _outputs(job, seek, folder, index)]
         stderr = run(ffmpeg.merge_outputs(*outputs), job.video, "cannot decode frames").stderr
-        stamps: dict[int, list[float]] = defaultdict(list)
+        stamps: dict[tuple[str, int], list[float]] = defaultdict(list)
         for match in _SHOWINFO.finditer(stderr.decode("utf-8", "replace")):
-            stamps[int(match["index"])].append(float(match["time"]))
+            stamps[match["kind"], int(match["index"])].append(float(match["time"]))
         results = []
-        for index, (seek, target) in enumerate(zip(seeks, targets, strict=True)):
-            images = job._images(seek.kind, {seek.kind: target.read_bytes() if target.exists() else b""})
-            results.append(SeekResult(images, stamps[index][: len(images)]))
+        for index, seek in enumerate(seeks):
+            images = _read(job, seek.kind, folder / f"s{index}.raw")
+            full = _read(job, "full", folder / f"f{index}.raw") if seek.full_expression else []
+            results.append(SeekResult(images, stamps["s", index][: len(images)], full,
+                                      stamps["f", index][: len(full)]))
     return results
 
 
-def _output(job: FrameJob, seek: Seek, target: Path, index: int) -> Any:
+def _read(job: FrameJob, kind: str, path: Path) -> list[np.ndarray]:
+    return job._images(kind, {kind: path.read_bytes() if path.exists() else b""})
+
+
+def _outputs(job: FrameJob, seek: Seek, folder: Path, index: int) -> list[Any]:
     args: dict[str, Any] = {"ss": f"{seek.start:.4f}", "threads": 1}
     if not seek.accurate:
         args["noaccurate_seek"] = None
     if seek.span is not None:
         args["t"] = f"{seek.span:.4f}"
     stream = ffmpeg.input(str(job.video), **args).video
-    return job._branch(stream, seek.kind, seek.expression, str(target), seek.frames, label=f"s{index}")
+    if seek.full_expression is None:
+        return [job._branch(stream, seek.kind, seek.expression, str(folder / f"s{index}.raw"), seek.frames,
+                            label=f"s{index}")]
+    split = stream.filter_multi_output("split")
+    small, full = split[0], split[1]
+    return [job._branch(small, seek.kind, seek.expression, str(folder / f"s{index}.raw"), seek.frames,
+                        label=f"s{index}"),
+            job._branch(full, "full", seek.full_expression, str(folder / f"f{index}.raw"), (seek.frames - 1) // 2,
+                        label=f"f{index}")]
 
 
 def chunks(items: Sequence[Any], count: int) -> list[list[Any]]:

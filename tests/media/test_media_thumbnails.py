@@ -236,6 +236,10 @@ def test_keyframe_anchored_candidates_when_decoding_is_costly(dense_keyframe_cli
     again = thumbnail_set_paths(tmp_path / "b", "s", options)
     build_thumbnail_set(dense_keyframe_clip, again, options)
     assert [digest(p) for p in paths.all()] == [digest(p) for p in again.all()]
+    monkeypatch.setattr(frames, "FULL_FRAME_BUDGET", 0)  # winners sought again instead of carried: same bytes
+    sought = thumbnail_set_paths(tmp_path / "c", "s", options)
+    build_thumbnail_set(dense_keyframe_clip, sought, options)
+    assert [digest(p) for p in paths.all()] == [digest(p) for p in sought.all()]
 
 
 def test_a_known_probe_gives_the_same_thumbnail_set(sample_clip: Path, tmp_path: Path, digest: Callable) -> None:
