@@ -80,8 +80,15 @@ def render_rows(rows: list[Row]) -> str:
         label = f"{row.label}<br><sub>{row.note}</sub>" if row.note else row.label
         value = fmt(row.value, row.unit) + (f"<br><sub>CPU {fmt(row.cpu)}</sub>" if row.cpu is not None else "")
         lines.append(f"| {label} | {value} | {row.seed} | {baselines} | {ratios} | {target} "
-                     f"| {_verdict_cell(row.verdict)} |")
+                     f"| {_verdict_cell(row.verdict)}{_load_hint(row)} |")
     return "\n".join(lines)
+
+
+def _load_hint(row: Row) -> str:
+    """Work that keeps a core busy has wall <= CPU; much more wall than CPU means it waited for other jobs' cores."""
+    if row.cpu is None or row.value is None or row.unit != "s" or row.value <= 1.3 * row.cpu + 0.02:
+        return ""
+    return f"<br><sub>wall {row.value / max(row.cpu, 1e-9):.1f} × CPU: waited for other jobs</sub>"
 
 
 def _verdict_cell(verdict: str) -> str:
