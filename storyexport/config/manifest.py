@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storyexport.config import cache
 from storyexport.config.model import (
@@ -22,8 +22,10 @@ from storyexport.config.model import (
     VideoOptions,
 )
 from storyexport.config.problems import ConfigError, Problem
-from storyexport.config.yamlpos import LoadedYaml, load_yaml
 from storyexport.resources import builtin_platforms_dir, load_schema
+
+if TYPE_CHECKING:  # the YAML parser is loaded only when a manifest is really read (not on a cached no-op)
+    from storyexport.config.yamlpos import LoadedYaml
 
 DEFAULT_OUTPUT_DIR = "data/final"
 _validator: Any = None
@@ -174,6 +176,7 @@ def check_manifest(path: Path, platforms_dir: Path | None = None, check_sources:
 
     ``check_sources=False`` is for the build, where a missing source fails only its own story's tasks.
     """
+    from storyexport.config.yamlpos import load_yaml
     from storyexport.metadata.rules import check_platform_rules_dir  # rules belong to the metadata stage
 
     path = Path(path).resolve()
