@@ -2,11 +2,12 @@
 
 A request names *small* times (analysis frames, about 270x480 BGR) and *full* times (native-size frames for the
 written thumbnails). Analysis candidates are placed by estimated cost: when the keyframes (listed from packet flags,
-without decoding) are dense enough, candidates sit a few frames after keyframes and each keyframe costs one
-input seek decoding only those frames (two processes side by side, one thread each); the winners are then sought
-again at full size. Otherwise, with few candidates for the duration, each is one keyframe-anchored seek; with many,
-a single decode pass serves every time exactly. Each process ``select``s the frames and pipes raw video: small
-frames as ``bgr24`` on stdout, full frames as ``yuv420p`` on a second pipe.
+without decoding) are dense enough, candidates sit a few frames after keyframes and each keyframe costs one input
+seek decoding only those frames (many seeks per ffmpeg process, see :mod:`seeks`; the candidates come at full size
+too, within a memory budget, so the winners need no second decode). Otherwise, with few candidates for the
+duration, each is one keyframe-anchored seek; with many, a single decode pass serves every time exactly. Those
+processes ``select`` the frames and pipe raw video: small frames as ``bgr24`` on stdout, full frames as
+``yuv420p`` on a second pipe.
 """
 
 from __future__ import annotations
