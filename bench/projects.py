@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,3 +182,57 @@ def bare_doit(root: Path, workers: int, log: Path) -> Measured:
     if workers > 1:
         argv += ["-n", str(workers)]
     return run_command(argv, cwd=root, log=log)
+
+
+SHAPE_DODO = '''"""doit's own cost on storyexport's graph: the same tasks, file_dep, targets and task_dep,
+trivial actions, doit's own config_changed per task. Run: doit -f shape/dodo.py -d PROJECT."""
+
+import json
+from pathlib import Path
+
+from doit.tools import config_changed
+
+HERE = Path(__file__).resolve().parent
+DOIT_CONFIG = {"backend": "json", "dep_file": str(HERE / "doit-shape.json"), "verbosity": 0}
+
+
+def nothing():
+    pass
+
+
+def task_shape():
+    for task in json.loads((HERE / "graph.json").read_text()):
+        basename, _, name = task["name"].partition(":")
+        spec = {"basename": basename, "actions": [nothing], "file_dep": task["file_dep"], "targets": task["targets"],
+                "task_dep": task["task_dep"], "uptodate": [config_changed({"task": task["name"]})]}
+        if name:
+            spec["name"] = name
+        yield spec
+'''
+
+
+def write_shape_project(project: Path, folder: Path) -> None:
+    """Dump the project's task graph (relative to the project folder) for the same-graph doit baseline."""
+    script = (
+        "import json, sys\n"
+        "from storyexport.build.loader import build_namespace\n"
+        "tasks = []\n"
+        "for t in build_namespace('exports.yaml', progress='quiet')['task_storyexport']():\n"
+        "    if t.get('actions'):\n"
+        "        name = t['basename'] + (':' + t['name'] if 'name' in t else '')\n"
+        "        tasks.append({'name': name, 'file_dep': t['file_dep'], 'targets': t['targets'],\n"
+        "                      'task_dep': t.get('task_dep', [])})\n"
+        "json.dump(tasks, sys.stdout)\n"
+    )
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    graph = subprocess.run([sys.executable, "-c", script], cwd=project, capture_output=True, text=True, check=True)
+    (folder / "graph.json").write_text(graph.stdout)
+    (folder / "dodo.py").write_text(SHAPE_DODO)
+
+
+def shape_doit(project: Path, folder: Path, workers: int, log: Path) -> Measured:
+    argv = [sys.executable, "-m", "doit", "-f", str(folder / "dodo.py"), "-d", str(project)]
+    if workers > 1:
+        argv += ["-n", str(workers)]
+    return run_command(argv, cwd=project, log=log)
