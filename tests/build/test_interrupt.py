@@ -1,4 +1,4 @@
-"""SIGTERM (CI cancellation) keeps what finished, and never leaves a truncated file at a target path."""
+"""Ctrl-C and SIGTERM (CI cancellation) keep what finished, and never leaves a truncated file at a target path."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from storyexport.media.probe import probe
 
 from .conftest import Project
 
 
-def test_sigterm_saves_finished_work(fresh_project: Project) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_interrupt_saves_finished_work(fresh_project: Project, signum: int) -> None:
     project = fresh_project
     proc = subprocess.Popen([sys.executable, "-m", "doit", "-n", "2", "progress=jsonl"], cwd=project.root,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -26,7 +29,7 @@ def test_sigterm_saves_finished_work(fresh_project: Project) -> None:
             finished.append(line)
         if len(finished) >= 4 or time.monotonic() > deadline:
             break
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode != 0
     assert "Traceback" not in stderr and "interrupted" in stderr

@@ -6,6 +6,7 @@ import json
 import os
 
 import pytest
+import yaml
 
 from storyexport.cli import main
 
@@ -57,3 +58,14 @@ def test_doit_list_info_and_clean_keep_working(project: Project) -> None:
     assert not (project.out / "men" / "24-29" / "gamma.mp4").exists()
     assert (project.out / "women" / "18-23" / "alpha.mp4").exists()
     os.chdir(project.root)
+
+
+def test_doit_builds_another_manifest_given_on_the_command_line(project: Project) -> None:
+    data = project.data()
+    data["output_dir"] = "other-out"
+    data["stories"] = [data["stories"][2]]
+    (project.root / "other.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = project.doit("manifest=other.yaml", "progress=plain")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (project.root / "other-out" / "men" / "24-29" / "gamma.mp4").is_file()
+    assert not (project.root / "other-out" / "women").exists()
