@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from storyexport.build.reporter import MODES
-from storyexport.build.runner import doit_argv, run_doit, working_directory
-from storyexport.cli.common import add_manifest_option, build_namespace_or_report, fail
+from storyexport.build.runner import doit_argv, run_doit
+from storyexport.cli.common import add_manifest_option, in_project
 
 # doit: 0 ok, 1 a task failed, 2 a dependency error (e.g. a missing source), 3 a load or usage error.
 DOIT_EXIT_CODES = {0: 0, 1: 1, 2: 1, 3: 2}
@@ -32,12 +33,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    manifest = args.manifest.resolve()
-    if not manifest.is_file():
-        return fail(f"manifest not found: {args.manifest}", 2)
-    with working_directory(manifest.parent):
-        namespace = build_namespace_or_report(manifest, args.progress)
-        if namespace is None:
-            return 1
+    def build(namespace: dict[str, Any]) -> int:
         code = run_doit(namespace, doit_argv("run", args.workers, args.parallel_type, args.tasks))
-    return DOIT_EXIT_CODES.get(code, 1)
+        return DOIT_EXIT_CODES.get(code, 1)
+
+    return in_project(args.manifest, args.progress, build)

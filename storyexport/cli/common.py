@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +37,19 @@ def load_manifest_or_report(path: Path, platforms_dir: Path | None = None, check
         return None
 
 
-def build_namespace_or_report(manifest: Path, progress: str) -> dict[str, Any] | None:
-    """The doit namespace for a manifest (call inside its folder); on bad input print the problems, return None."""
+def in_project(manifest_arg: Path, progress: str, use: Callable[[dict[str, Any]], int]) -> int:
+    """Run ``use(namespace)`` in the manifest's folder (doit's paths are relative to it); report bad input."""
     from storyexport.build.loader import build_namespace
+    from storyexport.build.runner import working_directory
 
-    try:
-        return build_namespace(manifest, progress=progress)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem.format(), file=sys.stderr)
-        return None
+    manifest = manifest_arg.resolve()
+    if not manifest.is_file():
+        return fail(f"manifest not found: {manifest_arg}", 2)
+    with working_directory(manifest.parent):
+        try:
+            namespace = build_namespace(manifest, progress=progress)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                print(problem.format(), file=sys.stderr)
+            return 1
+        return use(namespace)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from storyexport.build.plan import format_plan_json, format_plan_text, make_plan
-from storyexport.build.runner import working_directory
-from storyexport.cli.common import add_manifest_option, build_namespace_or_report, fail
+from storyexport.cli.common import add_manifest_option, in_project
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -22,13 +22,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    manifest = args.manifest.resolve()
-    if not manifest.is_file():
-        return fail(f"manifest not found: {args.manifest}", 2)
-    with working_directory(manifest.parent):
-        namespace = build_namespace_or_report(manifest, "quiet")
-        if namespace is None:
-            return 1
+    def plan(namespace: dict[str, Any]) -> int:
         entries, considered = make_plan(namespace)
-    print(format_plan_json(entries, considered) if args.format == "json" else format_plan_text(entries, considered))
-    return 0
+        text = format_plan_json(entries, considered) if args.format == "json" else format_plan_text(entries, considered)
+        print(text)
+        return 0
+
+    return in_project(args.manifest, "quiet", plan)
