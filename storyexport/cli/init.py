@@ -13,7 +13,7 @@ from pathlib import Path
 from storyexport.cli.common import fail
 from storyexport.resources import builtin_platforms_dir, example_file, schemas_dir
 
-GITIGNORE = "data/\nmedia/\n.doit*\n__pycache__/\n"
+GITIGNORE = "data/\nmedia/\n.storyexport/\n.doit*\n__pycache__/\n"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
