@@ -19,12 +19,14 @@ from storyexport.media.scores import (
     dhash,
     frame_metrics,
     hsv_histogram,
+    ranked,
     rejection,
     score_candidates,
 )
 
 EDGE = 0.07  # skip the first and last 7 % (titles, fades), as vcsi does
 NEIGHBOUR = 0.2
+FACE_LEADERS = 8  # usable candidates, best first, whose faces are counted (the cascade is the costliest metric)
 
 
 @dataclass
@@ -37,6 +39,7 @@ class Analysis:
     full: Frames
     video: Path
     info: Probe
+    method: str = "combined"
 
     def full_frame(self, timestamp: float) -> np.ndarray:
         self.fetch_full([timestamp])
@@ -51,6 +54,24 @@ class Analysis:
             if lost:
                 raise MediaError(f"{self.video.name}: no frame at {lost[0]:.2f} s")
             self.full.update(found)
+
+    def examine_faces(self, candidates: Sequence[Candidate]) -> bool:
+        """Count faces on those of ``candidates`` not yet examined and re-score every candidate; ``True`` if
+        any was examined (the ranking may then have changed)."""
+        pending = [c for c in candidates if c.metrics.get("faces") is None]
+        if not pending:
+            return False
+        for candidate in pending:
+            candidate.metrics["faces"] = float(count_faces(cv2.cvtColor(self.frames[candidate.timestamp],
+                                                                        cv2.COLOR_BGR2GRAY)))
+        score_candidates(self.candidates, self.method)
+        return True
+
+    def examine_leaders(self) -> None:
+        """Faces on the leading usable candidates, for ``combined`` (the only method they count in; the picks
+        are examined in any case, see :meth:`examine_faces`)."""
+        if self.method == "combined":
+            self.examine_faces(ranked(self.candidates)[:FACE_LEADERS])
 
     def nearest_times(self, times: Sequence[float]) -> list[float]:
         """The analysed candidate closest to each time (candidates may sit on keyframes, not exactly there)."""
@@ -109,17 +130,19 @@ def analyse(video: Path, info: Probe, times: Sequence[float], method: str,
         candidates = [_candidate(m, f.result()) for m, f in zip(moments, features, strict=True)]
     score_candidates(candidates, method)
     kept = {m.time: m.full for m in moments if m.full is not None}
-    return Analysis(candidates=candidates, frames={m.time: m.small for m in moments}, full={**kept, **extra},
-                    video=video, info=info)
+    result = Analysis(candidates=candidates, frames={m.time: m.small for m in moments}, full={**kept, **extra},
+                      video=video, info=info, method=method)
+    result.examine_leaders()
+    return result
 
 
-Features = tuple[dict[str, float], int, np.ndarray]
+Features = tuple[dict[str, float | None], int, np.ndarray]
 
 
 def _features(image: np.ndarray) -> Features:
-    """Everything measured on a candidate's own frame: metrics (faces included), dHash, HSV histogram."""
-    metrics = frame_metrics(image, faces=False)
-    metrics["faces"] = float(count_faces(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)))
+    """The cheap measures of a candidate's own frame: metrics (faces left ``None``, see
+    :meth:`Analysis.examine_faces`), dHash, HSV histogram."""
+    metrics: dict[str, float | None] = {**frame_metrics(image, faces=False), "faces": None}
     return metrics, dhash(image), hsv_histogram(image)
 
 
@@ -133,7 +156,7 @@ def _early_or_fresh(early: tuple[np.ndarray, Future[Features]] | None, moment: M
 def _candidate(moment: Moment, features: Features) -> Candidate:
     """Rejection needs the neighbours; a rejected frame's faces count 0 (it is never shown)."""
     metrics, frame_hash, histogram = dict(features[0]), features[1], features[2]
-    rejected = rejection(metrics, moment.small, moment.before, moment.after)
+    rejected = rejection(metrics, moment.small, moment.before, moment.after)  # type: ignore[arg-type]
     if rejected:
         metrics["faces"] = 0.0
     return Candidate(timestamp=moment.time, metrics=metrics, rejected=rejected, dhash=frame_hash,

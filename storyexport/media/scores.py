@@ -3,7 +3,8 @@
 Metrics follow the research notes (all at the ~270x480 analysis size, on Y = BGR2GRAY):
 ``sharpness`` variance of the Laplacian, ``tenengrad`` mean squared Sobel gradient, ``brightness`` mean(Y)/255,
 ``contrast`` std(Y), ``colourfulness`` Hasler-Süsstrunk, ``clipping`` share of pixels at Y<=5 or Y>=250,
-``faces`` frontal faces found by OpenCV's bundled Haar cascade.
+``faces`` frontal faces found by OpenCV's bundled Haar cascade (counted only on the leading candidates and the
+picks: a face adds at most 0.1 to a combined score, so frames far behind cannot overtake with one).
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class Candidate:
     histogram: np.ndarray | None = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        scores = {k: round(float(v), DIGITS) for k, v in sorted(self.metrics.items())}
+        """``faces`` is ``None`` for a candidate never examined (it ranked too low to be worth the cascade)."""
+        scores = {k: None if v is None else round(float(v), DIGITS) for k, v in sorted(self.metrics.items())}
         scores["score"] = round(self.score, DIGITS)
         return {"timestamp": round(self.timestamp, DIGITS), "rejected": self.rejected, "scores": scores}
 
@@ -207,7 +209,7 @@ def _method_scores(usable: list[Candidate], method: str) -> list[float]:
         "contrast": rank_normalised([c.metrics["contrast"] for c in usable]),
         "colourfulness": rank_normalised([c.metrics["colourfulness"] for c in usable]),
         "exposure": rank_normalised([c.metrics["exposure"] for c in usable]),
-        "faces": [min(1.0, c.metrics.get("faces", 0.0)) for c in usable],
+        "faces": [min(1.0, c.metrics.get("faces") or 0.0) for c in usable],
     }
     return [sum(w * ranks[name][i] for name, w in COMBINED_WEIGHTS.items()) for i in range(len(usable))]
 

@@ -81,7 +81,8 @@ class ThumbnailGenerator:
         black, fading, uniform and transition frames are rejected first."""
         video, info = _probed(video)
         analysis = analyse(video, info, spread_times(info.duration, num_candidates), method)
-        return self._write_picks([Path(output_path)], [_best(analysis.candidates)], analysis)
+        best, _ = _examined_picks(analysis, 0, info.duration, method)
+        return self._write_picks([Path(output_path)], [best], analysis)
 
     def generate_multiple_options(self, video: Path | str, output_dir: Path | str, title_id: str,
                                   num_options: int = 5, method: str = "combined",
@@ -90,7 +91,7 @@ class ThumbnailGenerator:
         duration / (2 * num_options) apart."""
         video, info = _probed(video)
         analysis = analyse(video, info, spread_times(info.duration, max(num_candidates, num_options)), method)
-        picks = _options(analysis.candidates, num_options, info.duration, method)
+        _, picks = _examined_picks(analysis, num_options, info.duration, method)
         paths = [Path(output_dir) / f"{title_id}_option{n}.jpg" for n in range(1, len(picks) + 1)]
         return self._write_picks(paths, picks, analysis)
 
@@ -158,8 +159,7 @@ def build_thumbnail_set(video: Path, paths: ThumbnailSetPaths, options: Thumbnai
     grid_times = _grid_times(candidate_times, info.duration, columns * rows)
     at_times = [resolve_timestamp(t, info, video) for t in options.timestamps]
     analysis = analyse(video, info, sorted(set(candidate_times) | set(grid_times)), options.method, at_times)
-    best = _best(analysis.candidates)
-    picks = _options(analysis.candidates, len(paths.options), info.duration, options.method)
+    best, picks = _examined_picks(analysis, len(paths.options), info.duration, options.method)
     with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
         # the winners are sought at full size while the frames already here are encoded
         fetching = pool.submit(analysis.fetch_full, [best.timestamp, *(pick.timestamp for pick in picks)])
@@ -186,6 +186,17 @@ def _probed(video: Path | str) -> tuple[Path, Probe]:
 def _best(candidates: list[Candidate]) -> Candidate:
     usable = ranked(candidates)
     return usable[0] if usable else fallback_pick(candidates)
+
+
+def _examined_picks(analysis: Analysis, count: int, duration: float,
+                    method: str) -> tuple[Candidate, list[Candidate]]:
+    """The best frame and ``count`` options, each with its faces counted: a pick not yet examined is examined,
+    which re-scores the candidates, so the picks are made again until every one was examined."""
+    while True:
+        best = _best(analysis.candidates)
+        picks = _options(analysis.candidates, count, duration, method)
+        if not analysis.examine_faces([best, *picks]):
+            return best, picks
 
 
 def _options(candidates: list[Candidate], count: int, duration: float, method: str) -> list[Candidate]:

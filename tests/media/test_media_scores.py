@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from storyexport.media.analysis import _candidate, _features, analyse, spread_times
+from storyexport.media.analysis import FACE_LEADERS, Analysis, _candidate, _features, analyse, spread_times
 from storyexport.media.frames import _by_seeking, _group, _Job, analysis_size, full_size, grab_moments, to_bgr
 from storyexport.media.probe import probe
 from storyexport.media.scores import (
@@ -140,6 +140,7 @@ def test_scoring_while_decoding_matches_scoring_afterwards(sample_clip: Path, co
     moments, _ = grab_moments(sample_clip, info, times, 0.2)
     afterwards = [_candidate(m, _features(m.small)) for m in moments]
     score_candidates(afterwards, "combined")
+    Analysis(afterwards, {m.time: m.small for m in moments}, {}, sample_clip, info, "combined").examine_leaders()
     assert [c.as_dict() for c in analysed.candidates] == [c.as_dict() for c in afterwards]
 
 
@@ -153,3 +154,22 @@ def test_options_fill_in_with_imperfect_frames_but_never_black() -> None:
     assert sorted(p.timestamp for p in picks) == [1.0, 3.0, 5.0]
     assert picks[0].timestamp == 1.0  # the flawless frame leads
     assert [p.timestamp for p in _options(pool, 4, 8.0, "combined")].count(7.0) == 0
+
+
+def test_faces_are_counted_on_the_leaders_and_the_picks_only(sample_clip: Path, tmp_path: Path) -> None:
+    from storyexport.config.model import ThumbnailOptions
+    from storyexport.layout import thumbnail_set_paths
+    from storyexport.media.thumbnails import build_thumbnail_set
+
+    options = ThumbnailOptions(num_options=3, num_candidates=30, grid=(0, 0))
+    scores = build_thumbnail_set(sample_clip, thumbnail_set_paths(tmp_path, "s", options), options)
+    candidates = scores["candidates"]
+    examined = [c for c in candidates if c["scores"]["faces"] is not None]
+    usable = sorted((c for c in candidates if c["rejected"] is None), key=lambda c: (-c["scores"]["score"],
+                                                                                       c["timestamp"]))
+    assert len(usable) > FACE_LEADERS and len(examined) < len(candidates)
+    leaders = {c["timestamp"] for c in usable[:FACE_LEADERS]}
+    assert leaders <= {c["timestamp"] for c in examined}  # faces only raise scores: leaders stay leaders
+    assert all(c["scores"]["faces"] == 0.0 for c in candidates if c["rejected"])
+    for pick in [scores["best"], *scores["options"]]:
+        assert isinstance(pick["scores"]["faces"], float)
