@@ -86,9 +86,10 @@ def grab_moments(video: Path, info: Probe, times: Sequence[float], offset: float
     centres = sorted({_key(t) for t in times})
     extras = sorted({_key(t) for t in extra_full})
     job = _Job(video, analysis_size(info.width, info.height), full_size(info))
-    anchors = _anchor_plan(video, info, centres)
+    anchors, keys = _plan_and_keyframes(video, info, centres)
     if anchors:
-        return _anchored_moments(job, anchors, (_step_frames(info), 0.5 / max(info.fps, 1.0)), extras, on_centre)
+        return _anchored_moments(job, anchors, (_step_frames(info), 0.5 / max(info.fps, 1.0)), extras, on_centre,
+                                 _merged_extras(extras, anchors, keys))
     if len(centres) + len(_group(extras)) < info.duration / 2:
         with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
             anchored = [pool.submit(_keyframe_moment, job, t, offset, on_centre) for t in centres]
@@ -114,14 +115,20 @@ def grab_moments(video: Path, info: Probe, times: Sequence[float], offset: float
 
 
 def _anchored_moments(job: _Job, anchors: dict[float, int], step: tuple[int, float], extras: list[float],
-                      on_centre: CentreHook | None) -> tuple[list[Moment], Frames]:
-    """One input seek per keyframe for its stacked candidates (small frames only) and one per group of extra
-    times, shared among a few ffmpeg processes; the candidates' full-size frames are left for the winners."""
+                      on_centre: CentreHook | None,
+                      merged: dict[float, list[float]] | None = None) -> tuple[list[Moment], Frames]:
+    """One input seek per keyframe for its stacked candidates and one per group of extra times, shared among a
+    few ffmpeg processes. An extra time in an anchored keyframe's stretch (``merged``: keyframe -> times) is
+    cut from that keyframe's seek, which reads on to it, instead of decoding the stretch a second time."""
     frames, nudge = step
     width, height = job.full_size
+    merged = merged or {}
     keep_full = sum(anchors.values()) * width * height * 3 // 2 <= FULL_FRAME_BUDGET
-    anchored = [_anchored_seek(key, count, frames, nudge, keep_full) for key, count in anchors.items()]
-    exact = [_exact_seek(group, group, "full") for group in _group(extras)]
+    anchored = [_anchored_seek(key, count, frames, nudge, keep_full, merged.get(key, []))
+                for key, count in anchors.items()]
+    cut = {seek.start: merged.get(key, []) for seek, key in zip(anchored, anchors, strict=True)}
+    done = {t for times in merged.values() for t in times}
+    exact = [_exact_seek(group, group, "full") for group in _group([t for t in extras if t not in done])]
     parts = chunks([*anchored, *exact], 2 * parallel_workers())  # more parts than workers: scoring overlaps
     unique: dict[float, Moment] = {}
     extra: Frames = {}
@@ -131,6 +138,7 @@ def _anchored_moments(job: _Job, anchors: dict[float, int], step: tuple[int, flo
                 if seek.accurate:
                     extra.update(_exact_frames(seek, result, extras))
                     continue
+                extra.update(_cut_exact_frames(seek, result, cut.get(seek.start, [])))
                 for moment in _stacked_moments(seek, result):
                     if moment.time not in unique:  # a keyframe listed early may be reached twice
                         unique[moment.time] = moment
@@ -139,16 +147,42 @@ def _anchored_moments(job: _Job, anchors: dict[float, int], step: tuple[int, flo
     return [unique[t] for t in sorted(unique)], extra
 
 
-def _anchored_seek(key: float, count: int, step: int, nudge: float, keep_full: bool) -> Seek:
+def _anchored_seek(key: float, count: int, step: int, nudge: float, keep_full: bool,
+                   exact: Sequence[float] = ()) -> Seek:
     """``count`` candidates stacked after the keyframe at ``key``: every ``step``-th frame from the keyframe on;
     candidate j is frame (2j - 1) * step, its neighbours the frames either side; with ``keep_full`` the
     candidates also come at full size (the winners then need no second decode). Seeking ``nudge`` (half a
-    frame) past the keyframe still lands on it even if its listed time is slightly early."""
-    full = "+".join(f"eq(n,{(2 * j - 1) * step})" for j in range(1, count + 1)) if keep_full else None
+    frame) past the keyframe still lands on it even if its listed time is slightly early. ``exact``: times
+    (at or after the keyframe) whose first frame also comes at full size; reading goes on to the last one."""
+    start = round(key + nudge, 4)
+    parts = [f"eq(n,{(2 * j - 1) * step})" for j in range(1, count + 1)] if keep_full else []
+    if exact:
+        parts.append(_select_expression([t - start for t in exact]))
     last = 2 * count * step  # frames after the keyframe; reading stops just past the last one (one filter
     # graph serves every input, so an input whose outputs are done might otherwise be read further)
-    return Seek(start=round(key + nudge, 4), accurate=False, kind="small", expression=f"not(mod(n,{step}))",
-                frames=2 * count + 1, span=(2 * last + 1) * nudge, full_expression=full)
+    span = max([(2 * last + 1) * nudge, *(t - start + 3 * nudge for t in exact)])
+    return Seek(start=start, accurate=False, kind="small", expression=f"not(mod(n,{step}))",
+                frames=2 * count + 1, span=round(span, 4), full_expression="+".join(parts) or None,
+                full_frames=(count if keep_full else 0) + len(exact))
+
+
+def _merged_extras(extras: list[float], anchors: dict[float, int], keys: list[float]) -> dict[float, list[float]]:
+    """Anchored keyframe -> the extra times in its stretch (up to the next keyframe): reading that keyframe's
+    seek on to them costs less than a second seek, which would decode the same stretch again."""
+    merged: dict[float, list[float]] = {}
+    for time in extras:
+        key = max((k for k in keys if k <= time + _EPSILON), default=None)
+        if key is not None and key in anchors:
+            merged.setdefault(key, []).append(time)
+    return merged
+
+
+def _cut_exact_frames(seek: Seek, result: SeekResult, wanted: list[float]) -> Frames:
+    """The extra times an anchored seek read on to, from its full-size frames (candidates' frames included)."""
+    if not wanted or not result.full:
+        return {}
+    relative = _match_times([t - seek.start for t in wanted], result.full, result.full_stamps)
+    return {_key(t + seek.start): frame for t, frame in relative.items()}
 
 
 def _stacked_moments(seek: Seek, result: SeekResult) -> list[Moment]:
@@ -195,21 +229,26 @@ def _step_frames(info: Probe) -> int:
 def _anchor_plan(video: Path, info: Probe, centres: list[float]) -> dict[float, int]:
     """Keyframe -> how many candidates to stack after it, when that is cheaper than one decode pass and the
     keyframes cover the candidates' span evenly; otherwise empty."""
+    return _plan_and_keyframes(video, info, centres)[0]
+
+
+def _plan_and_keyframes(video: Path, info: Probe, centres: list[float]) -> tuple[dict[float, int], list[float]]:
+    """:func:`_anchor_plan` and the keyframe times it was made from (empty when none were listed)."""
     pixels = info.width * info.height
     step = _step_frames(info)
     cores = os.cpu_count() or 2
     pass_cost = PROCESS_COST + info.duration * max(info.fps, 1.0) * pixels * PIXEL_COST / cores
     fewest_seeks = -(-len(centres) // MAX_PER_KEYFRAME)
     if len(centres) < 2 or fewest_seeks * PROCESS_COST / parallel_workers() >= pass_cost:
-        return {}
+        return {}, []
     try:
         keys = keyframe_times(video)
     except MediaError:
-        return {}
+        return {}, []
     plan = _stack_on_keyframes(keys, centres)
     frames = sum(2 * count * step + 1 for count in plan.values())
     cost = (len(plan) * PROCESS_COST + frames * pixels * PIXEL_COST) / parallel_workers()
-    return plan if plan and cost < pass_cost else {}
+    return (plan if plan and cost < pass_cost else {}), keys
 
 
 def _stack_on_keyframes(keys: list[float], centres: list[float]) -> dict[float, int]:

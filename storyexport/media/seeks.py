@@ -46,6 +46,7 @@ class Seek:
     frames: int
     span: float | None = None
     full_expression: str | None = None  # with a small ``kind``: also these frames at full size
+    full_frames: int | None = None  # how many ``full_expression`` selects (default: half the small frames)
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,8 @@ def _outputs(job: FrameJob, seek: Seek, folder: Path, index: int) -> list[Any]:
     small, full = split[0], split[1]
     return [job._branch(small, seek.kind, seek.expression, str(folder / f"s{index}.raw"), seek.frames,
                         label=f"s{index}"),
-            job._branch(full, "full", seek.full_expression, str(folder / f"f{index}.raw"), (seek.frames - 1) // 2,
+            job._branch(full, "full", seek.full_expression, str(folder / f"f{index}.raw"),
+                        seek.full_frames if seek.full_frames is not None else (seek.frames - 1) // 2,
                         label=f"f{index}")]
 
 

@@ -249,3 +249,19 @@ def test_a_known_probe_gives_the_same_thumbnail_set(sample_clip: Path, tmp_path:
     assert build_thumbnail_set(sample_clip, probed, options) == build_thumbnail_set(
         sample_clip, given, options, info=probe(sample_clip))
     assert [digest(p) for p in probed.all()] == [digest(p) for p in given.all()]
+
+
+def test_exact_times_in_anchored_stretches_are_cut_from_those_seeks(dense_keyframe_clip: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(frames, "PIXEL_COST", 1e-6)  # as if each frame were large: seeking wins
+    info = probe(dense_keyframe_clip)
+    centres = spread_times(info.duration, 20)
+    plan, keys = frames._plan_and_keyframes(dense_keyframe_clip, info, centres)
+    exact = [0.2, 2.3, 2.4333, 4.0, 5.9]
+    merged = frames._merged_extras(exact, plan, keys)
+    assert merged == {2.0: [2.3, 2.4333], 4.0: [4.0], 5.5: [5.9]}  # 0.2 is before the first anchored keyframe
+    moments, extra = frames.grab_moments(dense_keyframe_clip, info, centres, 0.2, exact)
+    reference = frames.grab(dense_keyframe_clip, info, full_times=exact).full
+    assert sorted(extra) == exact and len(moments) == 20
+    for time in exact:
+        assert np.array_equal(extra[time], reference[time]), time
