@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from storyexport.media.errors import MediaError
-from storyexport.media.frames import Frames, Moment, grab, grab_moments, parallel_workers, to_bgr
+from storyexport.media.frames import (
+    Frames,
+    Moment,
+    grab,
+    grab_anchored_full,
+    grab_moments,
+    parallel_workers,
+    to_bgr,
+)
 from storyexport.media.probe import Probe
 from storyexport.media.scores import (
     Candidate,
@@ -40,14 +48,20 @@ class Analysis:
     video: Path
     info: Probe
     method: str = "combined"
+    anchors: dict[float, tuple[float, int]] = field(default_factory=dict)  # see :attr:`Moment.anchor`
 
     def full_frame(self, timestamp: float) -> np.ndarray:
         self.fetch_full([timestamp])
         return to_bgr(self.full[timestamp])
 
     def fetch_full(self, times: Sequence[float]) -> None:
-        """Seek for full-size frames the decode pass did not keep (over its memory budget), all at once."""
+        """Seek for full-size frames not kept yet (anchored candidates, or over the decode pass's memory budget),
+        all at once: anchored candidates from their keyframe, the others exactly."""
         missing = sorted({t for t in times if t not in self.full})
+        anchored = {t: self.anchors[t] for t in missing if t in self.anchors}
+        if anchored:
+            self.full.update(grab_anchored_full(self.video, self.info, anchored))
+            missing = [t for t in missing if t not in self.full]
         if missing:
             found = grab(self.video, self.info, full_times=missing).full
             lost = [t for t in missing if t not in found]
@@ -131,7 +145,8 @@ def analyse(video: Path, info: Probe, times: Sequence[float], method: str,
     score_candidates(candidates, method)
     kept = {m.time: m.full for m in moments if m.full is not None}
     result = Analysis(candidates=candidates, frames={m.time: m.small for m in moments}, full={**kept, **extra},
-                      video=video, info=info, method=method)
+                      video=video, info=info, method=method,
+                      anchors={m.time: m.anchor for m in moments if m.anchor is not None})
     result.examine_leaders()
     return result
 

@@ -73,6 +73,7 @@ class Moment:
     before: np.ndarray | None
     after: np.ndarray | None
     full: np.ndarray | None
+    anchor: tuple[float, int] | None = None  # (seek start, frames after the keyframe) of an anchored candidate
 
 
 def grab_moments(video: Path, info: Probe, times: Sequence[float], offset: float,
@@ -117,19 +118,19 @@ def grab_moments(video: Path, info: Probe, times: Sequence[float], offset: float
 def _anchored_moments(job: _Job, anchors: dict[float, int], step: tuple[int, float], extras: list[float],
                       on_centre: CentreHook | None,
                       merged: dict[float, list[float]] | None = None) -> tuple[list[Moment], Frames]:
-    """One input seek per keyframe for its stacked candidates and one per group of extra times, shared among a
-    few ffmpeg processes. An extra time in an anchored keyframe's stretch (``merged``: keyframe -> times) is
+    """One input seek per keyframe for its stacked candidates (small frames only: the few winners are fetched
+    at full size afterwards, see :func:`grab_anchored_full`, which costs less than writing out every
+    candidate's full-size frame) and one per group of extra times, shared among a few ffmpeg processes. An
+    extra time in an anchored keyframe's stretch (``merged``: keyframe -> times) is
     cut from that keyframe's seek, which reads on to it, instead of decoding the stretch a second time."""
     frames, nudge = step
-    width, height = job.full_size
     merged = merged or {}
-    keep_full = sum(anchors.values()) * width * height * 3 // 2 <= FULL_FRAME_BUDGET
-    anchored = [_anchored_seek(key, count, frames, nudge, keep_full, merged.get(key, []))
+    anchored = [_anchored_seek(key, count, frames, nudge, False, merged.get(key, []))
                 for key, count in anchors.items()]
     cut = {seek.start: merged.get(key, []) for seek, key in zip(anchored, anchors, strict=True)}
     done = {t for times in merged.values() for t in times}
     exact = [_exact_seek(group, group, "full") for group in _group([t for t in extras if t not in done])]
-    parts = chunks([*anchored, *exact], 2 * parallel_workers())  # more parts than workers: scoring overlaps
+    parts = chunks([*anchored, *exact], parallel_workers())  # one process per worker: each costs ~25 ms CPU
     unique: dict[float, Moment] = {}
     extra: Frames = {}
     with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
@@ -139,7 +140,7 @@ def _anchored_moments(job: _Job, anchors: dict[float, int], step: tuple[int, flo
                     extra.update(_exact_frames(seek, result, extras))
                     continue
                 extra.update(_cut_exact_frames(seek, result, cut.get(seek.start, [])))
-                for moment in _stacked_moments(seek, result):
+                for moment in _stacked_moments(seek, result, frames):
                     if moment.time not in unique:  # a keyframe listed early may be reached twice
                         unique[moment.time] = moment
                         if on_centre is not None:
@@ -185,13 +186,34 @@ def _cut_exact_frames(seek: Seek, result: SeekResult, wanted: list[float]) -> Fr
     return {_key(t + seek.start): frame for t, frame in relative.items()}
 
 
-def _stacked_moments(seek: Seek, result: SeekResult) -> list[Moment]:
+def _stacked_moments(seek: Seek, result: SeekResult, step: int = 0) -> list[Moment]:
+    """The candidates of an anchored seek; with ``step`` (frames between its small frames) each knows where it
+    sits after the keyframe, so its full-size frame can be fetched alone later."""
     images = result.images
     times = [_key(seek.start + stamp) for stamp in result.stamps]
     full = {_key(seek.start + stamp): image for stamp, image in zip(result.full_stamps, result.full, strict=False)}
     return [Moment(time=times[i], small=images[i], before=images[i - 1],
-                   after=images[i + 1] if i + 1 < len(times) else None, full=full.get(times[i]))
+                   after=images[i + 1] if i + 1 < len(times) else None, full=full.get(times[i]),
+                   anchor=(seek.start, i * step) if step else None)
             for i in range(1, len(times), 2)]
+
+
+def grab_anchored_full(video: Path, info: Probe, anchors: dict[float, tuple[float, int]]) -> Frames:
+    """Full-size I420 frames of anchored candidates (time -> (seek start, frames after the keyframe)), in one
+    ffmpeg process: each seeks to its keyframe again and decodes only up to its frame. A frame that does not
+    come back at its time is left out (the caller seeks for it exactly)."""
+    if not anchors:
+        return {}
+    job = _Job(video, analysis_size(info.width, info.height), full_size(info))
+    frame = 1.0 / max(info.fps, 1.0)
+    times = sorted(anchors)
+    seeks = [Seek(start=anchors[t][0], accurate=False, kind="full", expression=f"eq(n,{anchors[t][1]})",
+                  frames=1, span=round((anchors[t][1] + 1.5) * frame, 4)) for t in times]
+    found: Frames = {}
+    for time, seek, result in zip(times, seeks, run_seeks(job, seeks), strict=True):
+        if result.images and result.stamps and _key(seek.start + result.stamps[0]) == time:
+            found[time] = result.images[0]
+    return found
 
 
 def _exact_seek(group: list[float], times: Iterable[float], kind: str) -> Seek:

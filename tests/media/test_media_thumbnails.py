@@ -265,3 +265,17 @@ def test_exact_times_in_anchored_stretches_are_cut_from_those_seeks(dense_keyfra
     assert sorted(extra) == exact and len(moments) == 20
     for time in exact:
         assert np.array_equal(extra[time], reference[time]), time
+
+
+def test_anchored_winners_are_fetched_at_full_size_from_their_keyframe(dense_keyframe_clip: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(frames, "PIXEL_COST", 1e-6)  # as if each frame were large: seeking wins
+    info = probe(dense_keyframe_clip)
+    moments, _ = frames.grab_moments(dense_keyframe_clip, info, spread_times(info.duration, 20), 0.2)
+    assert all(m.full is None and m.anchor is not None for m in moments)  # candidates come small only
+    anchors = {m.time: m.anchor for m in moments[::3] if m.anchor is not None}
+    fetched = frames.grab_anchored_full(dense_keyframe_clip, info, anchors)
+    reference = frames.grab(dense_keyframe_clip, info, full_times=list(anchors)).full
+    assert sorted(fetched) == sorted(anchors)
+    for time, image in fetched.items():
+        assert np.array_equal(image, reference[time]), time
