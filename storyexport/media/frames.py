@@ -30,7 +30,7 @@ import numpy as np
 from storyexport.media.errors import MediaError
 from storyexport.media.ffmpeg import compile_args, media_error, run
 from storyexport.media.probe import Probe
-from storyexport.media.seeks import Seek, SeekResult, chunks, run_seeks
+from storyexport.media.seeks import Seek, SeekResult, chunks, run_seeks, run_segments
 
 ANALYSIS_AREA = 270 * 480
 SEEK_GROUP_SPAN = 0.6  # times closer than this share one seek
@@ -118,7 +118,9 @@ def grab_moments(video: Path, info: Probe, times: Sequence[float], offset: float
 def _anchored_moments(job: _Job, anchors: dict[float, int], step: tuple[int, float], extras: list[float],
                       on_centre: CentreHook | None,
                       merged: dict[float, list[float]] | None = None) -> tuple[list[Moment], Frames]:
-    """One input seek per keyframe for its stacked candidates (small frames only: the few winners are fetched
+    """The stretches after the keyframes, with their stacked candidates, as segments of one concat input (see
+    :func:`run_segments`; one input seek per keyframe if that fails), and one input seek per group of extra
+    times. Candidates come as small frames only (the few winners are fetched
     at full size afterwards, see :func:`grab_anchored_full`, which costs less than writing out every
     candidate's full-size frame) and one per group of extra times, shared among a few ffmpeg processes. An
     extra time in an anchored keyframe's stretch (``merged``: keyframe -> times) is
@@ -130,11 +132,21 @@ def _anchored_moments(job: _Job, anchors: dict[float, int], step: tuple[int, flo
     cut = {seek.start: merged.get(key, []) for seek, key in zip(anchored, anchors, strict=True)}
     done = {t for times in merged.values() for t in times}
     exact = [_exact_seek(group, group, "full") for group in _group([t for t in extras if t not in done])]
-    parts = chunks([*anchored, *exact], parallel_workers())  # one process per worker: each costs ~25 ms CPU
+    plain = [seek for seek in anchored if not cut[seek.start]]
+    segmented = len(plain) >= 2  # one concat input decodes these stretches: no input opened per keyframe
+    rest = [seek for seek in anchored if cut[seek.start] or not segmented] + exact
+    parts = chunks(rest, parallel_workers() - 1 if segmented else parallel_workers())
     unique: dict[float, Moment] = {}
     extra: Frames = {}
     with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
-        for part, results in zip(parts, pool.map(lambda part: run_seeks(job, part), parts), strict=True):
+        concat = pool.submit(run_segments, job, plain, frames, nudge) if segmented else None
+        outcome = list(zip(parts, pool.map(lambda part: run_seeks(job, part), parts), strict=True))
+        if concat is not None:
+            results = concat.result()
+            if results is None:  # the stretches did not come back frame for frame: seek each one
+                results = run_seeks(job, plain)
+            outcome.append((plain, results))
+        for part, results in outcome:
             for seek, result in zip(part, results, strict=True):
                 if seek.accurate:
                     extra.update(_exact_frames(seek, result, extras))
@@ -211,7 +223,7 @@ def grab_anchored_full(video: Path, info: Probe, anchors: dict[float, tuple[floa
                   frames=1, span=round((anchors[t][1] + 1.5) * frame, 4)) for t in times]
     found: Frames = {}
     for time, seek, result in zip(times, seeks, run_seeks(job, seeks), strict=True):
-        if result.images and result.stamps and _key(seek.start + result.stamps[0]) == time:
+        if result.images and result.stamps and abs(seek.start + result.stamps[0] - time) < frame / 2:
             found[time] = result.images[0]
     return found
 

@@ -25,6 +25,7 @@ from storyexport.media.scores import (
     histogram_distance,
     hsv_histogram,
 )
+from storyexport.media.seeks import run_seeks, run_segments
 
 SECTIONS = sample_sections(8)
 
@@ -279,3 +280,29 @@ def test_anchored_winners_are_fetched_at_full_size_from_their_keyframe(dense_key
     assert sorted(fetched) == sorted(anchors)
     for time, image in fetched.items():
         assert np.array_equal(image, reference[time]), time
+
+
+def test_anchored_stretches_decoded_as_concat_segments_match_a_decode_pass(dense_keyframe_clip: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(frames, "PIXEL_COST", 1e-6)  # as if each frame were large: seeking wins
+    info = probe(dense_keyframe_clip)
+    job = frames._Job(dense_keyframe_clip, frames.analysis_size(info.width, info.height), frames.full_size(info))
+    step, nudge = frames._step_frames(info), 0.5 / 30
+    seeks = [frames._anchored_seek(key, count, step, nudge, keep_full=False)
+             for key, count in ((1.0, 2), (2.5, 1), (6.0, 3))]
+    segmented = run_segments(job, seeks, step, nudge)
+    assert segmented is not None
+    separate = run_seeks(job, seeks)
+    for seek, one, other in zip(seeks, segmented, separate, strict=True):
+        assert len(one.images) == len(other.images) == seek.frames
+        assert one.stamps == pytest.approx(other.stamps, abs=1e-3)
+        for a, b in zip(one.images, other.images, strict=True):
+            assert np.array_equal(a, b)
+    moments, _ = frames.grab_moments(dense_keyframe_clip, info, spread_times(info.duration, 20), 0.2)
+    around = {m.time: [frames._key(m.time + d * step / 30) for d in (-1, 0, 1)] for m in moments}
+    reference = job.run(sorted({t for times in around.values() for t in times}), [], start=0.0,
+                        threads=None).small
+    for moment in moments:
+        before, now, after = (reference[t] for t in around[moment.time])
+        assert np.array_equal(moment.small, now) and np.array_equal(moment.before, before)
+        assert moment.after is not None and np.array_equal(moment.after, after)
