@@ -30,7 +30,7 @@ import numpy as np
 from storyexport.media.errors import MediaError
 from storyexport.media.ffmpeg import compile_args, media_error, run
 from storyexport.media.probe import Probe
-from storyexport.media.seeks import Seek, SeekResult, chunks, run_seeks, run_segments
+from storyexport.media.seeks import Seek, SeekResult, chunks, run_seeks, run_segments, segment_frames
 
 ANALYSIS_AREA = 270 * 480
 SEEK_GROUP_SPAN = 0.6  # times closer than this share one seek
@@ -120,11 +120,10 @@ def _anchored_moments(job: _Job, anchors: dict[float, int], step: tuple[int, flo
                       merged: dict[float, list[float]] | None = None) -> tuple[list[Moment], Frames]:
     """The stretches after the keyframes, with their stacked candidates, as segments of one concat input (see
     :func:`run_segments`; one input seek per keyframe if that fails), and one input seek per group of extra
-    times. Candidates come as small frames only (the few winners are fetched
-    at full size afterwards, see :func:`grab_anchored_full`, which costs less than writing out every
-    candidate's full-size frame) and one per group of extra times, shared among a few ffmpeg processes. An
-    extra time in an anchored keyframe's stretch (``merged``: keyframe -> times) is
-    cut from that keyframe's seek, which reads on to it, instead of decoding the stretch a second time."""
+    times, shared among a few ffmpeg processes. Candidates come as small frames only (the few winners are
+    fetched at full size afterwards, see :func:`grab_anchored_full`, which costs less than writing out every
+    candidate's full-size frame). An extra time in an anchored keyframe's stretch (``merged``: keyframe ->
+    times) is cut from that keyframe's seek, which reads on to it, instead of decoding the stretch again."""
     frames, nudge = step
     merged = merged or {}
     anchored = [_anchored_seek(key, count, frames, nudge, False, merged.get(key, []))
@@ -212,13 +211,17 @@ def _stacked_moments(seek: Seek, result: SeekResult, step: int = 0) -> list[Mome
 
 def grab_anchored_full(video: Path, info: Probe, anchors: dict[float, tuple[float, int]]) -> Frames:
     """Full-size I420 frames of anchored candidates (time -> (seek start, frames after the keyframe)), in one
-    ffmpeg process: each seeks to its keyframe again and decodes only up to its frame. A frame that does not
-    come back at its time is left out (the caller seeks for it exactly)."""
+    ffmpeg process: each decodes from its keyframe up to its frame, as a concat segment (or, failing that, an
+    input seek). A frame that does not come back at its time is left out (the caller seeks for it exactly)."""
     if not anchors:
         return {}
     job = _Job(video, analysis_size(info.width, info.height), full_size(info))
     frame = 1.0 / max(info.fps, 1.0)
     times = sorted(anchors)
+    segments = segment_frames(job, "full", [anchors[t][0] for t in times], [[anchors[t][1]] for t in times],
+                              frame / 2)
+    if segments is not None:
+        return {t: images[0] for t, images in zip(times, segments, strict=True)}
     seeks = [Seek(start=anchors[t][0], accurate=False, kind="full", expression=f"eq(n,{anchors[t][1]})",
                   frames=1, span=round((anchors[t][1] + 1.5) * frame, 4)) for t in times]
     found: Frames = {}

@@ -83,45 +83,58 @@ def run_seeks(job: FrameJob, seeks: Sequence[Seek]) -> list[SeekResult]:
 
 def run_segments(job: FrameJob, seeks: Sequence[Seek], step: int, nudge: float) -> list[SeekResult] | None:
     """Keyframe-anchored small-frame seeks (see ``frames._anchored_seek``: each starts ``nudge``, half a frame,
-    past its keyframe) as segments of ONE concat input: opening the file, a decoder and a filter chain once
-    instead of per seek halves the CPU. A segment reads from its keyframe up to its last frame (the outpoint
-    sits a quarter frame past it) and every ``step``-th frame is kept. The frames are told apart by count, so
-    ``None`` comes back unless every segment gave exactly its frames (the caller then seeks as usual)."""
-    if not seeks:
+    past its keyframe) as segments of ONE concat input (see :func:`segment_frames`); every ``step``-th frame
+    of each is kept. ``None`` when the segments did not come back frame for frame (seek as usual then)."""
+    keep = [[j * step for j in range(seek.frames)] for seek in seeks]
+    found = segment_frames(job, "small", [seek.start for seek in seeks], keep, nudge)
+    if found is None:
+        return None
+    results = []
+    for seek, images, indices in zip(seeks, found, keep, strict=True):
+        key = round(seek.start - nudge, 4)  # the listed keyframe time seek.start was made from
+        results.append(SeekResult(images, [key + n * 2 * nudge - seek.start for n in indices]))
+    return results
+
+
+def segment_frames(job: FrameJob, kind: str, starts: Sequence[float], keep: Sequence[Sequence[int]],
+                   nudge: float) -> list[list[np.ndarray]] | None:
+    """Frames ``keep[i]`` (counted from the keyframe) of the stretch starting at keyframe + ``nudge``
+    (``starts[i]``), all from ONE concat input: opening the file, a decoder and a filter chain once instead of
+    per seek halves the CPU. A segment reads from its keyframe up to its last kept frame (the outpoint sits a
+    quarter frame past it). Frames are told apart by count, so ``None`` comes back unless every segment gave
+    exactly its frames (or ffmpeg failed): the caller then seeks as usual."""
+    if not starts:
         return []
     frame = 2 * nudge
-    counts = [(seek.frames - 1) * step + 1 for seek in seeks]
+    counts = [max(indices) + 1 for indices in keep]
     source = str(Path(job.video).resolve()).replace("'", "'\\''")
     lines = ["ffconcat version 1.0"]
-    for seek, count in zip(seeks, counts, strict=True):
-        last = seek.start - nudge + (count - 1) * frame
-        lines += [f"file '{source}'", f"inpoint {seek.start:.6f}", f"outpoint {last + frame / 4:.6f}"]
+    for start, count in zip(starts, counts, strict=True):
+        last = start - nudge + (count - 1) * frame
+        lines += [f"file '{source}'", f"inpoint {start:.6f}", f"outpoint {last + frame / 4:.6f}"]
     firsts = [sum(counts[:i]) for i in range(len(counts))]
-    expression = "+".join(f"between(n,{first},{first + count - 1})*not(mod(n-{first},{step}))"
-                          for first, count in zip(firsts, counts, strict=True))
-    wanted = sum(seek.frames for seek in seeks)
+    expression = "+".join(f"eq(n,{first + n})" for first, indices in zip(firsts, keep, strict=True)
+                          for n in sorted(set(indices)))
+    wanted = sum(len(set(indices)) for indices in keep)
     with tempfile.TemporaryDirectory(prefix="storyexport-frames-") as name:
         folder = Path(name)
         script = folder / "segments.ffconcat"
         script.write_text("\n".join(lines) + "\n", encoding="utf-8")
         stream = ffmpeg.input(str(script), f="concat", safe=0, threads=1).video
-        output = job._branch(stream, "small", f"lt(n,{sum(counts)})*({expression})", str(folder / "s0.raw"),
-                             None, label="s0")
+        output = job._branch(stream, kind, expression, str(folder / "s0.raw"), None, label="s0")
         try:
             stderr = run(output, job.video, "cannot decode frames").stderr.decode("utf-8", "replace")
-        except MediaError:  # say, an ffmpeg without the concat demuxer: the caller seeks as usual
+        except MediaError:  # say, an ffmpeg without the concat demuxer
             return None
-        images = _read(job, "small", folder / "s0.raw")
+        images = _read(job, kind, folder / "s0.raw")
     if len(images) != wanted or len(_SHOWINFO.findall(stderr)) != wanted:
         return None
-    results = []
+    result = []
     offset = 0
-    for seek in seeks:
-        key = round(seek.start - nudge, 4)  # the listed keyframe time seek.start was made from
-        stamps = [key + j * step * frame - seek.start for j in range(seek.frames)]
-        results.append(SeekResult(images[offset:offset + seek.frames], stamps))
-        offset += seek.frames
-    return results
+    for indices in keep:
+        result.append(images[offset:offset + len(set(indices))])
+        offset += len(set(indices))
+    return result
 
 
 def _read(job: FrameJob, kind: str, path: Path) -> list[np.ndarray]:
