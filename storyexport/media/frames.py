@@ -12,6 +12,7 @@ processes ``select`` the frames and pipe raw video: small frames as ``bgr24`` on
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import subprocess
@@ -89,6 +90,10 @@ def grab_moments(video: Path, info: Probe, times: Sequence[float], offset: float
     job = _Job(video, analysis_size(info.width, info.height), full_size(info))
     anchors, keys = _plan_and_keyframes(video, info, centres)
     if anchors:
+        segmented = _segmented_moments(job, anchors, (_step_frames(info), 0.5 / max(info.fps, 1.0)), extras, keys,
+                                       on_centre)
+        if segmented is not None:
+            return segmented
         return _anchored_moments(job, anchors, (_step_frames(info), 0.5 / max(info.fps, 1.0)), extras, on_centre,
                                  _merged_extras(extras, anchors, keys))
     if len(centres) + len(_group(extras)) < info.duration / 2:
@@ -113,6 +118,49 @@ def grab_moments(video: Path, info: Probe, times: Sequence[float], offset: float
         for t in centres if t in grabbed.small and (t in grabbed.full or not keep_full)
     ]
     return moments, {t: grabbed.full[t] for t in extras if t in grabbed.full}
+
+
+def _segmented_moments(job: _Job, anchors: dict[float, int], step: tuple[int, float], extras: list[float],
+                        keys: list[float], on_centre: CentreHook | None) -> tuple[list[Moment], Frames] | None:
+    """Every stretch as a segment of a concat input (one per worker, see :func:`segment_frames`): the anchored
+    keyframes' stacked candidates (small), and each extra time's frame (full size) from the keyframe at or
+    before it, which shares the stretch when that keyframe is anchored. Frames are counted from the keyframe
+    at the probed frame rate, so an extra time's frame is the first at or after it; ``None`` (seek instead)
+    when some stretch does not come back frame for frame."""
+    frames, nudge = step
+    frame = 2 * nudge
+    wanted: dict[float, tuple[list[int], list[int]]] = {k: ([j * frames for j in range(2 * c + 1)], [])
+                                                        for k, c in anchors.items()}
+    exact: dict[float, tuple[float, int]] = {}
+    for time in extras:
+        key = max((k for k in keys if k <= time + _EPSILON), default=None)
+        if key is None:
+            return None
+        index = max(0, math.ceil((time - key - _EPSILON) / frame))
+        wanted.setdefault(key, ([], []))[1].append(index)
+        exact[time] = (key, index)
+    parts = chunks(sorted(wanted), parallel_workers())
+    with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
+        found = list(pool.map(lambda part: segment_frames(
+            job, [round(k + nudge, 4) for k in part], nudge, small=[wanted[k][0] for k in part],
+            full=[wanted[k][1] for k in part]), parts))
+    unique: dict[float, Moment] = {}
+    extra: Frames = {}
+    for part, result in zip(parts, found, strict=True):
+        if result is None:
+            return None
+        for key, small, full in zip(part, *result, strict=True):
+            start = round(key + nudge, 4)
+            indices = wanted[key][0]
+            stacked = SeekResult(small, [key + n * frame - start for n in indices])
+            for moment in _stacked_moments(Seek(start, False, "small", "", len(indices)), stacked, frames):
+                unique.setdefault(moment.time, moment)
+            by_index = dict(zip(sorted(set(wanted[key][1])), full, strict=True))
+            extra.update({t: by_index[n] for t, (k, n) in exact.items() if k == key})
+    if on_centre is not None:
+        for moment in unique.values():
+            on_centre(moment.time, moment.small)
+    return [unique[t] for t in sorted(unique)], extra
 
 
 def _anchored_moments(job: _Job, anchors: dict[float, int], step: tuple[int, float], extras: list[float],
@@ -218,10 +266,9 @@ def grab_anchored_full(video: Path, info: Probe, anchors: dict[float, tuple[floa
     job = _Job(video, analysis_size(info.width, info.height), full_size(info))
     frame = 1.0 / max(info.fps, 1.0)
     times = sorted(anchors)
-    segments = segment_frames(job, "full", [anchors[t][0] for t in times], [[anchors[t][1]] for t in times],
-                              frame / 2)
+    segments = segment_frames(job, [anchors[t][0] for t in times], frame / 2, full=[[anchors[t][1]] for t in times])
     if segments is not None:
-        return {t: images[0] for t, images in zip(times, segments, strict=True)}
+        return {t: images[0] for t, images in zip(times, segments[0], strict=True)}
     seeks = [Seek(start=anchors[t][0], accurate=False, kind="full", expression=f"eq(n,{anchors[t][1]})",
                   frames=1, span=round((anchors[t][1] + 1.5) * frame, 4)) for t in times]
     found: Frames = {}

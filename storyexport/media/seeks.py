@@ -86,55 +86,65 @@ def run_segments(job: FrameJob, seeks: Sequence[Seek], step: int, nudge: float) 
     past its keyframe) as segments of ONE concat input (see :func:`segment_frames`); every ``step``-th frame
     of each is kept. ``None`` when the segments did not come back frame for frame (seek as usual then)."""
     keep = [[j * step for j in range(seek.frames)] for seek in seeks]
-    found = segment_frames(job, "small", [seek.start for seek in seeks], keep, nudge)
+    found = segment_frames(job, [seek.start for seek in seeks], nudge, small=keep)
     if found is None:
         return None
     results = []
-    for seek, images, indices in zip(seeks, found, keep, strict=True):
+    for seek, images, indices in zip(seeks, found[0], keep, strict=True):
         key = round(seek.start - nudge, 4)  # the listed keyframe time seek.start was made from
         results.append(SeekResult(images, [key + n * 2 * nudge - seek.start for n in indices]))
     return results
 
 
-def segment_frames(job: FrameJob, kind: str, starts: Sequence[float], keep: Sequence[Sequence[int]],
-                   nudge: float) -> list[list[np.ndarray]] | None:
-    """Frames ``keep[i]`` (counted from the keyframe) of the stretch starting at keyframe + ``nudge``
-    (``starts[i]``), all from ONE concat input: opening the file, a decoder and a filter chain once instead of
-    per seek halves the CPU. A segment reads from its keyframe up to its last kept frame (the outpoint sits a
-    quarter frame past it). Frames are told apart by count, so ``None`` comes back unless every segment gave
-    exactly its frames (or ffmpeg failed): the caller then seeks as usual."""
+def segment_frames(job: FrameJob, starts: Sequence[float], nudge: float,
+                   small: Sequence[Sequence[int]] | None = None,
+                   full: Sequence[Sequence[int]] | None = None) -> tuple[list[list[np.ndarray]], ...] | None:
+    """Frames ``small[i]`` (small BGR) and ``full[i]`` (full-size I420), counted from the keyframe, of the
+    stretch starting at keyframe + ``nudge`` (``starts[i]``), all from ONE concat input: opening the file, a
+    decoder and a filter chain once instead of per seek halves the CPU. A segment reads from its keyframe up to
+    its last wanted frame (the outpoint sits a quarter frame past it). Frames are told apart by count, so
+    ``None`` comes back unless every segment gave exactly its frames (or ffmpeg failed): the caller then seeks
+    as usual. Returns the per-segment frames of each kind asked for, small first."""
     if not starts:
-        return []
+        return tuple([] for kind in (small, full) if kind is not None)
+    kinds = {name: [sorted(set(indices)) for indices in wanted]
+             for name, wanted in (("small", small), ("full", full)) if wanted is not None}
     frame = 2 * nudge
-    counts = [max(indices) + 1 for indices in keep]
+    counts = [max((n for picked in kinds.values() for n in picked[i]), default=0) + 1 for i in range(len(starts))]
     source = str(Path(job.video).resolve()).replace("'", "'\\''")
     lines = ["ffconcat version 1.0"]
     for start, count in zip(starts, counts, strict=True):
         last = start - nudge + (count - 1) * frame
         lines += [f"file '{source}'", f"inpoint {start:.6f}", f"outpoint {last + frame / 4:.6f}"]
     firsts = [sum(counts[:i]) for i in range(len(counts))]
-    expression = "+".join(f"eq(n,{first + n})" for first, indices in zip(firsts, keep, strict=True)
-                          for n in sorted(set(indices)))
-    wanted = sum(len(set(indices)) for indices in keep)
     with tempfile.TemporaryDirectory(prefix="storyexport-frames-") as name:
         folder = Path(name)
         script = folder / "segments.ffconcat"
         script.write_text("\n".join(lines) + "\n", encoding="utf-8")
         stream = ffmpeg.input(str(script), f="concat", safe=0, threads=1).video
-        output = job._branch(stream, kind, expression, str(folder / "s0.raw"), None, label="s0")
+        sources = stream.filter_multi_output("split") if len(kinds) == 2 else None
+        outputs = []
+        for index, (kind, picked) in enumerate(kinds.items()):
+            expression = "+".join(f"eq(n,{first + n})" for first, ns in zip(firsts, picked, strict=True)
+                                  for n in ns) or "0"
+            outputs.append(job._branch(sources[index] if sources is not None else stream, kind, expression,
+                                       str(folder / f"{kind}.raw"), None, label=f"{kind[0]}0"))
         try:
-            stderr = run(output, job.video, "cannot decode frames").stderr.decode("utf-8", "replace")
+            stderr = run(ffmpeg.merge_outputs(*outputs), job.video, "cannot decode frames").stderr
         except MediaError:  # say, an ffmpeg without the concat demuxer
             return None
-        images = _read(job, kind, folder / "s0.raw")
-    if len(images) != wanted or len(_SHOWINFO.findall(stderr)) != wanted:
-        return None
+        found: dict[str, int] = {}
+        for match in _SHOWINFO.finditer(stderr.decode("utf-8", "replace")):
+            found[match["kind"]] = found.get(match["kind"], 0) + 1
+        images = {kind: _read(job, kind, folder / f"{kind}.raw") for kind in kinds}
     result = []
-    offset = 0
-    for indices in keep:
-        result.append(images[offset:offset + len(set(indices))])
-        offset += len(set(indices))
-    return result
+    for kind, picked in kinds.items():
+        wanted = sum(len(ns) for ns in picked)
+        if len(images[kind]) != wanted or found.get(kind[0], 0) != wanted:
+            return None
+        offsets = [sum(len(ns) for ns in picked[:i]) for i in range(len(picked))]
+        result.append([images[kind][offset:offset + len(ns)] for offset, ns in zip(offsets, picked, strict=True)])
+    return tuple(result)
 
 
 def _read(job: FrameJob, kind: str, path: Path) -> list[np.ndarray]:

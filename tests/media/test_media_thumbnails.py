@@ -306,3 +306,24 @@ def test_anchored_stretches_decoded_as_concat_segments_match_a_decode_pass(dense
         before, now, after = (reference[t] for t in around[moment.time])
         assert np.array_equal(moment.small, now) and np.array_equal(moment.before, before)
         assert moment.after is not None and np.array_equal(moment.after, after)
+
+
+def test_segmented_grab_serves_candidates_and_exact_times_like_seeks(dense_keyframe_clip: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(frames, "PIXEL_COST", 1e-6)  # as if each frame were large: seeking wins
+    info = probe(dense_keyframe_clip)
+    job = frames._Job(dense_keyframe_clip, frames.analysis_size(info.width, info.height), frames.full_size(info))
+    centres = spread_times(info.duration, 20)
+    plan, keys = frames._plan_and_keyframes(dense_keyframe_clip, info, centres)
+    exact = [0.2, 2.3, 4.0, 7.9]
+    step = (frames._step_frames(info), 0.5 / 30)
+    segmented = frames._segmented_moments(job, plan, step, exact, keys, None)
+    assert segmented is not None  # the concat path, not the fallback
+    sought = frames._anchored_moments(job, plan, step, exact, None, frames._merged_extras(exact, plan, keys))
+    assert [m.time for m in segmented[0]] == pytest.approx([m.time for m in sought[0]], abs=2e-4)
+    for one, other in zip(segmented[0], sought[0], strict=True):
+        assert np.array_equal(one.small, other.small) and np.array_equal(one.before, other.before)
+    reference = frames.grab(dense_keyframe_clip, info, full_times=exact).full
+    assert sorted(segmented[1]) == exact
+    for time in exact:
+        assert np.array_equal(segmented[1][time], reference[time]), time
