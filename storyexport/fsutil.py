@@ -7,6 +7,7 @@ the new content.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import tempfile
@@ -23,6 +24,7 @@ def atomic_path(target: Path, suffix: str | None = None) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(target)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{suffix or target.suffix}",
                                     dir=target.parent)
     os.close(fd)
@@ -34,6 +36,13 @@ def atomic_path(target: Path, suffix: str | None = None) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def _remove_stale_temps(target: Path) -> None:
+    """Temp files a killed writer of ``target`` left behind (only one task ever writes a given target)."""
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp*"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
 
 
 def write_bytes_atomic(target: Path, data: bytes) -> None:

@@ -28,10 +28,25 @@ def _terminate_as_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+INTERRUPTED_EXIT = 130
+
+
+def exit_after_interrupt() -> None:
+    """End the process at once after an interrupt: doit has already saved its database (in ``finally``).
+
+    A normal interpreter exit would run multiprocessing's finalizers, which join the job queue's feeder thread; an
+    interrupt that landed inside ``Queue.put`` can leave that thread waiting forever, so the process would hang.
+    """
+    print("storyexport: interrupted; finished tasks were saved and will not rerun", file=sys.stderr)
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(INTERRUPTED_EXIT)
+
+
 def _quiet_interrupt_hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
     if issubclass(kind, KeyboardInterrupt):
-        print("storyexport: interrupted; finished tasks were saved and will not rerun", file=sys.stderr)
-        return
+        exit_after_interrupt()
     sys.__excepthook__(kind, value, tb)
 
 

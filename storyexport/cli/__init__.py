@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
-        print("storyexport: interrupted", file=sys.stderr)
+        from storyexport.build.signals import exit_after_interrupt
+
+        exit_after_interrupt()
         return 130
 
 

@@ -31,12 +31,11 @@ def test_interrupt_saves_finished_work(fresh_project: Project, signum: int) -> N
             break
     proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode != 0
+    assert proc.returncode == 130
     assert "Traceback" not in stderr and "interrupted" in stderr
-    # every video at a target path is complete; no temp file is left behind
+    # every video at a target path is complete (written to a temp file, then renamed)
     for video in project.out.rglob("*.mp4"):
         assert probe(video).duration > 3
-    assert not [p for p in project.out.rglob("*") if ".tmp" in p.name]
     # the finished tasks were saved: a new run does not redo them
     result = project.doit("-n", "2", "progress=jsonl")
     assert result.returncode == 0, result.stderr
@@ -44,3 +43,5 @@ def test_interrupt_saves_finished_work(fresh_project: Project, signum: int) -> N
              if '"event": "success"' in line}
     done_before = {line.split('"task": "')[1].split('"')[0] for line in finished}
     assert done_before and not (done_before - {"registry", "report"}) & rerun
+    # a worker killed mid-write may leave a temp file beside its target; the rerun of that task removes it
+    assert not [p for p in project.out.rglob("*") if ".tmp" in p.name]
