@@ -179,9 +179,3 @@ class Manifest:
             samples=tuple(Sample(**{**sample, "path": Path(sample["path"])}) for sample in data["samples"]),
             version=data["version"],
         )
-
-    def sample_for(self, source: Path) -> Sample | None:
-        for sample in self.samples:
-            if sample.path == source:
-                return sample
-        return None
