@@ -13,6 +13,7 @@ from storyexport.media.frames import _by_seeking, _group, _Job, analysis_size, f
 from storyexport.media.probe import probe
 from storyexport.media.scores import (
     Candidate,
+    colourfulness,
     dhash,
     frame_metrics,
     hsv_histogram,
@@ -49,6 +50,16 @@ def test_rejects_black_uniform_fade_and_transition() -> None:
     other = textured(1)
     assert rejection(frame_metrics(image), image, image, other) == "transition"
     assert rejection(frame_metrics(image), image, image, image) is None
+
+
+def test_integer_colourfulness_equals_the_float_formula() -> None:
+    rng = np.random.default_rng(7)
+    images = [rng.integers(0, 256, (48, 27, 3), dtype=np.uint8), np.full((8, 8, 3), (10, 200, 90), np.uint8)]
+    for image in images:
+        blue, green, red = (image[..., i].astype(np.float64) for i in range(3))
+        rg, yb = red - green, (red + green) / 2 - blue
+        expected = np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())
+        assert colourfulness(image) == pytest.approx(expected, rel=1e-9, abs=1e-9)
 
 
 def test_rank_normalised_handles_ties() -> None:
