@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from storyexport.build import tolerance
+from storyexport.build import parallel, tolerance
 from storyexport.build.checker import checker_for
 from storyexport.build.reporter import BuildReporter
 from storyexport.build.signals import handle_sigterm
@@ -71,6 +71,7 @@ def build_namespace(manifest_path: Path | str, *, progress: str = "auto", report
     """The globals of a dodo module: ``DOIT_CONFIG`` and one task creator."""
     apply_start_method()
     tolerance.install()
+    parallel.install()
     with paused_gc():
         if manifest is None or rules is None:
             manifest, rules = load_for_build(Path(manifest_path))

@@ -20,6 +20,7 @@ from storyexport.media.errors import MediaError
 FFMPEG_ENV = "STORYEXPORT_FFMPEG"
 FFPROBE_ENV = "STORYEXPORT_FFPROBE"
 THREADS_ENV = "STORYEXPORT_THREADS"
+JOBS_ENV = "STORYEXPORT_JOBS"  # set by the build: how many tasks run side by side (doit -n N)
 
 _LOG_PREFIX = re.compile(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*")
 _REASON_HINTS = ("error", "invalid", "not found", "no such", "unable", "could not", "cannot", "failed",
@@ -75,12 +76,26 @@ def ffprobe_exe() -> str | None:
 
 
 def thread_count() -> int:
-    """Threads for an encode: every core by default (x264 output does not depend on it), or
-    ``STORYEXPORT_THREADS`` when the build runs many exports side by side and wants them to share politely."""
+    """Threads for an encode: every core by default, or ``STORYEXPORT_THREADS``. Deliberately not divided
+    among parallel jobs: x264's output depends on its thread count, and a build must give the same bytes
+    whatever its ``-n``."""
+    return _configured_threads() or max(1, min(16, os.cpu_count() or 2))
+
+
+def cpu_share() -> int:
+    """Cores one job should keep busy with side-by-side work (frame extraction, scoring): ``STORYEXPORT_THREADS``
+    if set, else the cores divided among the jobs the build runs at once (``STORYEXPORT_JOBS``). With
+    ``doit -n 4`` on 2 cores, each job works on one core: splitting it further would only add processes."""
+    configured = _configured_threads()
+    if configured:
+        return configured
+    jobs = os.environ.get(JOBS_ENV, "")
+    return max(1, (os.cpu_count() or 2) // (int(jobs) if jobs.isdigit() and int(jobs) > 0 else 1))
+
+
+def _configured_threads() -> int | None:
     configured = os.environ.get(THREADS_ENV, "")
-    if configured.isdigit() and int(configured) > 0:
-        return int(configured)
-    return max(1, min(16, os.cpu_count() or 2))
+    return int(configured) if configured.isdigit() and int(configured) > 0 else None
 
 
 def reason_from_stderr(stderr: str | bytes) -> str:

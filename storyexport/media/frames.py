@@ -29,7 +29,7 @@ import ffmpeg
 import numpy as np
 
 from storyexport.media.errors import MediaError
-from storyexport.media.ffmpeg import compile_args, media_error, run
+from storyexport.media.ffmpeg import compile_args, cpu_share, media_error, run
 from storyexport.media.probe import Probe
 from storyexport.media.seeks import Seek, SeekResult, chunks, run_seeks, run_segments, segment_frames
 
@@ -111,7 +111,7 @@ def grab_moments(video: Path, info: Probe, times: Sequence[float], offset: float
     width, height = job.full_size
     keep_full = len(centres) * width * height * 3 // 2 <= FULL_FRAME_BUDGET
     full = sorted((set(centres) if keep_full else set()) | set(extras))
-    grabbed = job.run(small, full, start=0.0, threads=None, on_small=hook)
+    grabbed = job.run(small, full, start=0.0, threads=cpu_share(), on_small=hook)
     moments = [
         Moment(t, grabbed.small[t], grabbed.small.get(_key(t - offset)) if t >= offset else None,
                grabbed.small.get(_key(t + offset)), grabbed.full.get(t))
@@ -320,8 +320,7 @@ def _plan_and_keyframes(video: Path, info: Probe, centres: list[float]) -> tuple
     """:func:`_anchor_plan` and the keyframe times it was made from (empty when none were listed)."""
     pixels = info.width * info.height
     step = _step_frames(info)
-    cores = os.cpu_count() or 2
-    pass_cost = PROCESS_COST + info.duration * max(info.fps, 1.0) * pixels * PIXEL_COST / cores
+    pass_cost = PROCESS_COST + info.duration * max(info.fps, 1.0) * pixels * PIXEL_COST / cpu_share()
     fewest_seeks = -(-len(centres) // MAX_PER_KEYFRAME)
     if len(centres) < 2 or fewest_seeks * PROCESS_COST / parallel_workers() >= pass_cost:
         return {}, []
@@ -398,7 +397,8 @@ def fit_cover(image: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def parallel_workers() -> int:
-    return max(1, min(4, os.cpu_count() or 2))
+    """ffmpeg processes or threads one frame request may run side by side (see :func:`cpu_share`)."""
+    return max(1, min(4, cpu_share()))
 
 
 def grab(video: Path, info: Probe, small_times: Iterable[float] = (), full_times: Iterable[float] = ()) -> Grab:
@@ -413,7 +413,7 @@ def grab(video: Path, info: Probe, small_times: Iterable[float] = (), full_times
     job = _Job(video, analysis_size(info.width, info.height), full_size(info))
     if len(groups) < info.duration / 2:
         return _by_seeking(job, groups, set(small), set(full))
-    return job.run(small, full, start=0.0, threads=None)
+    return job.run(small, full, start=0.0, threads=cpu_share())
 
 
 def grab_small(video: Path, info: Probe, times: Iterable[float]) -> Frames:

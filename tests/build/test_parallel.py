@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
+
+from storyexport.build import parallel
 
 from .conftest import Project
 
@@ -26,3 +32,41 @@ def test_outputs_identical_whatever_the_worker_count(fresh_project: Project, bui
     assert result.returncode == 0, result.stdout + result.stderr
     reference = Project(built_template)  # built in-process with 2 workers
     assert hashes(fresh_project) == hashes(reference)
+
+
+DODO = '''
+import os
+from storyexport.build import parallel
+
+parallel.install()
+
+
+def record(target):
+    with open(target, "w") as handle:
+        handle.write(os.environ.get(parallel.JOBS_ENV, "unset"))
+
+
+def task_record():
+    for name in ("a", "b", "c"):
+        yield {"name": name, "actions": [(record, [name + ".txt"])], "targets": [name + ".txt"]}
+'''
+
+
+@pytest.mark.parametrize(("args", "seen"), [
+    (["-n", "3"], "3"),
+    (["-n", "2", "-P", "thread"], "2"),
+    ([], "unset"),
+], ids=["processes", "threads", "serial"])
+def test_tasks_learn_how_many_jobs_share_the_cpu(tmp_path, args: list[str], seen: str) -> None:
+    """Thumbnail tasks divide the cores by this (see ``media.ffmpeg.cpu_share``); the main process keeps its own
+    environment once the run is over."""
+    (tmp_path / "dodo.py").write_text(DODO, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != parallel.JOBS_ENV}
+    script = "import sys, os; from doit.doit_cmd import DoitMain; from doit.cmd_base import DodoTaskLoader; " \
+             "code = DoitMain(DodoTaskLoader()).run(sys.argv[1:]); " \
+             f"print(os.environ.get({parallel.JOBS_ENV!r}, 'gone')); sys.exit(code)"
+    result = subprocess.run([sys.executable, "-c", script, *args], cwd=tmp_path, capture_output=True, text=True,
+                            env=env, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [(tmp_path / f"{n}.txt").read_text(encoding="utf-8") for n in "abc"] == [seen] * 3
+    assert result.stdout.strip().splitlines()[-1] == "gone"

@@ -71,6 +71,22 @@ def test_threads_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     assert tools.thread_count() == max(1, min(16, os.cpu_count() or 2))
 
 
+def test_cpu_share_divides_the_cores_among_parallel_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    cores = os.cpu_count() or 2
+    monkeypatch.delenv(tools.THREADS_ENV, raising=False)
+    monkeypatch.delenv(tools.JOBS_ENV, raising=False)
+    assert tools.cpu_share() == cores
+    monkeypatch.setenv(tools.JOBS_ENV, "2")
+    assert tools.cpu_share() == max(1, cores // 2)
+    monkeypatch.setenv(tools.JOBS_ENV, str(4 * cores))
+    assert tools.cpu_share() == 1
+    monkeypatch.setenv(tools.THREADS_ENV, "3")  # an explicit thread count wins
+    assert tools.cpu_share() == 3
+    assert tools.thread_count() == 3
+    monkeypatch.delenv(tools.THREADS_ENV)
+    assert tools.thread_count() == max(1, min(16, cores))  # encodes never depend on -n (x264 output would)
+
+
 def test_reason_from_stderr_keeps_each_cause_once() -> None:
     stderr = ("[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55d0c3a2c880] moov atom not found\n"
               "[in#0 @ 0x55d0c3a2b9c0] Error opening input: Invalid data found when processing input\n"

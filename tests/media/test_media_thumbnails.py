@@ -13,6 +13,7 @@ import pytest
 from storyexport.config.model import ThumbnailOptions
 from storyexport.layout import thumbnail_set_paths
 from storyexport.media import MediaError, ThumbnailGenerator, build_thumbnail_set, frames, sample_sections
+from storyexport.media import ffmpeg as ffmpeg_tools
 from storyexport.media.analysis import spread_times
 from storyexport.media.probe import probe
 from storyexport.media.samples import generate_sample
@@ -101,6 +102,7 @@ def test_build_thumbnail_set_writes_every_path_and_a_scores_document(sample_clip
     assert all(path.is_file() and path.stat().st_size > 0 for path in paths.all())
     assert json.loads(paths.scores.read_text()) == scores
     assert scores["video"] == "sample.mp4" and scores["duration"] == 8.0 and scores["method"] == "combined"
+    assert scores["probe"] == probe(sample_clip).as_dict()  # the base metadata reuses it
     assert scores["best"]["path"] == "s1_thumbnail.jpg" and scores["best"]["rejected"] is None
     assert scores["best"]["timestamp"] == scores["options"][0]["timestamp"]
     assert [o["path"] for o in scores["options"]] == ["s1_option1.jpg", "s1_option2.jpg", "s1_option3.jpg"]
@@ -241,6 +243,11 @@ def test_keyframe_anchored_candidates_when_decoding_is_costly(dense_keyframe_cli
     sought = thumbnail_set_paths(tmp_path / "c", "s", options)
     build_thumbnail_set(dense_keyframe_clip, sought, options)
     assert [digest(p) for p in paths.all()] == [digest(p) for p in sought.all()]
+    monkeypatch.setenv(ffmpeg_tools.THREADS_ENV, "1")  # one extraction process, as under doit -n 4: same bytes
+    assert frames.parallel_workers() == 1
+    single = thumbnail_set_paths(tmp_path / "d", "s", options)
+    build_thumbnail_set(dense_keyframe_clip, single, options)
+    assert [digest(p) for p in paths.all()] == [digest(p) for p in single.all()]
 
 
 def test_a_known_probe_gives_the_same_thumbnail_set(sample_clip: Path, tmp_path: Path, digest: Callable) -> None:
