@@ -68,14 +68,24 @@ def make_thumbnails(video: str, story_dir: str, story_id: str, options: dict[str
 
 @one_line_failures
 def write_base_metadata(story: dict[str, Any], video: str, thumbnails: list[str], target: str,
-                        relative_to: str) -> None:
-    from storyexport.media.probe import probe
+                        relative_to: str, scores: str | None = None) -> None:
     from storyexport.metadata.base import build_base_metadata
 
     files = {"video": Path(video), "thumbnails": [Path(p) for p in thumbnails]}
-    data = build_base_metadata(Story.from_dict(story), Path(video), probe(Path(video)).as_dict(), files,
+    data = build_base_metadata(Story.from_dict(story), Path(video), _video_probe(video, scores), files,
                                Path(relative_to))
     write_json_atomic(Path(target), data)
+
+
+def _video_probe(video: str, scores: str | None) -> dict[str, Any]:
+    """The probe the thumbnails task recorded in its scores (same file, same probe), else a fresh one."""
+    if scores:
+        recorded = json.loads(Path(scores).read_text(encoding="utf-8")).get("probe")
+        if recorded:
+            return recorded
+    from storyexport.media.probe import probe
+
+    return probe(Path(video)).as_dict()
 
 
 @functools.lru_cache(maxsize=8)

@@ -107,12 +107,12 @@ def story_tasks(ctx: GraphContext, story: Story, files: StoryOutputs,
     if not options.metadata:
         return
     text = _text_slice(data)
+    scores = files.scores if options.thumbnails else None
     yield _task("metadata", story.id,
                 action=(actions.write_base_metadata, [data, files.video, sorted(thumbs), files.base_metadata,
-                                                      ctx.out]),
+                                                      ctx.out, scores]),
                 file_dep=[files.video, *thumbs], targets=[files.base_metadata], config={"story": text},
                 doc=f"base metadata of {story.id}")
-    scores = files.scores if options.thumbnails else None
     for platform, target in files.platforms.items():
         yield _task("platform", f"{story.id}:{platform}",
                     action=(actions.write_platform_metadata,

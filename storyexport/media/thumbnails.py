@@ -251,6 +251,7 @@ def _scores_document(video: Path, info: Probe, options: ThumbnailOptions, paths:
 
     return {
         "video": video.name,
+        "probe": info.as_dict(),  # the base metadata takes it from here instead of probing the video again
         "duration": round(info.duration, DIGITS),
         "size": [info.width, info.height],
         "method": options.method,

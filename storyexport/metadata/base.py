@@ -53,14 +53,20 @@ def _json_safe(value: Any) -> Any:
 def build_base_metadata(story: Story, video: Path, probe: Mapping[str, Any],
                         files: Mapping[str, Path | list[Path]], relative_to: Path) -> dict[str, Any]:
     """The base metadata document for one exported story (see schemas/metadata.schema.json)."""
+    entries: dict[Path, dict[str, Any]] = {}
+
+    def entry(path: Path) -> dict[str, Any]:  # the video is listed twice: hash it once
+        if path not in entries:
+            entries[path] = file_entry(path, relative_to)
+        return entries[path]
+
     return {
         "$schema": SCHEMA_ID,
         "story": {**story.text_fields(), "platforms": list(story.platforms)},
-        "video": file_entry(video, relative_to),
+        "video": entry(Path(video)),
         "probe": _json_safe(dict(probe)),
         "files": {
-            name: [file_entry(p, relative_to) for p in value] if isinstance(value, list | tuple)
-            else file_entry(value, relative_to)
+            name: [entry(Path(p)) for p in value] if isinstance(value, list | tuple) else entry(Path(value))
             for name, value in sorted(files.items()) if value is not None
         },
         "options": {
