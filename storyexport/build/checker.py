@@ -2,27 +2,38 @@
 
 doit's MD5Checker trusts an unchanged mtime, but when the mtime changed and the size did not it re-hashes the file,
 and it stores the new state only when the task runs. After a fresh checkout (every mtime new) or a content-neutral
-``touch``, every later no-op run re-hashes every source, forever. This checker remembers the md5 of each file keyed
-by (path, size, mtime_ns) in a small JSON file beside doit's database, so each file is hashed at most once per
+``touch``, every later no-op run re-hashes every source, forever. This checker remembers the digest of each file
+keyed by (path, size, mtime_ns) in a small JSON file beside doit's database, so each file is hashed at most once per
 change of its stat.
+
+The digest is SHA-256 rather than doit's md5: hashlib runs it on the CPU's SHA instructions (x86 SHA-NI, ARMv8),
+2-3 times faster than md5, and a build hashes every video it reads or writes.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Any, ClassVar
 
-from doit.dependency import MD5Checker, get_file_md5
+from doit.dependency import MD5Checker
 
 from storyexport.fsutil import write_text_atomic
 
+FORMAT = "sha256"  # entries of another format (older storyexport: md5) are dropped on load
+
+
+def file_digest(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
 
 class HashCache:
-    """md5 by (path, size, mtime_ns), loaded lazily and saved once at exit if anything was added."""
+    """File digests by (path, size, mtime_ns), loaded lazily and saved once at exit if anything was added."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -35,16 +46,18 @@ class HashCache:
                 self._entries = json.loads(self.path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 self._entries = {}
+            if not isinstance(self._entries, dict) or self._entries.get("format") != FORMAT:
+                self._entries = {"format": FORMAT}
             atexit.register(self.save)
         return self._entries
 
-    def md5(self, file_path: str, stat: os.stat_result) -> str:
+    def digest(self, file_path: str, stat: os.stat_result) -> str:
         entries = self._load()
         key = os.path.abspath(file_path)
         entry = entries.get(key)
         if entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
             return entry[2]
-        digest = get_file_md5(file_path)
+        digest = file_digest(file_path)
         entries[key] = [stat.st_size, stat.st_mtime_ns, digest]
         self._dirty = True
         return digest
@@ -87,8 +100,8 @@ def cache_path_for(dep_file: Path) -> Path:
     return Path(f"{dep_file}.hashes.json")
 
 
-class CachedMD5Checker(MD5Checker):
-    """MD5Checker whose hashing goes through a persistent ``HashCache``."""
+class CachedHashChecker(MD5Checker):
+    """doit's MD5Checker logic (mtime first, then size, then content), hashing through a persistent ``HashCache``."""
 
     cache_path: ClassVar[Path] = Path(".storyexport-hashes.json")
 
@@ -97,20 +110,20 @@ class CachedMD5Checker(MD5Checker):
         return shared_cache(cls.cache_path)
 
     def check_modified(self, file_path: str, file_stat: os.stat_result, state: Any) -> bool:
-        timestamp, size, file_md5 = state
+        timestamp, size, digest = state
         if file_stat.st_mtime == timestamp:
             return False
         if file_stat.st_size != size:
             return True
-        return file_md5 != self.cache().md5(file_path, file_stat)
+        return digest != self.cache().digest(file_path, file_stat)
 
     def get_state(self, dep: str, current_state: Any) -> Any:
         stat = os.stat(dep)
         if current_state and current_state[0] == stat.st_mtime:
             return None
-        return stat.st_mtime, stat.st_size, self.cache().md5(dep, stat)
+        return stat.st_mtime, stat.st_size, self.cache().digest(dep, stat)
 
 
-def checker_for(dep_file: Path) -> type[CachedMD5Checker]:
+def checker_for(dep_file: Path) -> type[CachedHashChecker]:
     """A checker class whose cache sits beside ``dep_file`` (doit instantiates checkers itself)."""
-    return type("CachedMD5Checker", (CachedMD5Checker,), {"cache_path": cache_path_for(dep_file)})
+    return type("CachedHashChecker", (CachedHashChecker,), {"cache_path": cache_path_for(dep_file)})

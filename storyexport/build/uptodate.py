@@ -114,7 +114,7 @@ class InputsDigest:
             return self.digest
         content = hashlib.md5()
         for path, stat in zip(self.paths, stats, strict=True):
-            content.update(f"{path}\0{cache.md5(path, stat) if stat else 'missing'}\n".encode())
+            content.update(f"{path}\0{cache.digest(path, stat) if stat else 'missing'}\n".encode())
         self.digest = content.hexdigest()
         cache.remember(key, [signature.hexdigest(), self.digest])
         return self.digest

@@ -14,13 +14,13 @@ from .conftest import Project
 def test_new_mtimes_rebuild_nothing_and_hash_each_file_once(project: Project,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    real_md5 = checker.get_file_md5
+    real_digest = checker.file_digest
 
-    def counting_md5(path: str) -> str:
+    def counting_digest(path: str) -> str:
         calls.append(path)
-        return real_md5(path)
+        return real_digest(path)
 
-    monkeypatch.setattr(checker, "get_file_md5", counting_md5)
+    monkeypatch.setattr(checker, "file_digest", counting_digest)
     for path in [*(project.root / "src").iterdir(), *(project.root / "platforms").iterdir()]:
         os.utime(path, (2_000_000_000, 2_000_000_000))  # what a fresh checkout does
     before = project.snapshot()
