@@ -30,15 +30,19 @@ class ScaleResults:
 
 def batch_rows(settings: Settings, log: list[str]) -> ScaleResults:
     clip = ensure_clip(settings.media_dir, settings.vertical)
-    decode = full_decode(clip, settings.media_runs)
     root = settings.work_dir / f"batch-{settings.batch}"
     projects.write_project(root, projects.ProjectSpec("batch", settings.batch, [clip]))
     logs = root / "logs"
     logs.mkdir(exist_ok=True)
-    projects.clean_outputs(root)
-    serial = projects.build(root, 1, logs / "serial.log")
-    projects.clean_outputs(root)
-    parallel = projects.build(root, settings.workers, logs / "parallel.log")
+
+    def fresh_build(workers: int, name: str) -> Measured:
+        projects.clean_outputs(root)
+        return projects.build(root, workers, logs / f"{name}.log")
+
+    serial = fresh_build(1, "serial")
+    # the decode baseline is timed between the parallel builds, so both see the same background load
+    parallel, decode = paired_medians(lambda: fresh_build(settings.workers, "parallel"),
+                                      lambda: full_decode(clip, settings.media_runs), settings.build_runs)
     tasks = projects.task_total(logs / "parallel.log")
     noop, bare = _noop_and_bare(settings, root, tasks, log)
     n, cores = settings.batch, settings.cores
@@ -48,8 +52,8 @@ def batch_rows(settings: Settings, log: list[str]) -> ScaleResults:
         log.append(f"batch of {n}, {name} build: task seconds by kind "
                    f"{projects.seconds_by_task_kind(logs / f'{name}.log')}")
     log.append(f"batch of {n}: serial {serial.seconds:.1f} s ({serial.cpu_seconds:.1f} s CPU), -n {settings.workers} "
-               f"{parallel.seconds:.1f} s ({parallel.cpu_seconds:.1f} s CPU); {tasks} tasks; one decode "
-               f"{decode.seconds:.2f} s wall / {decode.cpu_seconds:.2f} s CPU")
+               f"{parallel.seconds:.1f} s ({parallel.cpu_seconds:.1f} s CPU; median of {parallel.runs}); "
+               f"{tasks} tasks; one decode {decode.seconds:.2f} s wall / {decode.cpu_seconds:.2f} s CPU")
     seconds = f"{settings.vertical.duration:g} s"
     rows = [
         Row(f"{n} videos, serial (`doit`)", serial.seconds, cpu=serial.cpu_seconds, seed=f"~{10 * n} s",

@@ -25,6 +25,7 @@ class Settings:
     fast_runs: int              # runs for sub-second measurements (median)
     naive_frames: int | None    # frames actually extracted for the naive set of the clip (None: all of them)
     naive_long_frames: int      # the same for the long clip (its full naive set takes minutes)
+    build_runs: int             # fresh parallel builds of the batch, each paired with a decode baseline (median)
     workers: int = 4
 
     @property
@@ -48,7 +49,7 @@ def settings_for(quick: bool) -> Settings:
             long=ClipSpec("vertical", 30),
             landscape=ClipSpec("landscape", 5, 1280, 720, seed=4),
             tiny=ClipSpec("tiny", 3.5, 360, 640, seed=5),
-            batch=4, many=50, media_runs=1, fast_runs=3, naive_frames=3, naive_long_frames=3,
+            batch=4, many=50, media_runs=1, fast_runs=3, naive_frames=3, naive_long_frames=3, build_runs=1,
         )
     return Settings(
         quick=False,
@@ -56,5 +57,5 @@ def settings_for(quick: bool) -> Settings:
         long=ClipSpec("vertical", 180, seed=2),
         landscape=ClipSpec("landscape", 15, 1280, 720, seed=4),
         tiny=ClipSpec("tiny", 3.5, 360, 640, seed=5),
-        batch=20, many=1000, media_runs=3, fast_runs=5, naive_frames=15, naive_long_frames=5,
+        batch=20, many=1000, media_runs=3, fast_runs=5, naive_frames=15, naive_long_frames=5, build_runs=3,
     )
