@@ -294,9 +294,11 @@ def _exact_frames(seek: Seek, result: SeekResult, wanted: Iterable[float]) -> Fr
 
 def keyframe_times(video: Path) -> list[float]:
     """Times of the video's keyframes, read from packet flags: a stream copy drops every other packet and
-    lists the rest (no decoding, a few tens of milliseconds even for minutes of video)."""
-    listing = ffmpeg.input(str(video)).output("pipe:", map="0:v:0", c="copy", f="framecrc",
-                                              **{"bsf:v": "noise=drop=not(key)"})
+    lists the rest (no decoding, a few tens of milliseconds even for minutes of video). ``-discard nokey``
+    lets demuxers that know their index (MP4's sync-sample table) skip reading the other packets at all,
+    halving the time; the bitstream filter drops them for demuxers that ignore it."""
+    listing = ffmpeg.input(str(video), discard="nokey").output("pipe:", map="0:v:0", c="copy", f="framecrc",
+                                                               **{"bsf:v": "noise=drop=not(key)"})
     text = run(listing, video, "cannot list keyframes").stdout.decode("utf-8", "replace")
     base = re.search(r"^#tb 0: (\d+)/(\d+)", text, re.M)
     if base is None:
