@@ -77,7 +77,7 @@ def ffprobe_exe() -> str | None:
 
 def thread_count() -> int:
     """Threads for an encode: every core by default, or ``STORYEXPORT_THREADS``. Deliberately not divided
-    among parallel jobs: x264's output depends on its thread count, and a build must give the same bytes
+    among parallel jobs: x264's output can depend on its thread count, and a build must give the same bytes
     whatever its ``-n``."""
     return _configured_threads() or max(1, min(16, os.cpu_count() or 2))
 

@@ -43,7 +43,7 @@ parallel.install()
 
 def record(target):
     with open(target, "w") as handle:
-        handle.write(os.environ.get(parallel.JOBS_ENV, "unset"))
+        handle.write(os.environ.get(parallel.JOBS_ENV, "unset") + " " + os.environ.get(parallel.BLAS_ENV, "unset"))
 
 
 def task_record():
@@ -53,20 +53,22 @@ def task_record():
 
 
 @pytest.mark.parametrize(("args", "seen"), [
-    (["-n", "3"], "3"),
-    (["-n", "2", "-P", "thread"], "2"),
-    ([], "unset"),
+    (["-n", "3"], "3 1"),
+    (["-n", "2", "-P", "thread"], "2 1"),
+    ([], "unset unset"),
 ], ids=["processes", "threads", "serial"])
 def test_tasks_learn_how_many_jobs_share_the_cpu(tmp_path, args: list[str], seen: str) -> None:
     """Thumbnail tasks divide the cores by this (see ``media.ffmpeg.cpu_share``); the main process keeps its own
     environment once the run is over."""
     (tmp_path / "dodo.py").write_text(DODO, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k != parallel.JOBS_ENV}
+    env = {k: v for k, v in os.environ.items() if k not in (parallel.JOBS_ENV, parallel.BLAS_ENV)}
     script = "import sys, os; from doit.doit_cmd import DoitMain; from doit.cmd_base import DodoTaskLoader; " \
              "code = DoitMain(DodoTaskLoader()).run(sys.argv[1:]); " \
-             f"print(os.environ.get({parallel.JOBS_ENV!r}, 'gone')); sys.exit(code)"
+             f"print(os.environ.get({parallel.JOBS_ENV!r}, 'gone'), os.environ.get({parallel.BLAS_ENV!r}, 'gone'), " \
+             "'cv2' in sys.modules); sys.exit(code)"
     result = subprocess.run([sys.executable, "-c", script, *args], cwd=tmp_path, capture_output=True, text=True,
                             env=env, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert [(tmp_path / f"{n}.txt").read_text(encoding="utf-8") for n in "abc"] == [seen] * 3
-    assert result.stdout.strip().splitlines()[-1] == "gone"
+    parallel_run = bool(args)  # the media modules are imported once for every worker, before the first starts
+    assert result.stdout.strip().splitlines()[-1] == f"gone gone {parallel_run}"
