@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable
 from typing import Any
 
-from doit.runner import MRunner
+from doit.runner import JobTask, JobTaskPickle, MRunner
 
 from storyexport.build import actions
 
@@ -28,14 +27,14 @@ JOBS_ENV = "STORYEXPORT_JOBS"  # read by storyexport.media.ffmpeg.cpu_share (not
 BLAS_ENV = "OPENBLAS_NUM_THREADS"
 
 _original_run_tasks = MRunner.run_tasks
+_original_start_processes = MRunner._run_start_processes
+_original_get_next_job = MRunner.get_next_job
 
 
 def _run_tasks(self: MRunner, task_dispatcher: Any) -> Any:
     saved = {name: os.environ.get(name) for name in (JOBS_ENV, BLAS_ENV)}
     os.environ[JOBS_ENV] = str(max(1, int(self.num_process)))
     os.environ.setdefault(BLAS_ENV, "1")
-    if multiprocessing.get_start_method() == "fork":
-        self.Child = _preloading(self.Child)
     try:
         return _original_run_tasks(self, task_dispatcher)
     finally:
@@ -46,14 +45,29 @@ def _run_tasks(self: MRunner, task_dispatcher: Any) -> Any:
                 os.environ[name] = value
 
 
-def _preloading(child: Callable[..., Any]) -> Callable[..., Any]:
-    def start(*args: Any, **kwargs: Any) -> Any:
-        actions.preload()  # idempotent: later workers find the modules imported
-        return child(*args, **kwargs)
+def _run_start_processes(self: MRunner, job_q: Any, result_q: Any) -> Any:
+    """doit takes one job per worker, then starts that worker: the jobs taken here decide whether to preload."""
+    self._storyexport_preload = multiprocessing.get_start_method() == "fork"
+    try:
+        return _original_start_processes(self, job_q, result_q)
+    finally:
+        self._storyexport_preload = False
 
-    return start
+
+def _get_next_job(self: MRunner, completed: Any) -> Any:
+    """A job may be "hold on" (nothing runnable yet) or a group task without actions: only a task with actions
+    makes the workers worth preparing, so a no-op never imports OpenCV."""
+    job = _original_get_next_job(self, completed)
+    if getattr(self, "_storyexport_preload", False) and isinstance(job, JobTask | JobTaskPickle) \
+            and self.tasks[job.name].actions:
+        actions.preload()
+        self._storyexport_preload = False
+    return job
 
 
 def install() -> None:
-    """Idempotent; the serial runner is not wrapped (one job: the media layer's default)."""
+    """Idempotent; the serial runner is not wrapped (one job: the media layer's default). Only methods are
+    wrapped, never ``Child``: doit's workers compare it with ``Process`` to decide how to report."""
     MRunner.run_tasks = _run_tasks
+    MRunner._run_start_processes = _run_start_processes
+    MRunner.get_next_job = _get_next_job

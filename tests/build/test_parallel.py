@@ -72,3 +72,16 @@ def test_tasks_learn_how_many_jobs_share_the_cpu(tmp_path, args: list[str], seen
     assert [(tmp_path / f"{n}.txt").read_text(encoding="utf-8") for n in "abc"] == [seen] * 3
     parallel_run = bool(args)  # the media modules are imported once for every worker, before the first starts
     assert result.stdout.strip().splitlines()[-1] == f"gone gone {parallel_run}"
+
+
+def test_a_parallel_noop_does_not_import_the_media_stack(tmp_path) -> None:
+    """Workers are prepared (numpy, OpenCV imported before they fork) only when a task will really run."""
+    (tmp_path / "dodo.py").write_text(DODO.replace('"targets": [name + ".txt"]',
+                                                   '"targets": [name + ".txt"], "uptodate": [True]'),
+                                      encoding="utf-8")
+    script = "import sys; from doit.doit_cmd import DoitMain; from doit.cmd_base import DodoTaskLoader; " \
+             "code = DoitMain(DodoTaskLoader()).run(['-n', '2']); print('cv2' in sys.modules); sys.exit(code)"
+    runs = [subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                           timeout=120, check=False) for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0], runs[-1].stderr
+    assert [r.stdout.split()[-1] for r in runs] == ["True", "False"]  # built, then a no-op

@@ -20,6 +20,9 @@ def test_jsonl_progress_counts_real_tasks(fresh_project: Project) -> None:
     assert finished[-1]["done"] == 19 and all(e["total"] == 19 for e in finished)
     assert {e["task"].split(":")[0] for e in finished} == {"video", "thumbnails", "metadata", "platform",
                                                             "registry", "report"}
+    # workers report each start to the main process, so durations are real (and the bar can show running tasks)
+    assert {e["task"] for e in events if e["event"] == "start"} == {e["task"] for e in finished}
+    assert all(e["duration_s"] > 0 for e in finished if e["task"].startswith("thumbnails:"))
     summary = events[-1]
     assert summary["event"] == "summary" and summary["failed"] == [] and summary["executed"] == 19
 
