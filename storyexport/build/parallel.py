@@ -2,15 +2,16 @@
 
 A thumbnail set splits its frame extraction over a few ffmpeg processes to finish sooner on an idle machine. Under
 ``doit -n 4`` on 2 cores, four such tasks already keep every core busy, and splitting each one further only adds
-processes (and CPU time). doit's parallel runner knows ``N`` but tells no task, so this wraps ``MRunner.run_tasks``
-to export it as ``STORYEXPORT_JOBS`` while the workers run (forked and spawned workers inherit the environment;
-``-P thread`` workers share it), and restores the environment afterwards (a build may run inside a longer-lived
+processes (and CPU time). doit's parallel runner knows ``N`` but tells no task, so ``run_tasks`` is wrapped to
+export it as ``STORYEXPORT_JOBS`` while the workers run (forked and spawned workers inherit the environment;
+``-P thread`` workers share it) and to restore the environment afterwards (a build may run inside a longer-lived
 program, see ``BatchExporter``). doit is pinned to 0.37.x.
 
-Two start-up costs are cut the same way. Each worker would import numpy and OpenCV on its first media task (~0.3 s
-of CPU each); with ``fork`` they are imported once, just before the first worker starts (only when some task is
-about to run, so a no-op never pays for them). And numpy's OpenBLAS starts one spinning thread per core at import,
-for linear algebra storyexport never does: ``OPENBLAS_NUM_THREADS=1`` for the run, unless the user set it.
+Two start-up costs are cut too. Each worker would import numpy and OpenCV on its first media task (~0.3 s of CPU
+each); with ``fork`` they are imported once, just before the first worker starts (``_run_start_processes`` and
+``get_next_job`` are wrapped to see that a task with actions is about to run, so a no-op never pays for them).
+And numpy's OpenBLAS starts one spinning thread per core at import, for linear algebra storyexport never does:
+``OPENBLAS_NUM_THREADS=1`` for the run, unless the user set it.
 """
 
 from __future__ import annotations
