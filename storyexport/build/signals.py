@@ -2,8 +2,8 @@
 
 doit saves its dependency database when a run ends, including on KeyboardInterrupt, but not on SIGTERM: finished work
 would be forgotten and rebuilt. Turning SIGTERM into KeyboardInterrupt in the main process makes doit stop its
-workers and save what finished. Worker processes (forked with this handler) keep SIGTERM's default, since that is
-how doit's main process stops them; and the interrupt ends with one line instead of a traceback.
+workers and save what finished. Worker processes get SIGTERM's default disposition back as soon as they are forked,
+since that is how doit's main process stops them; and the interrupt ends with one line instead of a traceback.
 """
 
 from __future__ import annotations
@@ -17,15 +17,19 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
-_main_pid: int | None = None
+_fork_hook_installed = False
 
 
 def _terminate_as_interrupt(signum: int, frame: Any) -> None:
-    if os.getpid() != _main_pid:  # a forked worker: die as doit expects
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-        return
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _default_sigterm_in_child() -> None:
+    """Forked workers must die on SIGTERM at once, as doit expects when it stops them. A Python-level handler
+    would not do: the signal may be delivered to the worker's queue feeder thread, and the handler only runs
+    when the main thread, blocked reading the job queue, next executes Python code, which is never."""
+    if signal.getsignal(signal.SIGTERM) is _terminate_as_interrupt:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 INTERRUPTED_EXIT = 130
@@ -51,8 +55,10 @@ def _quiet_interrupt_hook(kind: type[BaseException], value: BaseException, tb: T
 
 
 def _install() -> Any:
-    global _main_pid
-    _main_pid = os.getpid()
+    global _fork_hook_installed
+    if not _fork_hook_installed:
+        os.register_at_fork(after_in_child=_default_sigterm_in_child)
+        _fork_hook_installed = True
     return signal.signal(signal.SIGTERM, _terminate_as_interrupt)
 
 
