@@ -23,8 +23,8 @@ from typing import Any
 from doit.runner import JobTask, JobTaskPickle, MRunner
 
 from storyexport.build import actions
+from storyexport.environment import JOBS_ENV
 
-JOBS_ENV = "STORYEXPORT_JOBS"  # read by storyexport.media.ffmpeg.cpu_share (not imported: media loads slowly)
 BLAS_ENV = "OPENBLAS_NUM_THREADS"
 
 _original_run_tasks = MRunner.run_tasks

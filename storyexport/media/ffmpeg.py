@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from storyexport.environment import JOBS_ENV
 from storyexport.media.errors import MediaError
 
 FFMPEG_ENV = "STORYEXPORT_FFMPEG"
 FFPROBE_ENV = "STORYEXPORT_FFPROBE"
 THREADS_ENV = "STORYEXPORT_THREADS"
-JOBS_ENV = "STORYEXPORT_JOBS"  # set by the build: how many tasks run side by side (doit -n N)
 
 _LOG_PREFIX = re.compile(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*")
 _REASON_HINTS = ("error", "invalid", "not found", "no such", "unable", "could not", "cannot", "failed",
