@@ -5,6 +5,6 @@
 
 from doit import get_var
 
-from storyexport.build.loader import dodo_namespace
+from storyexport.build.entry import dodo_namespace
 
 globals().update(dodo_namespace(get_var("manifest", "exports.yaml"), get_var("progress", "auto")))

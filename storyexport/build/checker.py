@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from doit.dependency import MD5Checker
 
+from storyexport.build import stamp
 from storyexport.fsutil import write_text_atomic
 
 FORMAT = "sha256"  # entries of another format (older storyexport: md5) are dropped on load
@@ -110,6 +111,7 @@ class CachedHashChecker(MD5Checker):
         return shared_cache(cls.cache_path)
 
     def check_modified(self, file_path: str, file_stat: os.stat_result, state: Any) -> bool:
+        stamp.observe(file_path, file_stat)
         timestamp, size, digest = state
         if file_stat.st_mtime == timestamp:
             return False
@@ -119,6 +121,7 @@ class CachedHashChecker(MD5Checker):
 
     def get_state(self, dep: str, current_state: Any) -> Any:
         stat = os.stat(dep)
+        stamp.observe(dep, stat)
         if current_state and current_state[0] == stat.st_mtime:
             return None
         return stat.st_mtime, stat.st_size, self.cache().digest(dep, stat)

@@ -11,14 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from storyexport.build import parallel, tolerance
+from storyexport.build import parallel, stamp, tolerance
 from storyexport.build.checker import checker_for
 from storyexport.build.reporter import BuildReporter
-from storyexport.build.signals import handle_sigterm
 from storyexport.build.tasks import BuildOptions, generate_tasks, rel
 from storyexport.config.manifest import load_for_build
 from storyexport.config.model import Manifest
-from storyexport.config.problems import ConfigError
 from storyexport.layout import REGISTRY_DB
 
 BASENAMES = ("sample", "video", "thumbnails", "metadata", "platform", "registry", "report")
@@ -65,38 +63,39 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+def rules_files(manifest: Manifest) -> list[str]:
+    """The platform rules folder and its files: the graph reads them all (``stamp`` watches them)."""
+    folder = manifest.platforms_dir
+    try:
+        return [str(folder), *sorted(str(p) for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))]
+    except OSError:
+        return [str(folder)]
+
+
 def build_namespace(manifest_path: Path | str, *, progress: str = "auto", reporter: Any = None,
                     manifest: Manifest | None = None, rules: dict[str, dict[str, Any]] | None = None,
-                    options: BuildOptions | None = None) -> dict[str, Any]:
-    """The globals of a dodo module: ``DOIT_CONFIG`` and one task creator."""
+                    options: BuildOptions | None = None,
+                    stamp_start: stamp.StampStart | None = None) -> dict[str, Any]:
+    """The globals of a dodo module: ``DOIT_CONFIG`` and one task creator.
+
+    With ``stamp_start`` (a plain run of every task) the run writes an up-to-date stamp if it finishes cleanly."""
     apply_start_method()
     tolerance.install()
     parallel.install()
+    stamp.discard()
     with paused_gc():
         if manifest is None or rules is None:
             manifest, rules = load_for_build(Path(manifest_path))
-        tasks = list(generate_tasks(manifest, rules, dep_file_for(manifest), options or BuildOptions()))
+        dep_file = dep_file_for(manifest)
+        tasks = list(generate_tasks(manifest, rules, dep_file, options or BuildOptions()))
     if reporter is None:
         reporter = BuildReporter(sys.stdout, mode=progress, events_db=manifest.output_dir / REGISTRY_DB)
+    if stamp_start is not None:
+        pending = stamp_start.begin(tasks, [rel(dep_file)], late_config=rules_files(manifest))
+        if pending is not None:
+            reporter.on_complete = pending.settle
 
     def task_storyexport() -> Iterator[dict[str, Any]]:
         yield from tasks
 
     return {"DOIT_CONFIG": doit_config(manifest, reporter, tasks), "task_storyexport": task_storyexport}
-
-
-def dodo_namespace(manifest_path: str, progress: str = "auto") -> dict[str, Any]:
-    """For ``dodo.py``: on a bad manifest print one line per problem and exit 3 (doit's load-error code)."""
-    handle_sigterm()
-    try:
-        return build_namespace(manifest_path, progress=progress)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem.format(), file=sys.stderr)
-        raise SystemExit(3) from None
-    except FileNotFoundError as exc:
-        print(f"storyexport: {exc}", file=sys.stderr)
-        raise SystemExit(3) from None
-
-
-

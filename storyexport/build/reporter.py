@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -37,6 +38,13 @@ class RunState:
     outcomes: list[TaskOutcome] = field(default_factory=list)
     check_failures: list[tuple[str, str]] = field(default_factory=list)
     blocked: list[tuple[str, str]] = field(default_factory=list)
+    ignored: int = 0
+    errors: int = 0
+
+    def finished_cleanly(self) -> bool:
+        """Every selected task done, none failed, blocked or ignored: the only end an up-to-date stamp records."""
+        return (self.done == self.total and not self.blocked and not self.ignored and not self.errors
+                and all(outcome.success for outcome in self.outcomes))
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started_at
@@ -86,6 +94,8 @@ class BuildReporter:
         self._registry: Any = None
         self._events_broken = False
         self._tasks: dict[str, Any] = {}
+        self.on_complete: Callable[[bool], Any] | None = None  # told whether the run finished cleanly
+        self.from_stamp = False
 
     # doit hooks -----------------------------------------------------------------------------------------------
     def initialize(self, tasks: dict[str, Any], selected_tasks: list[str]) -> None:
@@ -122,12 +132,14 @@ class BuildReporter:
             self._emit({"event": "skip", "task": task.name})
 
     def skip_ignore(self, task: Any) -> None:
+        self.state.ignored += 1
         self.skip_uptodate(task)
 
     def cleanup_error(self, exception: Any) -> None:
         self._line(f"cleanup error: {_first_line(exception)}")
 
     def runtime_error(self, msg: str) -> None:
+        self.state.errors += 1
         self._line(f"error: {msg}")
 
     def teardown_task(self, task: Any) -> None:
@@ -143,13 +155,28 @@ class BuildReporter:
                    "failed": [{"task": o.task, "reason": o.reason} for o in failures],
                    "check_failures": [{"task": t, "check": c} for t, c in self.state.check_failures],
                    "blocked": [{"task": t, "upstream": u} for t, u in self.state.blocked],
-                   "elapsed_s": round(self.state.elapsed(), 3)}
+                   "elapsed_s": round(self.state.elapsed(), 3), "from_stamp": self.from_stamp}
         if self.mode == "jsonl":
             self._write_json(summary)
         elif self.mode != "quiet":
             self._write_summary(failures)
         if self._registry is not None:
             self._registry = None
+        if self.on_complete is not None:
+            self.on_complete(self.state.finished_cleanly())
+
+    def report_up_to_date(self, names: list[str]) -> None:
+        """What a run that finds every task up to date reports, for an answer from the stamp (doit did not run)."""
+        self.from_stamp = True
+        self.state = RunState(total=len(names))
+        self._emit({"event": "begin", "total": self.state.total})
+        if self.mode == "jsonl" or self.listener is not None:
+            for name in names:
+                self.state.done += 1
+                self._emit({"event": "skip", "task": name})
+        else:
+            self.state.done = self.state.total
+        self.complete_run()
 
     # internals ------------------------------------------------------------------------------------------------
     def _closure(self, tasks: dict[str, Any], selected: list[str]) -> set[str]:
@@ -242,7 +269,8 @@ class BuildReporter:
         state = self.state
         up_to_date = state.done - state.executed - len(state.blocked)
         self._line(f"storyexport: {state.executed} task(s) run, {up_to_date} up to date, {len(failures)} failed, "
-                   f"{len(state.blocked)} not run because of a failure, in {state.elapsed():.1f} s")
+                   f"{len(state.blocked)} not run because of a failure, in {state.elapsed():.1f} s"
+                   + (" (no file changed since the last clean run)" if self.from_stamp else ""))
         for outcome in failures:
             self._line(f"  FAILED {outcome.task}: {outcome.reason}")
         if state.blocked:

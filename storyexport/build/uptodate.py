@@ -94,6 +94,7 @@ class InputsDigest:
         return {INPUTS_KEY: self.digest or self.compute()}
 
     def compute(self) -> str:
+        from storyexport.build import stamp
         from storyexport.build.checker import shared_cache
 
         cache = shared_cache(self.cache_path)
@@ -104,6 +105,8 @@ class InputsDigest:
                 stat: os.stat_result | None = os.stat(path)
             except OSError:
                 stat = None
+            else:
+                stamp.observe(path, stat)
             stats.append(stat)
             signature.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode() if stat else
                              f"{path}\0missing\n".encode())

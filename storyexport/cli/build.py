@@ -37,4 +37,4 @@ def run(args: argparse.Namespace) -> int:
         code = run_doit(namespace, doit_argv("run", args.workers, args.parallel_type, args.tasks))
         return DOIT_EXIT_CODES.get(code, 1)
 
-    return in_project(args.manifest, args.progress, build)
+    return in_project(args.manifest, args.progress, build, plain_run=not args.tasks)

@@ -37,8 +37,13 @@ def load_manifest_or_report(path: Path, platforms_dir: Path | None = None, check
         return None
 
 
-def in_project(manifest_arg: Path, progress: str, use: Callable[[dict[str, Any]], int]) -> int:
-    """Run ``use(namespace)`` in the manifest's folder (doit's paths are relative to it); report bad input."""
+def in_project(manifest_arg: Path, progress: str, use: Callable[[dict[str, Any]], int], *,
+               plain_run: bool = False) -> int:
+    """Run ``use(namespace)`` in the manifest's folder (doit's paths are relative to it); report bad input.
+
+    ``plain_run``: ``use`` runs every task, so the up-to-date stamp may answer instead (returns 0) or be written."""
+    from storyexport.build import stamp
+    from storyexport.build.entry import answer_from_stamp
     from storyexport.build.loader import build_namespace
     from storyexport.build.runner import working_directory
 
@@ -46,8 +51,12 @@ def in_project(manifest_arg: Path, progress: str, use: Callable[[dict[str, Any]]
     if not manifest.is_file():
         return fail(f"manifest not found: {manifest_arg}", 2)
     with working_directory(manifest.parent):
+        scope = stamp.StampScope.create(manifest)
+        if plain_run and answer_from_stamp(scope, progress):
+            return 0
         try:
-            namespace = build_namespace(manifest, progress=progress)
+            namespace = build_namespace(manifest, progress=progress,
+                                        stamp_start=stamp.start(scope) if plain_run else None)
         except ConfigError as exc:
             for problem in exc.problems:
                 print(problem.format(), file=sys.stderr)
