@@ -125,12 +125,28 @@ def seconds_by_task_kind(log: Path) -> dict[str, float]:
     return sums
 
 
-def noop_build(root: Path, workers: int, log: Path) -> Measured:
-    """A rebuild that must find nothing to do (checked, so a stale project cannot pass for a no-op)."""
+STAMP_ANSWER = "(no file changed since the last clean run)"
+
+
+def stamp_file(root: Path) -> Path:
+    return root / ".storyexport" / "up-to-date.exports.yaml.json"
+
+
+def noop_build(root: Path, workers: int, log: Path, *, verify: bool = False) -> Measured:
+    """A rebuild that must find nothing to do (checked, so a stale project cannot pass for a no-op).
+
+    By default the up-to-date stamp must answer it (a clean run before wrote one); ``verify`` removes the stamp
+    first, so doit checks every file (the first no-op after a failed or partial run), and writes the stamp again."""
+    if verify:
+        stamp_file(root).unlink(missing_ok=True)
     measured = build(root, workers, log)
     ran = tasks_run(log)
     if ran:
         raise RuntimeError(f"the no-op rebuild of {root.name} ran {ran} task(s); see {log}")
+    answered = STAMP_ANSWER in log.read_text(encoding="utf-8", errors="replace")
+    if answered == verify:
+        raise RuntimeError(f"the no-op rebuild of {root.name} was {'' if answered else 'not '}answered from the "
+                           f"up-to-date stamp; see {log}")
     return measured
 
 
