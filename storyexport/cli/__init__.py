@@ -15,14 +15,16 @@ from storyexport import __version__
 COMMANDS = ("validate", "build", "plan", "init", "samples", "registry", "report")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full parser, or with ``only`` (a command name) just that command's: each command module imports what
+    it needs (doit, OpenCV, SQLite), and ``validate`` in an editor hook should not pay for ``registry``'s."""
     parser = argparse.ArgumentParser(
         prog="storyexport",
         description="Export vertical story videos for YouTube Shorts, TikTok and Instagram Reels from a manifest.",
     )
     parser.add_argument("--version", action="version", version=f"storyexport {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in (only,) if only in COMMANDS else COMMANDS:
         try:
             module = importlib.import_module(f"storyexport.cli.{name}")
         except ModuleNotFoundError as exc:
@@ -33,8 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def requested_command(argv: list[str]) -> str | None:
+    """The sub-command named on the command line (the first word that is not an option), if any."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(requested_command(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -152,3 +152,16 @@ def test_empty_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_wrong_shapes_are_reported_not_crashed(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str) -> None:
     code, out = run_validate(tmp_path, text, capsys=capsys)
     assert code == 1 and "is not of type" in out and "Traceback" not in out
+
+
+def test_validate_loads_only_what_it_needs() -> None:
+    """A sub-command imports its own module only: ``validate`` (say, in an editor hook) starts without doit, the
+    registry or OpenCV, while ``storyexport --help`` still lists every command."""
+    probe = ("import sys\nfrom storyexport.cli import main\n"
+             f"code = main(['validate', '-m', {str(REPO / 'exports.yaml')!r}])\n"
+             "print(code, sorted(m for m in ('doit', 'cv2', 'storyexport.registry') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert result.stdout.splitlines()[-1] == "0 []", result.stdout + result.stderr
+    listing = subprocess.run([sys.executable, "-m", "storyexport", "--help"], capture_output=True, text=True,
+                             check=False)
+    assert all(name in listing.stdout for name in ("validate", "build", "plan", "init", "registry", "report"))
