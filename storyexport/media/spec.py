@@ -32,18 +32,19 @@ class TargetSpec:
     """What an export must produce. Limits are ``None`` when no selected platform sets them; ``set_by`` maps each
     limit that is set to the platform that set it (sorted pairs, so the spec is hashable and stable)."""
 
-    width: int = 1080
-    height: int = 1920
-    fps: float = 30
-    fit: str = "blur-pad"
-    crf: int = 20
-    preset: str = "veryfast"
-    audio_bitrate_kbps: int = 128
-    audio_sample_rate: int = 48000
-    loudnorm: bool = True
-    loudness_target: float = -14
-    trim: bool = False
-    copy_if_conforming: bool = True
+    # defaults: the manifest's default video options, with no platform limits (``target_spec(VideoOptions(), {})``)
+    width: int = VideoOptions.width
+    height: int = VideoOptions.height
+    fps: float = VideoOptions.fps
+    fit: str = VideoOptions.fit
+    crf: int = VideoOptions.crf
+    preset: str = VideoOptions.preset
+    audio_bitrate_kbps: int = VideoOptions.audio_bitrate
+    audio_sample_rate: int = VideoOptions.audio_sample_rate
+    loudnorm: bool = VideoOptions.loudnorm
+    loudness_target: float = VideoOptions.loudness_target
+    trim: bool = VideoOptions.trim
+    copy_if_conforming: bool = VideoOptions.copy_if_conforming
     video_bitrate_cap_kbps: float | None = None
     min_duration_s: float | None = None
     max_duration_s: float | None = None

@@ -94,6 +94,10 @@ def test_smaller_portrait_source_still_conforms() -> None:
     assert conformance_problems(conforming_probe(width=720, height=1280), TargetSpec()) == []
 
 
+def test_the_default_spec_is_the_default_video_options_without_limits() -> None:
+    assert TargetSpec() == target_spec(VideoOptions(), {})
+
+
 @pytest.mark.parametrize(
     ("changes", "words"),
     [
