@@ -18,14 +18,16 @@ from typing import Any
 import yaml
 from timing import Measured, run_command
 
+from storyexport.build.reporter import STAMP_NOTE
+from storyexport.build.stamp import StampScope
+
 REPO = Path(__file__).resolve().parent.parent
 SEGMENTS = ("women", "men")
 AGE_GROUPS = ("18-23", "24-29", "30-35")
 
 # The 1,000-story project: a tiny conforming clip and the smallest thumbnail set that still has every part
 # (a timestamp, one option, candidates to score, a grid), one platform, so the full build fits the time budget.
-_SUMMARY = re.compile(r"storyexport: (\d+) task\(s\) run")
-_TOTALS = re.compile(r"storyexport: (\d+) task\(s\) run, (\d+) up to date")
+_SUMMARY = re.compile(r"storyexport: (\d+) task\(s\) run, (\d+) up to date")
 
 _TASK_LINE = re.compile(r"\] (\w+)\S* ok \(([\d.]+) s\)")
 
@@ -107,12 +109,18 @@ def build(root: Path, workers: int, log: Path) -> Measured:
     return run_command(doit_command(workers), cwd=root, log=log)
 
 
-def tasks_run(log: Path) -> int:
-    """How many tasks the last build in ``log`` ran (from the reporter's closing summary line)."""
+def _last_summary(log: Path) -> tuple[int, int]:
+    """(tasks run, tasks up to date) from the reporter's closing summary line of the last build in ``log``."""
     found = _SUMMARY.findall(log.read_text(encoding="utf-8", errors="replace"))
     if not found:
         raise RuntimeError(f"no build summary in {log}")
-    return int(found[-1])
+    ran, up_to_date = found[-1]
+    return int(ran), int(up_to_date)
+
+
+def tasks_run(log: Path) -> int:
+    """How many tasks the last build in ``log`` ran."""
+    return _last_summary(log)[0]
 
 
 def seconds_by_task_kind(log: Path) -> dict[str, float]:
@@ -125,11 +133,8 @@ def seconds_by_task_kind(log: Path) -> dict[str, float]:
     return sums
 
 
-STAMP_ANSWER = "(no file changed since the last clean run)"
-
-
 def stamp_file(root: Path) -> Path:
-    return root / ".storyexport" / "up-to-date.exports.yaml.json"
+    return StampScope.create(root / "exports.yaml").file()
 
 
 def noop_build(root: Path, workers: int, log: Path, *, verify: bool = False) -> Measured:
@@ -143,7 +148,7 @@ def noop_build(root: Path, workers: int, log: Path, *, verify: bool = False) -> 
     ran = tasks_run(log)
     if ran:
         raise RuntimeError(f"the no-op rebuild of {root.name} ran {ran} task(s); see {log}")
-    answered = STAMP_ANSWER in log.read_text(encoding="utf-8", errors="replace")
+    answered = STAMP_NOTE in log.read_text(encoding="utf-8", errors="replace")
     if answered == verify:
         raise RuntimeError(f"the no-op rebuild of {root.name} was {'' if answered else 'not '}answered from the "
                            f"up-to-date stamp; see {log}")
@@ -158,11 +163,7 @@ def storyexport_command(root: Path, command: str, log: Path) -> Measured:
 def task_total(log: Path) -> int:
     """How many tasks the last build in ``log`` considered (run + up to date, from the reporter's summary line): the
     bare-doit baseline gets as many. ``doit list`` would also show group names and the ``orphans`` task."""
-    found = _TOTALS.findall(log.read_text(encoding="utf-8", errors="replace"))
-    if not found:
-        raise RuntimeError(f"no build summary in {log}")
-    ran, up_to_date = found[-1]
-    return int(ran) + int(up_to_date)
+    return sum(_last_summary(log))
 
 
 BARE_DODO = '''"""doit's own cost: {count} trivial python-action tasks, each with one file_dep and one target."""

@@ -11,8 +11,10 @@ Pure functions of the configuration: the task graph uses them to declare targets
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from storyexport.config.model import Story, ThumbnailOptions
 
@@ -20,20 +22,30 @@ REGISTRY_DB = "export_registry.sqlite"
 REGISTRY_JSON = "export_registry.json"
 REPORT_HTML = "report.html"
 
+T = TypeVar("T", str, Path)
+U = TypeVar("U", str, Path)
+
 
 @dataclass(frozen=True)
-class ThumbnailSetPaths:
-    best: Path
-    options: tuple[Path, ...]
-    at_timestamps: tuple[Path, ...]
-    grid: Path | None
-    scores: Path
+class ThumbnailSet(Generic[T]):
+    """The files of one thumbnail set: names relative to the story folder, or paths (see :meth:`map`)."""
 
-    def all(self) -> list[Path]:
-        paths = [self.best, *self.options, *self.at_timestamps, self.scores]
-        if self.grid is not None:
-            paths.append(self.grid)
-        return paths
+    best: T
+    options: tuple[T, ...]
+    at_timestamps: tuple[T, ...]
+    grid: T | None
+    scores: T
+
+    def all(self) -> list[T]:
+        return [self.best, *self.options, *self.at_timestamps, self.scores, *([self.grid] if self.grid else [])]
+
+    def map(self, place: Callable[[T], U]) -> ThumbnailSet[U]:
+        return ThumbnailSet(best=place(self.best), options=tuple(map(place, self.options)),
+                            at_timestamps=tuple(map(place, self.at_timestamps)),
+                            grid=place(self.grid) if self.grid is not None else None, scores=place(self.scores))
+
+
+ThumbnailSetPaths = ThumbnailSet[Path]
 
 
 def _video_name(story_id: str) -> str:
@@ -48,27 +60,15 @@ def _platform_metadata_name(story_id: str, platform: str) -> str:
     return f"platforms/{story_id}_{platform}_metadata.json"
 
 
-def _thumbnail_names(story_id: str, options: ThumbnailOptions) -> ThumbnailSetNames:
+def _thumbnail_names(story_id: str, options: ThumbnailOptions) -> ThumbnailSet[str]:
     columns, rows = options.grid
-    return ThumbnailSetNames(
+    return ThumbnailSet(
         best=f"{story_id}_thumbnail.jpg",
         options=tuple(f"thumbnails/{story_id}_option{n}.jpg" for n in range(1, options.num_options + 1)),
         at_timestamps=tuple(f"thumbnails/{story_id}_at{n}.jpg" for n in range(1, len(options.timestamps) + 1)),
         grid=f"thumbnails/{story_id}_grid.jpg" if columns and rows else None,
         scores=f"thumbnails/{story_id}_scores.json",
     )
-
-
-@dataclass(frozen=True)
-class ThumbnailSetNames:
-    best: str
-    options: tuple[str, ...]
-    at_timestamps: tuple[str, ...]
-    grid: str | None
-    scores: str
-
-    def all(self) -> list[str]:
-        return [self.best, *self.options, *self.at_timestamps, self.scores, *([self.grid] if self.grid else [])]
 
 
 @dataclass(frozen=True)
@@ -115,14 +115,7 @@ def platform_metadata_path(output_dir: Path, story: Story, platform: str) -> Pat
 
 def thumbnail_set_paths(directory: Path, story_id: str, options: ThumbnailOptions) -> ThumbnailSetPaths:
     """Paths of one thumbnail set; ``directory`` is the story folder (thumbnails go to its ``thumbnails/``)."""
-    names = _thumbnail_names(story_id, options)
-    return ThumbnailSetPaths(
-        best=directory / names.best,
-        options=tuple(directory / name for name in names.options),
-        at_timestamps=tuple(directory / name for name in names.at_timestamps),
-        grid=directory / names.grid if names.grid else None,
-        scores=directory / names.scores,
-    )
+    return _thumbnail_names(story_id, options).map(lambda name: directory / name)
 
 
 def story_thumbnail_paths(output_dir: Path, story: Story) -> ThumbnailSetPaths:

@@ -1,4 +1,5 @@
-"""What ``dodo.py`` calls: answer a no-op from the up-to-date stamp, or load the manifest and its task graph.
+"""What ``dodo.py`` and ``storyexport build`` call: answer a no-op from the up-to-date stamp, or load the manifest
+and its task graph.
 
 Kept apart from ``loader`` so that a stamped no-op imports nothing heavy: no YAML, no JSON Schema, no task graph.
 """
@@ -6,6 +7,7 @@ Kept apart from ``loader`` so that a stamped no-op imports nothing heavy: no YAM
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 from storyexport.build import stamp
@@ -23,6 +25,15 @@ def answer_from_stamp(scope: stamp.StampScope, progress: str) -> bool:
     return True
 
 
+def load_namespace(manifest_path: Path | str, scope: stamp.StampScope, *, plain_run: bool,
+                   progress: str) -> dict[str, Any]:
+    """The dodo namespace; a plain run (every task) writes a new stamp if it finishes cleanly. Raises
+    ``ConfigError`` on a bad manifest. Call after :func:`answer_from_stamp` declined."""
+    from storyexport.build.loader import build_namespace
+
+    return build_namespace(manifest_path, progress=progress, stamp_start=stamp.start(scope) if plain_run else None)
+
+
 def dodo_namespace(manifest_path: str, progress: str = "auto") -> dict[str, Any]:
     """For ``dodo.py``: the namespace doit loads tasks from. A plain run that the stamp answers ends here (exit 0);
     on a bad manifest print one line per problem and exit 3 (doit's load-error code)."""
@@ -31,16 +42,12 @@ def dodo_namespace(manifest_path: str, progress: str = "auto") -> dict[str, Any]
     scope = stamp.StampScope.create(manifest_path, invocation.dodo_file)
     if invocation.plain_run and answer_from_stamp(scope, progress):
         raise SystemExit(0)
-    start = stamp.start(scope) if invocation.plain_run else None
-
-    from storyexport.build.loader import build_namespace
-    from storyexport.config.problems import ConfigError
+    from storyexport.config.problems import ConfigError, print_problems  # only now: it loads the config stack
 
     try:
-        return build_namespace(manifest_path, progress=progress, stamp_start=start)
+        return load_namespace(manifest_path, scope, plain_run=invocation.plain_run, progress=progress)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem.format(), file=sys.stderr)
+        print_problems(exc.problems)
         raise SystemExit(3) from None
     except FileNotFoundError as exc:
         print(f"storyexport: {exc}", file=sys.stderr)

@@ -63,15 +63,6 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def rules_files(manifest: Manifest) -> list[str]:
-    """The platform rules folder and its files: the graph reads them all (``stamp`` watches them)."""
-    folder = manifest.platforms_dir
-    try:
-        return [str(folder), *sorted(str(p) for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))]
-    except OSError:
-        return [str(folder)]
-
-
 def build_namespace(manifest_path: Path | str, *, progress: str = "auto", reporter: Any = None,
                     manifest: Manifest | None = None, rules: dict[str, dict[str, Any]] | None = None,
                     options: BuildOptions | None = None,
@@ -91,7 +82,7 @@ def build_namespace(manifest_path: Path | str, *, progress: str = "auto", report
     if reporter is None:
         reporter = BuildReporter(sys.stdout, mode=progress, events_db=manifest.output_dir / REGISTRY_DB)
     if stamp_start is not None:
-        pending = stamp_start.begin(tasks, [rel(dep_file)], late_config=rules_files(manifest))
+        pending = stamp_start.begin(tasks, [rel(dep_file)], late_config=stamp.rules_paths(str(manifest.platforms_dir)))
         if pending is not None:
             reporter.on_complete = pending.settle
 

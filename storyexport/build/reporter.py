@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from doit.exceptions import UnmetDependency
 
 MODES = ("auto", "bar", "plain", "jsonl", "quiet")
+STAMP_NOTE = "(no file changed since the last clean run)"  # ends the summary line of a run the stamp answered
 
 
 @dataclass
@@ -270,7 +271,7 @@ class BuildReporter:
         up_to_date = state.done - state.executed - len(state.blocked)
         self._line(f"storyexport: {state.executed} task(s) run, {up_to_date} up to date, {len(failures)} failed, "
                    f"{len(state.blocked)} not run because of a failure, in {state.elapsed():.1f} s"
-                   + (" (no file changed since the last clean run)" if self.from_stamp else ""))
+                   + (f" {STAMP_NOTE}" if self.from_stamp else ""))
         for outcome in failures:
             self._line(f"  FAILED {outcome.task}: {outcome.reason}")
         if state.blocked:

@@ -105,17 +105,17 @@ class StampScope:
 
     def config_files(self) -> list[str]:
         """What the graph is built from, as far as it is known before the manifest is read."""
-        return [self.manifest, *([self.dodo_file] if self.dodo_file else []), *local_rules(self.manifest),
+        local_rules = os.path.join(os.path.dirname(self.manifest), "platforms")  # the usual rules folder
+        return [self.manifest, *([self.dodo_file] if self.dodo_file else []), *rules_paths(local_rules),
                 *package_files()]
 
 
-def local_rules(manifest: str) -> list[str]:
-    """``platforms/`` beside the manifest, the usual rules folder, so it is stat'ed before anything reads it."""
-    folder = os.path.join(os.path.dirname(manifest), "platforms")
+def rules_paths(folder: str) -> list[str]:
+    """A platform rules folder and its rule files (the folder too: a rules file added or removed shows there)."""
     try:
         names = sorted(name for name in os.listdir(folder) if name.endswith((".yaml", ".yml")))
     except OSError:
-        return []
+        return [folder]
     return [folder, *(os.path.join(folder, name) for name in names)]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from storyexport.config import ConfigError, Manifest, load_manifest
+from storyexport.config.problems import print_problems
 
 DEFAULT_MANIFEST = "exports.yaml"
 
@@ -32,8 +33,7 @@ def load_manifest_or_report(path: Path, platforms_dir: Path | None = None, check
     try:
         return load_manifest(path, platforms_dir, check_sources)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem.format(), file=sys.stderr)
+        print_problems(exc.problems)
         return None
 
 
@@ -43,8 +43,7 @@ def in_project(manifest_arg: Path, progress: str, use: Callable[[dict[str, Any]]
 
     ``plain_run``: ``use`` runs every task, so the up-to-date stamp may answer instead (returns 0) or be written."""
     from storyexport.build import stamp
-    from storyexport.build.entry import answer_from_stamp
-    from storyexport.build.loader import build_namespace
+    from storyexport.build.entry import answer_from_stamp, load_namespace
     from storyexport.build.runner import working_directory
 
     manifest = manifest_arg.resolve()
@@ -55,10 +54,8 @@ def in_project(manifest_arg: Path, progress: str, use: Callable[[dict[str, Any]]
         if plain_run and answer_from_stamp(scope, progress):
             return 0
         try:
-            namespace = build_namespace(manifest, progress=progress,
-                                        stamp_start=stamp.start(scope) if plain_run else None)
+            namespace = load_namespace(manifest, scope, plain_run=plain_run, progress=progress)
         except ConfigError as exc:
-            for problem in exc.problems:
-                print(problem.format(), file=sys.stderr)
+            print_problems(exc.problems)
             return 1
         return use(namespace)

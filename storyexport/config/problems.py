@@ -7,6 +7,7 @@ Modelled on check-jsonschema: checks never print or raise on bad input; they ret
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict, dataclass
 
 
@@ -43,3 +44,9 @@ def format_text(problems: list[Problem]) -> str:
 
 def format_json(problems: list[Problem]) -> str:
     return json.dumps({"valid": not problems, "problems": [asdict(p) for p in sorted(problems)]}, indent=2)
+
+
+def print_problems(problems: list[Problem]) -> None:
+    """One line per problem on stderr: how every command reports a manifest that cannot be used."""
+    for problem in problems:
+        print(problem.format(), file=sys.stderr)

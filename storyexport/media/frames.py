@@ -3,11 +3,12 @@
 A request names *small* times (analysis frames, about 270x480 BGR) and *full* times (native-size frames for the
 written thumbnails). Analysis candidates are placed by estimated cost: when the keyframes (listed from packet flags,
 without decoding) are dense enough, candidates sit a few frames after keyframes and each keyframe costs one input
-seek decoding only those frames (many seeks per ffmpeg process, see :mod:`seeks`; the candidates come at full size
-too, within a memory budget, so the winners need no second decode). Otherwise, with few candidates for the
-duration, each is one keyframe-anchored seek; with many, a single decode pass serves every time exactly. Those
-processes ``select`` the frames and pipe raw video: small frames as ``bgr24`` on stdout, full frames as
-``yuv420p`` on a second pipe.
+seek decoding only those frames, all of them segments of one concat input where possible (see :mod:`seeks`); the
+candidates come as small frames, and the few winners are decoded again at full size afterwards, which costs less
+than keeping every candidate's full frame. Otherwise, with few candidates for the duration, each is one
+keyframe-anchored seek; with many, a single decode pass serves every time exactly (and keeps the candidates' full
+frames, within a memory budget). Those processes ``select`` the frames and pipe raw video: small frames as
+``bgr24`` on stdout, full frames as ``yuv420p`` on a second pipe.
 """
 
 from __future__ import annotations
@@ -312,14 +313,10 @@ def _step_frames(info: Probe) -> int:
     return max(1, round(max(info.fps, 1.0) * ANCHOR_STEP))
 
 
-def _anchor_plan(video: Path, info: Probe, centres: list[float]) -> dict[float, int]:
-    """Keyframe -> how many candidates to stack after it, when that is cheaper than one decode pass and the
-    keyframes cover the candidates' span evenly; otherwise empty."""
-    return _plan_and_keyframes(video, info, centres)[0]
-
-
 def _plan_and_keyframes(video: Path, info: Probe, centres: list[float]) -> tuple[dict[float, int], list[float]]:
-    """:func:`_anchor_plan` and the keyframe times it was made from (empty when none were listed)."""
+    """Keyframe -> how many candidates to stack after it, when that is cheaper than one decode pass and the
+    keyframes cover the candidates' span evenly (otherwise empty); and the keyframe times it was made from (empty
+    when none were listed)."""
     pixels = info.width * info.height
     step = _step_frames(info)
     pass_cost = PROCESS_COST + info.duration * max(info.fps, 1.0) * pixels * PIXEL_COST / cpu_share()

@@ -205,9 +205,9 @@ def test_sparse_keyframes_or_cheap_decodes_keep_the_single_pass(sample_clip: Pat
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     info = probe(sample_clip)
     times = spread_times(info.duration, 20)
-    assert frames._anchor_plan(sample_clip, info, times) == {}  # a tiny clip decodes faster than 20 seeks
+    assert frames._plan_and_keyframes(sample_clip, info, times)[0] == {}  # a tiny clip decodes faster than 20 seeks
     monkeypatch.setattr(frames, "PIXEL_COST", 1e-6)
-    assert frames._anchor_plan(sample_clip, info, times) == {}  # keyframes every 2 s leave gaps in 6.9 s
+    assert frames._plan_and_keyframes(sample_clip, info, times)[0] == {}  # keyframes every 2 s leave gaps in 6.9 s
 
 
 def test_keyframe_anchored_candidates_when_decoding_is_costly(dense_keyframe_clip: Path, tmp_path: Path,
@@ -215,7 +215,7 @@ def test_keyframe_anchored_candidates_when_decoding_is_costly(dense_keyframe_cli
                                                               digest: Callable) -> None:
     monkeypatch.setattr(frames, "PIXEL_COST", 1e-6)  # as if each frame were large: seeking wins
     info = probe(dense_keyframe_clip)
-    plan = frames._anchor_plan(dense_keyframe_clip, info, spread_times(info.duration, 20))
+    plan = frames._plan_and_keyframes(dense_keyframe_clip, info, spread_times(info.duration, 20))[0]
     assert plan and sum(plan.values()) == 20 and set(plan) <= set(frames.keyframe_times(dense_keyframe_clip))
     options = ThumbnailOptions(num_options=3, num_candidates=20, grid=(2, 2))
     paths = thumbnail_set_paths(tmp_path / "a", "s", options)
