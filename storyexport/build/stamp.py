@@ -99,8 +99,9 @@ class StampScope:
 
         from storyexport import __version__
 
-        parts = [FORMAT, __version__, doit_version, sys.version, sys.executable, os.getcwd(), self.manifest,
-                 self.dodo_file]
+        # the interpreter by its binary and environment: ``doit`` (python3) and ``python -m doit`` are the same one
+        parts = [FORMAT, __version__, doit_version, sys.version, os.path.realpath(sys.executable), sys.prefix,
+                 os.getcwd(), self.manifest, self.dodo_file]
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
     def config_files(self) -> list[str]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +160,17 @@ def test_a_failed_run_removes_the_stamp(project: Project) -> None:
     assert failed["returncode"] != 0 and not failed["from_stamp"] and not stamp_file(project).exists()
     again = run(project)
     assert not again["from_stamp"] and again["returncode"] != 0, "the failure is reported again, not stamped over"
+
+
+def test_the_doit_script_and_python_m_doit_share_the_stamp(project: Project) -> None:
+    """The console script's interpreter may be another name for the same Python (python3 -> python)."""
+    script = Path(sys.executable).parent / "doit"
+    if not script.is_file():
+        pytest.skip("no doit console script beside this interpreter")
+    result = subprocess.run([str(script), "progress=jsonl"], cwd=project.root, capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    assert run(project)["from_stamp"]
 
 
 def test_stamp_off_checks_every_time(project: Project) -> None:
