@@ -22,12 +22,20 @@ from storyexport.config.model import (
     VideoOptions,
 )
 from storyexport.config.problems import ConfigError, Problem
+from storyexport.config.safety import (
+    case_collision_problems,
+    output_dir_blocker,
+    output_dir_problems,
+    story_name_problems,
+)
+from storyexport.config.schema_validator import schema_validator
 from storyexport.resources import builtin_platforms_dir, load_schema
 
 if TYPE_CHECKING:  # the YAML parser is loaded only when a manifest is really read (not on a cached no-op)
     from storyexport.config.yamlpos import LoadedYaml
 
 DEFAULT_OUTPUT_DIR = "data/final"
+BLANK_PATTERN = "\\S"  # the schema's "not blank": at least one character that is not white space
 _validator: Any = None
 
 
@@ -35,9 +43,7 @@ def manifest_validator() -> Any:
     """The manifest's JSON Schema validator (jsonschema is imported only when a manifest really is checked)."""
     global _validator
     if _validator is None:
-        from jsonschema import Draft202012Validator
-
-        _validator = Draft202012Validator(load_schema("manifest"))
+        _validator = schema_validator(load_schema("manifest"))
     return _validator
 
 
@@ -56,6 +62,8 @@ def _schema_problem(loaded: LoadedYaml, error: Any) -> Problem:
             return loaded.problem((*path, extra[0]), f"unknown key '{extra[0]}' (allowed: {hint})", key=True)
     if error.validator == "required":
         return loaded.problem(path, error.message, key=True)
+    if error.validator == "pattern" and error.validator_value == BLANK_PATTERN:
+        return loaded.problem(path, f"{path[-1] if path else 'value'} must not be blank")
     if path and path[-1] == "id" and error.validator == "pattern":
         return loaded.problem(path, f"story id {error.instance!r} is not a safe file name: use 1-64 letters, "
                                     "digits, '-' or '_'")
@@ -100,9 +108,12 @@ def _stories(data: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
 
 
 def semantic_problems(loaded: LoadedYaml, platform_names: set[str], check_sources: bool = True) -> list[Problem]:
-    """Checks the schema cannot express: unique ids, known platforms, sane timestamps, existing sources."""
-    problems = _duplicate_id_problems(loaded) + _platform_problems(loaded, platform_names)
-    problems += _timestamp_problems(loaded)
+    """Checks the schema cannot express: unique ids (also up to case), names every file system accepts, a usable
+    output folder, known platforms, sane timestamps, existing sources."""
+    stories = _stories(loaded.data)
+    problems = _duplicate_id_problems(loaded) + case_collision_problems(loaded, stories)
+    problems += story_name_problems(loaded, stories) + output_dir_problems(loaded, DEFAULT_OUTPUT_DIR)
+    problems += _platform_problems(loaded, platform_names) + _timestamp_problems(loaded)
     if check_sources:
         problems += _source_problems(loaded)
     return problems
@@ -223,7 +234,9 @@ def load_for_build(path: Path, platforms_dir: Path | None = None) -> tuple[Manif
     cached = cache.load_cached(path, key)
     if cached is not None:
         data, rules_dir, rules = cached
-        return build_manifest(path, data, rules_dir), rules
+        manifest = build_manifest(path, data, rules_dir)
+        if output_dir_blocker(manifest.output_dir) is None:  # a file put in its way since: check again, say where
+            return manifest, rules
     check = check_manifest(path, platforms_dir, check_sources=False)
     if check.problems:
         raise ConfigError(check.problems)
