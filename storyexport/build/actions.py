@@ -125,9 +125,10 @@ def write_platform_metadata(story: dict[str, Any], platform: str, rules_dir: str
         story_obj, platform, probe=probe, cover_timestamp_s=cover, options=MetadataOptions.merged(story["metadata"])
     )
     write_json_atomic(Path(target), data)
+    from storyexport.metadata.checks import failed_checks
+
     checks = data.get("checks", {})
-    failed = [c.get("message", c.get("name", "?")) for c in checks.get("video", []) if not c.get("ok", True)]
-    return {"checks_ok": bool(checks.get("ok", True)), "failed_checks": failed}
+    return {"checks_ok": bool(checks.get("ok", True)), "failed_checks": failed_checks(checks)}
 
 
 @one_line_failures
