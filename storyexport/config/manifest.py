@@ -30,6 +30,7 @@ from storyexport.config.safety import (
 )
 from storyexport.config.schema_validator import schema_validator
 from storyexport.resources import builtin_platforms_dir, load_schema
+from storyexport.sources import MISSING, is_url, source_problem, url_problem
 
 if TYPE_CHECKING:  # the YAML parser is loaded only when a manifest is really read (not on a cached no-op)
     from storyexport.config.yamlpos import LoadedYaml
@@ -114,6 +115,7 @@ def semantic_problems(loaded: LoadedYaml, platform_names: set[str], check_source
     problems = _duplicate_id_problems(loaded) + case_collision_problems(loaded, stories)
     problems += story_name_problems(loaded, stories) + output_dir_problems(loaded, DEFAULT_OUTPUT_DIR)
     problems += _platform_problems(loaded, platform_names) + _timestamp_problems(loaded)
+    problems += _url_source_problems(loaded)
     if check_sources:
         problems += _source_problems(loaded)
     return problems
@@ -141,12 +143,23 @@ def _source_problems(loaded: LoadedYaml) -> list[Problem]:
     problems = []
     for index, story in _stories(loaded.data):
         source = story.get("source")
-        if isinstance(source, str) and source:
+        if isinstance(source, str) and source and not is_url(source):
             path = (root / source).resolve()
-            if not path.exists() and path not in produced:
-                problems.append(loaded.problem(("stories", index, "source"),
-                                               f"source '{source}' does not exist and no sample produces it"))
+            problem = source_problem(path)
+            if problem == MISSING and path not in produced:
+                problem += " and no sample produces it"
+            elif problem == MISSING:
+                continue
+            if problem:
+                problems.append(loaded.problem(("stories", index, "source"), f"source '{source}' {problem}"))
     return problems
+
+
+def _url_source_problems(loaded: LoadedYaml) -> list[Problem]:
+    """URLs are refused even by the build (which skips the other source checks): they cannot be paths."""
+    return [loaded.problem(("stories", index, "source"), url_problem(story["source"]))
+            for index, story in _stories(loaded.data)
+            if isinstance(story.get("source"), str) and is_url(story["source"])]
 
 
 def _platform_problems(loaded: LoadedYaml, platform_names: set[str]) -> list[Problem]:

@@ -5,12 +5,15 @@ Each case is rejected with FILE:LINE:COL naming the offending key, and none prin
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from storyexport.cli import main
+from storyexport.config import ConfigError
+from storyexport.config.manifest import load_for_build
 from storyexport.config.safety import windows_name_problem
 
 VALID = """\
@@ -133,3 +136,27 @@ def test_output_dir_that_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_windows_names(name: str, problem: str | None) -> None:
     reason = windows_name_problem(name)
     assert (reason is None) if problem is None else (problem in reason), reason
+
+
+@pytest.mark.parametrize(("source", "words"), [
+    ("https://example.com/clip.mp4", "source 'https://example.com/clip.mp4' is a URL; URLs are not supported"),
+    ("file:///tmp/clip.mp4", "source 'file:///tmp/clip.mp4' is a URL; URLs are not supported"),
+    ("folder.mp4", "source 'folder.mp4' is a folder, not a video file"),
+    ("pipe.mp4", "source 'pipe.mp4' is a named pipe (FIFO), not a video file"),
+    ("/dev/null", "source '/dev/null' is a character device, not a video file"),
+])
+def test_a_source_that_is_no_file_says_what_it_is(tmp_path: Path, capsys: pytest.CaptureFixture[str], source: str,
+                                                   words: str) -> None:
+    (tmp_path / "folder.mp4").mkdir()
+    os.mkfifo(tmp_path / "pipe.mp4")
+    code, out = validate(tmp_path, VALID.replace("source: clip.mp4", f"source: {source}", 1), capsys)
+    assert code == 1 and f"exports.yaml:10:13: {words}" in out, out
+    assert "does not exist" not in out and "https:/example" not in out
+
+
+def test_the_build_refuses_a_url_before_it_becomes_a_path(tmp_path: Path) -> None:
+    manifest = tmp_path / "exports.yaml"
+    manifest.write_text(VALID.replace("source: clip.mp4", "source: https://example.com/a.mp4", 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_for_build(manifest)
+    assert "is a URL; URLs are not supported" in caught.value.one_line()
