@@ -20,6 +20,7 @@ from storyexport.build.tasks import BuildOptions
 from storyexport.config.model import ALL_PLATFORMS_DEFAULT, Manifest, Story
 from storyexport.fsutil import write_text_atomic
 from storyexport.layout import base_metadata_path, platform_metadata_path, story_thumbnail_paths, video_path
+from storyexport.sources import is_url
 
 ProgressCallback = Callable[[int, int, str, str], None]
 STORY_KEYS = ("id", "title", "segment", "age_group", "source", "description", "theme", "tone", "hashtags",
@@ -33,7 +34,7 @@ def story_entry(story: Story | Mapping[str, Any], source: str | Path | None = No
         data["id"] = data["title_id"]
     if source is not None:
         data["source"] = str(source)
-    if "source" in data:
+    if "source" in data and not is_url(str(data["source"])):  # a URL stays one, so validation can name it
         data["source"] = str(Path(data["source"]).resolve())
     return {k: v for k, v in data.items() if k in STORY_KEYS and v is not None}
 

@@ -55,3 +55,13 @@ def test_the_build_says_what_a_source_is(tmp_path: Path, kind: str) -> None:
     failed = actions.export_video("s", str(path), str(tmp_path / "out" / "s.mp4"), {}, {})
     assert isinstance(failed, TaskFailed)
     assert str(failed.message) == f"story 's': source {path} {words}"
+
+
+def test_the_python_api_names_a_url_source_too(tmp_path: Path) -> None:
+    from storyexport import BatchExporter
+    from storyexport.config import ConfigError
+
+    idea = {"title_id": "a", "title": "A", "segment": "s", "age_group": "a"}
+    with pytest.raises(ConfigError) as caught:
+        BatchExporter(output_dir=tmp_path / "out").export_batch([idea], ["https://example.com/a.mp4"])
+    assert "source 'https://example.com/a.mp4' is a URL; URLs are not supported" in caught.value.one_line()
