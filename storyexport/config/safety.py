@@ -31,7 +31,7 @@ def windows_name_problem(name: str) -> str | None:
     if name[-1] in ". ":
         return "it ends with a dot or a space, which Windows drops"
     stem = name.split(".", 1)[0].rstrip(" ")
-    if _DEVICE_NAMES.fullmatch(stem):
+    if len(stem) in (3, 4) and _DEVICE_NAMES.fullmatch(stem):
         return f"{stem.upper()} is a reserved device name on Windows (with any extension)"
     return None
 

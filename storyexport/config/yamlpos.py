@@ -69,28 +69,31 @@ def _duplicate_keys(root: yaml.Node, loaded: LoadedYaml) -> None:
     """Report keys written twice in one mapping. Runs on the composed tree, before construction folds merge keys
     (``<<: *defaults``) into the mappings: a key that overrides a merged one is no duplicate. Each node is
     visited once, however often an alias repeats it."""
+    if not isinstance(root, yaml.CollectionNode):
+        return
     seen_nodes: set[int] = set()
     pending: list[tuple[yaml.Node, JsonPath]] = [(root, ())]
     while pending:
         node, path = pending.pop()
-        if id(node) in seen_nodes or not isinstance(node, yaml.CollectionNode):
+        if id(node) in seen_nodes:
             continue
         seen_nodes.add(id(node))
         if isinstance(node, yaml.SequenceNode):
-            pending.extend((item, (*path, index)) for index, item in enumerate(node.value))
+            pending.extend((item, (*path, index)) for index, item in enumerate(node.value)
+                           if isinstance(item, yaml.CollectionNode))
             continue
-        first_line: dict[str, int] = {}
+        first: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
-            child = (*path, key_node.value)
-            pending.append((value_node, child))
+            if isinstance(value_node, yaml.CollectionNode):
+                pending.append((value_node, (*path, key_node.value)))
             if key_node.tag == _MERGE_TAG:
                 continue
-            line = key_node.start_mark.line + 1
-            if key_node.value in first_line:
-                loaded.problems.append(Problem(str(loaded.path), line, key_node.start_mark.column + 1,
-                                               f"duplicate key '{key_node.value}' (first defined on line "
-                                               f"{first_line[key_node.value]})", json_path_str(child)))
-            first_line.setdefault(key_node.value, line)
+            earlier = first.setdefault(key_node.value, key_node)
+            if earlier is not key_node:
+                loaded.problems.append(Problem(
+                    str(loaded.path), key_node.start_mark.line + 1, key_node.start_mark.column + 1,
+                    f"duplicate key '{key_node.value}' (first defined on line {earlier.start_mark.line + 1})",
+                    json_path_str((*path, key_node.value))))
 
 
 def load_yaml(path: Path, text: str | None = None) -> LoadedYaml:
