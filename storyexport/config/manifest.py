@@ -24,6 +24,7 @@ from storyexport.config.model import (
 from storyexport.config.problems import ConfigError, Problem
 from storyexport.config.safety import (
     case_collision_problems,
+    control_character_problems,
     output_dir_blocker,
     output_dir_problems,
     story_name_problems,
@@ -212,6 +213,10 @@ def check_manifest(path: Path, platforms_dir: Path | None = None, check_sources:
         result.problems.append(loaded.problem((), "the manifest must be a mapping with 'version' and 'stories'"))
         return result
     result.problems += schema_problems(loaded, manifest_validator())
+    unusable_paths = control_character_problems(loaded)
+    if unusable_paths:
+        result.problems += unusable_paths
+        return result
     result.rules_dir = resolve_platforms_dir(path, loaded.data, platforms_dir)
     if result.rules_dir.is_dir():
         result.rules, rule_problems = check_platform_rules_dir(result.rules_dir)

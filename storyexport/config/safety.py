@@ -19,9 +19,26 @@ from storyexport.config.problems import Problem
 if TYPE_CHECKING:
     from storyexport.config.yamlpos import LoadedYaml
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+PATH_KEYS = ("output_dir", "platforms_dir")
 _DEVICE_NAMES = re.compile(r"CON|PRN|AUX|NUL|COM[1-9¹²³]|LPT[1-9¹²³]", re.IGNORECASE)
 STATE_DIR = ".storyexport"  # a BatchExporter's own manifest lives here, inside its output folder
 STORY_NAME_KEYS = {"id": "story id", "segment": "segment", "age_group": "age group"}
+
+
+def control_character_problems(loaded: LoadedYaml) -> list[Problem]:
+    """Paths with a control character: a NUL is in no file name (the OS refuses it), and a newline, tab or ESC in
+    a path is an accident. Checked first, so later checks never hand such a path to the file system."""
+    data = loaded.data
+    places: list[tuple[tuple[str | int, ...], Any]] = [((key,), data.get(key)) for key in PATH_KEYS]
+    places += [(("stories", i, "source"), s.get("source")) for i, s in enumerate(_items(data.get("stories")))]
+    places += [(("samples", i, "path"), s.get("path")) for i, s in enumerate(_items(data.get("samples")))]
+    return [loaded.problem(where, f"{where[-1]} {value!r} contains a control character")
+            for where, value in places if isinstance(value, str) and _CONTROL.search(value)]
+
+
+def _items(value: Any) -> list[dict[str, Any]]:
+    return [item if isinstance(item, dict) else {} for item in value] if isinstance(value, list) else []
 
 
 def windows_name_problem(name: str) -> str | None:
