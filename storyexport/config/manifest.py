@@ -27,6 +27,7 @@ from storyexport.config.safety import (
     control_character_problems,
     output_dir_blocker,
     output_dir_problems,
+    resolved,
     story_name_problems,
 )
 from storyexport.config.schema_validator import schema_validator
@@ -145,7 +146,7 @@ def _source_problems(loaded: LoadedYaml) -> list[Problem]:
     for index, story in _stories(loaded.data):
         source = story.get("source")
         if isinstance(source, str) and source and not is_url(source):
-            path = (root / source).resolve()
+            path = resolved(root / source) or root / source  # unresolvable: source_problem says why
             problem = source_problem(path)
             if problem == MISSING and path not in produced:
                 problem += " and no sample produces it"

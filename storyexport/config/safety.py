@@ -99,8 +99,19 @@ def _output_name_problems(value: str) -> Iterator[str]:
             yield f"output_dir '{value}': folder name '{part}' cannot be used: {reason}"
 
 
+def resolved(path: Path) -> Path | None:
+    """``path.resolve()``, or None when it cannot be resolved (a symbolic link loop)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return None
+
+
 def _output_place_problems(value: str, project: Path) -> Iterator[str]:
-    target = (project / value).resolve()
+    target = resolved(project / value)
+    if target is None:
+        yield f"output_dir '{value}' cannot be resolved (a symbolic link loop?)"
+        return
     blocker = output_dir_blocker(target)
     if blocker is not None:
         yield f"output_dir '{value}': {blocker} is a file, not a folder"

@@ -166,3 +166,12 @@ def test_the_build_refuses_a_url_before_it_becomes_a_path(tmp_path: Path) -> Non
     with pytest.raises(ConfigError) as caught:
         load_for_build(manifest)
     assert "is a URL; URLs are not supported" in caught.value.one_line()
+
+
+def test_a_symbolic_link_loop_is_named_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "loop").symlink_to("loop")
+    text = VALID.replace("output_dir: out", "output_dir: loop/out").replace("source: clip.mp4", "source: loop", 1)
+    code, out = validate(tmp_path, text, capsys)
+    assert code == 1
+    assert "exports.yaml:2:13: output_dir 'loop/out' cannot be resolved (a symbolic link loop?)" in out
+    assert "exports.yaml:10:13: source 'loop' cannot be read (Too many levels of symbolic links)" in out
