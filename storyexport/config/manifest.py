@@ -148,10 +148,10 @@ def _source_problems(loaded: LoadedYaml) -> list[Problem]:
         if isinstance(source, str) and source and not is_url(source):
             path = resolved(root / source) or root / source  # unresolvable: source_problem says why
             problem = source_problem(path)
-            if problem == MISSING and path not in produced:
+            if problem == MISSING:
+                if path in produced:
+                    continue
                 problem += " and no sample produces it"
-            elif problem == MISSING:
-                continue
             if problem:
                 problems.append(loaded.problem(("stories", index, "source"), f"source '{source}' {problem}"))
     return problems
