@@ -17,6 +17,7 @@ _LAZY = {
     "ExportRegistry": "storyexport.registry",
     "BatchExporter": "storyexport.build.batch",
     "export_story": "storyexport.build.batch",
+    "VideoCompositor": "storyexport.build.batch",
     "ThumbnailGenerator": "storyexport.media.thumbnails",
     "PlatformExporter": "storyexport.metadata.platform",
     "load_manifest": "storyexport.config",

@@ -21,6 +21,7 @@ from doit.exceptions import TaskFailed
 from storyexport.config.model import Manifest, MetadataOptions, Story, ThumbnailOptions, VideoOptions
 from storyexport.fsutil import write_json_atomic
 from storyexport.layout import thumbnail_set_paths
+from storyexport.sources import source_problem
 
 # What the story actions import lazily (a no-op build must not pay for OpenCV and numpy).
 STORY_ACTION_MODULES = ("storyexport.media.export", "storyexport.media.spec", "storyexport.media.thumbnails",
@@ -63,8 +64,9 @@ def export_video(story_id: str, source: str, target: str, video: dict[str, Any],
     from storyexport.media.export import export_video as export
     from storyexport.media.spec import target_spec
 
-    if not Path(source).is_file():
-        raise FileNotFoundError(f"story '{story_id}': source {source} does not exist")
+    problem = source_problem(Path(source))
+    if problem:
+        raise FileNotFoundError(f"story '{story_id}': source {source} {problem}")
     spec = target_spec(VideoOptions.merged(video), platform_limits)
     result = export(Path(source), Path(target), spec)
     return {"mode": result.mode}
@@ -125,9 +127,10 @@ def write_platform_metadata(story: dict[str, Any], platform: str, rules_dir: str
         story_obj, platform, probe=probe, cover_timestamp_s=cover, options=MetadataOptions.merged(story["metadata"])
     )
     write_json_atomic(Path(target), data)
+    from storyexport.metadata.checks import failed_checks
+
     checks = data.get("checks", {})
-    failed = [c.get("message", c.get("name", "?")) for c in checks.get("video", []) if not c.get("ok", True)]
-    return {"checks_ok": bool(checks.get("ok", True)), "failed_checks": failed}
+    return {"checks_ok": bool(checks.get("ok", True)), "failed_checks": failed_checks(checks)}
 
 
 @one_line_failures

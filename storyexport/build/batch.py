@@ -1,4 +1,4 @@
-"""The seed's ``BatchExporter`` and ``export_with_enhancements``, on top of doit rather than beside it.
+"""The seed's ``BatchExporter`` and ``VideoCompositor.export_with_enhancements``, on doit rather than beside it.
 
 A batch is written as a manifest under ``{output_dir}/.storyexport/`` and built by doit like any other, so a batch
 gets the same incremental rebuilds, parallelism, failure isolation and registry events as ``doit -n 4``.
@@ -17,9 +17,10 @@ from storyexport.build.loader import build_namespace, load_for_build
 from storyexport.build.reporter import BuildReporter
 from storyexport.build.runner import doit_argv, run_doit
 from storyexport.build.tasks import BuildOptions
-from storyexport.config.model import Manifest, Story
+from storyexport.config.model import ALL_PLATFORMS_DEFAULT, Manifest, Story
 from storyexport.fsutil import write_text_atomic
 from storyexport.layout import base_metadata_path, platform_metadata_path, story_thumbnail_paths, video_path
+from storyexport.sources import is_url
 
 ProgressCallback = Callable[[int, int, str, str], None]
 STORY_KEYS = ("id", "title", "segment", "age_group", "source", "description", "theme", "tone", "hashtags",
@@ -33,7 +34,7 @@ def story_entry(story: Story | Mapping[str, Any], source: str | Path | None = No
         data["id"] = data["title_id"]
     if source is not None:
         data["source"] = str(source)
-    if "source" in data:
+    if "source" in data and not is_url(str(data["source"])):  # a URL stays one, so validation can name it
         data["source"] = str(Path(data["source"]).resolve())
     return {k: v for k, v in data.items() if k in STORY_KEYS and v is not None}
 
@@ -56,31 +57,33 @@ class BatchExporter:
         write_text_atomic(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
         return path
 
-    def export_batch(self, stories: Sequence[Story | Mapping[str, Any]],
+    def export_batch(self, story_ideas: Sequence[Story | Mapping[str, Any]],
                      source_videos: Sequence[str | Path] | None = None, parallel: bool = True,
                      export_thumbnails: bool = True, export_metadata: bool = True,
                      progress: ProgressCallback | None = None, register: bool = True) -> dict[str, Any]:
-        """Export ``stories`` (each with a ``source``, or paired with ``source_videos``).
+        """Export ``story_ideas`` (each with a ``source``, or paired with ``source_videos``), the guide's names.
 
         Returns ``{"total", "successful", "failed", "duration_seconds", "results": [...]}``; each result names the
         story, its outputs, and the one-line reason of every failed task.
         """
-        sources = list(source_videos) if source_videos is not None else [None] * len(stories)
-        if len(sources) != len(stories):
-            raise ValueError(f"{len(stories)} stories but {len(sources)} source videos")
-        entries = [story_entry(story, source) for story, source in zip(stories, sources, strict=True)]
         options = BuildOptions(thumbnails=export_thumbnails, metadata=export_metadata, aggregates=register)
-        return self._run(entries, options, parallel, progress, selected=None)
+        return self._run(_entries(story_ideas, source_videos), options, parallel, progress, selected=None)
 
-    def retry_failed(self, results: Mapping[str, Any], stories: Sequence[Any] | None = None,
+    def retry_failed(self, results: Mapping[str, Any], story_ideas: Sequence[Any] | None = None,
                      source_videos: Sequence[Any] | None = None,
                      progress: ProgressCallback | None = None) -> dict[str, Any]:
-        """Rerun only the stories that failed in ``results`` (after their sources were fixed)."""
+        """Rerun only the stories that failed in ``results`` (after their sources were fixed). Given
+        ``story_ideas`` and ``source_videos`` (as the guide passes them), the batch is taken from them, so a
+        corrected source path counts; otherwise from the batch's own manifest."""
         failed = [r["story_id"] for r in results["results"] if not r["success"]]
-        manifest, _ = load_for_build(self.output_dir / ".storyexport" / "batch-manifest.yaml")
-        entries = [story_entry(s) for s in manifest.stories]
+        if story_ideas is not None:
+            entries = _entries(story_ideas, source_videos)
+        else:
+            manifest, _ = load_for_build(self.output_dir / ".storyexport" / "batch-manifest.yaml")
+            entries = [story_entry(s) for s in manifest.stories]
+        platforms = {entry["id"]: entry.get("platforms") for entry in entries}
         selected = [n for sid in failed for n in (f"video:{sid}", f"thumbnails:{sid}", f"metadata:{sid}")]
-        selected += [f"platform:{s.id}:{p}" for s in manifest.stories if s.id in failed for p in s.platforms]
+        selected += [f"platform:{sid}:{p}" for sid in failed for p in platforms.get(sid) or ALL_PLATFORMS_DEFAULT]
         return self._run(entries, results.get("options", BuildOptions()), True, progress,
                          selected=selected, only=set(failed))
 
@@ -116,6 +119,14 @@ class BatchExporter:
                 "duration_seconds": round(time.monotonic() - started, 2), "results": results, "options": options}
 
 
+def _entries(story_ideas: Sequence[Story | Mapping[str, Any]],
+             source_videos: Sequence[str | Path] | None) -> list[dict[str, Any]]:
+    sources = list(source_videos) if source_videos is not None else [None] * len(story_ideas)
+    if len(sources) != len(story_ideas):
+        raise ValueError(f"{len(story_ideas)} stories but {len(sources)} source videos")
+    return [story_entry(story, source) for story, source in zip(story_ideas, sources, strict=True)]
+
+
 def _progress_listener(progress: ProgressCallback) -> Callable[[dict[str, Any]], None]:
     def listen(event: dict[str, Any]) -> None:
         if event["event"] in ("success", "failure", "skip"):
@@ -142,15 +153,33 @@ def _story_result(manifest: Manifest, story: Story, errors: list[dict[str, str]]
     }
 
 
-def export_story(story: Story | Mapping[str, Any], source_video_path: str | Path | None = None,
+def export_story(story_idea: Story | Mapping[str, Any], source_video_path: str | Path | None = None,
                  output_dir: str | Path = "data/final", generate_multiple_thumbnails: bool = True,
                  generate_platform_metadata: bool = True, thumbnail_options: int = 5,
                  register_in_registry: bool = True, platforms_dir: str | Path | None = None) -> dict[str, Any]:
     """The seed's ``VideoCompositor.export_with_enhancements`` in one call: export, thumbnails, metadata, registry."""
-    entry = story_entry(story, source_video_path)
+    entry = story_entry(story_idea, source_video_path)
     entry.setdefault("thumbnails", {})
     entry["thumbnails"] = {**entry["thumbnails"], "num_options": thumbnail_options}
     exporter = BatchExporter(max_workers=1, output_dir=output_dir, platforms_dir=platforms_dir)
     batch = exporter.export_batch([entry], parallel=False, export_thumbnails=generate_multiple_thumbnails,
                                   export_metadata=generate_platform_metadata, register=register_in_registry)
     return batch["results"][0]
+
+
+class VideoCompositor:
+    """The guide's entry point (its ``Generators.GVideoCompositor``): ``export_with_enhancements`` is
+    :func:`export_story` into this compositor's ``output_dir``."""
+
+    def __init__(self, output_dir: str | Path = "data/final", platforms_dir: str | Path | None = None):
+        self.output_dir = output_dir
+        self.platforms_dir = platforms_dir
+
+    def export_with_enhancements(self, story_idea: Story | Mapping[str, Any],
+                                 source_video_path: str | Path | None = None,
+                                 generate_multiple_thumbnails: bool = True, generate_platform_metadata: bool = True,
+                                 thumbnail_options: int = 5, register_in_registry: bool = True) -> dict[str, Any]:
+        """Export one story with thumbnails, platform metadata and registration; the result is a batch result's
+        entry (``success``, ``video_path``, ``thumbnails``, ``metadata``, ``errors``)."""
+        return export_story(story_idea, source_video_path, self.output_dir, generate_multiple_thumbnails,
+                            generate_platform_metadata, thumbnail_options, register_in_registry, self.platforms_dir)

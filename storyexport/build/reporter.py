@@ -204,14 +204,14 @@ class BuildReporter:
         self._record_event(task.name, time.time() - duration, duration, success, reason)
 
     def _collect_check_failures(self, task: Any) -> None:
+        from storyexport.metadata.checks import failed_checks  # only once a platform task ran: keeps no-ops light
+
         for target in task.targets:
             try:
                 checks = json.loads(Path(target).read_text(encoding="utf-8")).get("checks", {})
             except (OSError, ValueError):
                 continue
-            for check in checks.get("video", []):
-                if not check.get("ok", True):
-                    self.state.check_failures.append((task.name, check.get("message") or check.get("name", "?")))
+            self.state.check_failures.extend((task.name, message) for message in failed_checks(checks))
 
     def _record_event(self, name: str, started_at: float, duration: float, success: bool,
                       reason: str | None) -> None:

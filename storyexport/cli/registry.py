@@ -1,6 +1,7 @@
 """``storyexport registry``: inspect and update the export registry (publish status, performance, imports).
 
-The registry is found through the manifest's ``output_dir`` (``-m``) or given directly (``--registry``).
+The registry is found through the manifest's ``output_dir`` (``-m``), given directly (``--registry``), or, with
+neither and no ``exports.yaml`` here, is the API's default ``data/final/export_registry.sqlite``.
 Errors print one line and exit 1; usage errors exit 2 (argparse).
 """
 
@@ -12,8 +13,9 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from storyexport.cli.common import add_manifest_option, fail
+from storyexport.cli.common import DEFAULT_MANIFEST, add_manifest_option, fail
 from storyexport.registry import ExportRegistry, RegistryError, registry_path
+from storyexport.registry.registry import DEFAULT_PATH
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -23,12 +25,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     commands = parser.add_subparsers(dest="registry_command", metavar="ACTION", required=True)
     common = argparse.ArgumentParser(add_help=False)
     add_manifest_option(common)
+    common.set_defaults(manifest=None)  # to tell "no -m" (fall back to data/final/) from a mistyped -m
     common.add_argument("--registry", type=Path, metavar="PATH",
-                        help="the registry's .sqlite file (instead of finding it through the manifest)")
+                        help="the registry's .sqlite file (default: the one in the manifest's output folder, or "
+                             f"{DEFAULT_PATH} when there is no {DEFAULT_MANIFEST}, as ExportRegistry() does)")
 
-    def command(name: str, help_text: str, func) -> argparse.ArgumentParser:
+    def command(name: str, help_text: str, func, creates: bool = False) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text, parents=[common])
-        sub.set_defaults(func=lambda args: _run(func, args))
+        sub.set_defaults(func=lambda args: _run(func, args, creates))
         return sub
 
     listing = command("list", "list registered videos", _list)
@@ -53,8 +57,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("--date", help="when the numbers were taken, ISO-8601 (default: now)")
     export = command("export-json", "rewrite export_registry.json from the store", _export_json)
     export.add_argument("-o", "--output", type=Path, help="write here instead of beside the database")
-    command("import-json", "import a registry JSON written by the seed's tool", _import_json).add_argument(
-        "file", type=Path, metavar="FILE")
+    command("import-json", "import a registry JSON written by the seed's tool (creates the registry if needed)",
+            _import_json, creates=True).add_argument("file", type=Path, metavar="FILE")
 
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
@@ -73,24 +77,39 @@ def _count(text: str) -> int:
     return value
 
 
-def open_registry(args: argparse.Namespace) -> ExportRegistry:
-    """The registry named by ``--registry``, else the one in the manifest's output folder."""
+def open_registry(args: argparse.Namespace, creates: bool = False) -> ExportRegistry:
+    """The registry named by ``--registry``, else the one in the manifest's output folder, else (no manifest and
+    no ``-m``) the API's default ``data/final/``. Only ``creates`` commands may start a new database: a mistyped
+    path must be an error, not a new empty registry."""
+    path = _registry_file(args)
+    if path.is_dir():
+        raise RegistryError(f"registry {path} is a folder, not a database file")
+    if not creates and not path.exists():
+        raise RegistryError(f"registry not found: {path} (nothing registered there yet: build first, or pass "
+                            "--registry PATH)")
+    return ExportRegistry(path)
+
+
+def _registry_file(args: argparse.Namespace) -> Path:
     if args.registry is not None:
-        return ExportRegistry(args.registry)
+        return args.registry
+    manifest_path = args.manifest or Path(DEFAULT_MANIFEST)
+    if not manifest_path.is_file():
+        if args.manifest is None:
+            return DEFAULT_PATH
+        raise RegistryError(f"manifest not found: {manifest_path} (or pass --registry PATH)")
     from storyexport.config import ConfigError, load_manifest
 
-    if not args.manifest.is_file():
-        raise RegistryError(f"manifest not found: {args.manifest} (or pass --registry PATH)")
     try:
-        manifest = load_manifest(args.manifest, check_sources=False)
+        manifest = load_manifest(manifest_path, check_sources=False)
     except ConfigError as exc:
         raise RegistryError(exc.one_line()) from exc
-    return ExportRegistry(registry_path(manifest.output_dir))
+    return registry_path(manifest.output_dir)
 
 
-def _run(func, args: argparse.Namespace) -> int:
+def _run(func, args: argparse.Namespace, creates: bool = False) -> int:
     try:
-        registry = open_registry(args)
+        registry = open_registry(args, creates)
         try:
             return func(registry, args) or 0
         finally:

@@ -22,12 +22,23 @@ from storyexport.config.model import (
     VideoOptions,
 )
 from storyexport.config.problems import ConfigError, Problem
+from storyexport.config.safety import (
+    case_collision_problems,
+    control_character_problems,
+    output_dir_blocker,
+    output_dir_problems,
+    resolved,
+    story_name_problems,
+)
+from storyexport.config.schema_validator import schema_validator
 from storyexport.resources import builtin_platforms_dir, load_schema
+from storyexport.sources import MISSING, is_url, source_problem, url_problem
 
 if TYPE_CHECKING:  # the YAML parser is loaded only when a manifest is really read (not on a cached no-op)
     from storyexport.config.yamlpos import LoadedYaml
 
 DEFAULT_OUTPUT_DIR = "data/final"
+BLANK_PATTERN = "\\S"  # the schema's "not blank": at least one character that is not white space
 _validator: Any = None
 
 
@@ -35,9 +46,7 @@ def manifest_validator() -> Any:
     """The manifest's JSON Schema validator (jsonschema is imported only when a manifest really is checked)."""
     global _validator
     if _validator is None:
-        from jsonschema import Draft202012Validator
-
-        _validator = Draft202012Validator(load_schema("manifest"))
+        _validator = schema_validator(load_schema("manifest"))
     return _validator
 
 
@@ -56,6 +65,8 @@ def _schema_problem(loaded: LoadedYaml, error: Any) -> Problem:
             return loaded.problem((*path, extra[0]), f"unknown key '{extra[0]}' (allowed: {hint})", key=True)
     if error.validator == "required":
         return loaded.problem(path, error.message, key=True)
+    if error.validator == "pattern" and error.validator_value == BLANK_PATTERN:
+        return loaded.problem(path, f"{path[-1] if path else 'value'} must not be blank")
     if path and path[-1] == "id" and error.validator == "pattern":
         return loaded.problem(path, f"story id {error.instance!r} is not a safe file name: use 1-64 letters, "
                                     "digits, '-' or '_'")
@@ -100,9 +111,13 @@ def _stories(data: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
 
 
 def semantic_problems(loaded: LoadedYaml, platform_names: set[str], check_sources: bool = True) -> list[Problem]:
-    """Checks the schema cannot express: unique ids, known platforms, sane timestamps, existing sources."""
-    problems = _duplicate_id_problems(loaded) + _platform_problems(loaded, platform_names)
-    problems += _timestamp_problems(loaded)
+    """Checks the schema cannot express: unique ids (also up to case), names every file system accepts, a usable
+    output folder, known platforms, sane timestamps, existing sources."""
+    stories = _stories(loaded.data)
+    problems = _duplicate_id_problems(loaded) + case_collision_problems(loaded, stories)
+    problems += story_name_problems(loaded, stories) + output_dir_problems(loaded, DEFAULT_OUTPUT_DIR)
+    problems += _platform_problems(loaded, platform_names) + _timestamp_problems(loaded)
+    problems += _url_source_problems(loaded)
     if check_sources:
         problems += _source_problems(loaded)
     return problems
@@ -130,12 +145,23 @@ def _source_problems(loaded: LoadedYaml) -> list[Problem]:
     problems = []
     for index, story in _stories(loaded.data):
         source = story.get("source")
-        if isinstance(source, str) and source:
-            path = (root / source).resolve()
-            if not path.exists() and path not in produced:
-                problems.append(loaded.problem(("stories", index, "source"),
-                                               f"source '{source}' does not exist and no sample produces it"))
+        if isinstance(source, str) and source and not is_url(source):
+            path = resolved(root / source) or root / source  # unresolvable: source_problem says why
+            problem = source_problem(path)
+            if problem == MISSING:
+                if path in produced:
+                    continue
+                problem += " and no sample produces it"
+            if problem:
+                problems.append(loaded.problem(("stories", index, "source"), f"source '{source}' {problem}"))
     return problems
+
+
+def _url_source_problems(loaded: LoadedYaml) -> list[Problem]:
+    """URLs are refused even by the build (which skips the other source checks): they cannot be paths."""
+    return [loaded.problem(("stories", index, "source"), url_problem(story["source"]))
+            for index, story in _stories(loaded.data)
+            if isinstance(story.get("source"), str) and is_url(story["source"])]
 
 
 def _platform_problems(loaded: LoadedYaml, platform_names: set[str]) -> list[Problem]:
@@ -188,6 +214,10 @@ def check_manifest(path: Path, platforms_dir: Path | None = None, check_sources:
         result.problems.append(loaded.problem((), "the manifest must be a mapping with 'version' and 'stories'"))
         return result
     result.problems += schema_problems(loaded, manifest_validator())
+    unusable_paths = control_character_problems(loaded)
+    if unusable_paths:
+        result.problems += unusable_paths
+        return result
     result.rules_dir = resolve_platforms_dir(path, loaded.data, platforms_dir)
     if result.rules_dir.is_dir():
         result.rules, rule_problems = check_platform_rules_dir(result.rules_dir)
@@ -223,7 +253,9 @@ def load_for_build(path: Path, platforms_dir: Path | None = None) -> tuple[Manif
     cached = cache.load_cached(path, key)
     if cached is not None:
         data, rules_dir, rules = cached
-        return build_manifest(path, data, rules_dir), rules
+        manifest = build_manifest(path, data, rules_dir)
+        if output_dir_blocker(manifest.output_dir) is None:  # a file put in its way since: check again, say where
+            return manifest, rules
     check = check_manifest(path, platforms_dir, check_sources=False)
     if check.problems:
         raise ConfigError(check.problems)

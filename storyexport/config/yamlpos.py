@@ -19,6 +19,7 @@ JsonPath = tuple[str | int, ...]
 
 # libyaml's parser when PyYAML was built with it: the same safe constructors, several times faster.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 @dataclass
@@ -55,21 +56,44 @@ def json_path_str(path: JsonPath) -> str:
 def _walk(node: yaml.Node, path: JsonPath, loaded: LoadedYaml) -> None:
     loaded.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
         for key_node, value_node in node.value:
-            key = key_node.value
-            child = (*path, key)
-            if key in seen:
-                loaded.problems.append(
-                    Problem(str(loaded.path), key_node.start_mark.line + 1, key_node.start_mark.column + 1,
-                            f"duplicate key '{key}' (first defined on line {seen[key]})", json_path_str(child))
-                )
-            seen.setdefault(key, key_node.start_mark.line + 1)
+            child = (*path, key_node.value)
             loaded.key_positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             _walk(value_node, child, loaded)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _walk(item, (*path, index), loaded)
+
+
+def _duplicate_keys(root: yaml.Node, loaded: LoadedYaml) -> None:
+    """Report keys written twice in one mapping. Runs on the composed tree, before construction folds merge keys
+    (``<<: *defaults``) into the mappings: a key that overrides a merged one is no duplicate. Each node is
+    visited once, however often an alias repeats it."""
+    if not isinstance(root, yaml.CollectionNode):
+        return
+    seen_nodes: set[int] = set()
+    pending: list[tuple[yaml.Node, JsonPath]] = [(root, ())]
+    while pending:
+        node, path = pending.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            pending.extend((item, (*path, index)) for index, item in enumerate(node.value)
+                           if isinstance(item, yaml.CollectionNode))
+            continue
+        first: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            if isinstance(value_node, yaml.CollectionNode):
+                pending.append((value_node, (*path, key_node.value)))
+            if key_node.tag == _MERGE_TAG:
+                continue
+            earlier = first.setdefault(key_node.value, key_node)
+            if earlier is not key_node:
+                loaded.problems.append(Problem(
+                    str(loaded.path), key_node.start_mark.line + 1, key_node.start_mark.column + 1,
+                    f"duplicate key '{key_node.value}' (first defined on line {earlier.start_mark.line + 1})",
+                    json_path_str((*path, key_node.value))))
 
 
 def load_yaml(path: Path, text: str | None = None) -> LoadedYaml:
@@ -90,6 +114,7 @@ def load_yaml(path: Path, text: str | None = None) -> LoadedYaml:
         if node is None:
             loaded.problems.append(Problem(str(path), 1, 1, "file is empty"))
             return loaded
+        _duplicate_keys(node, loaded)
         loaded.data = loader.construct_document(node)
         _walk(node, (), loaded)
     except yaml.MarkedYAMLError as exc:

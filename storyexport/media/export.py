@@ -22,6 +22,7 @@ from storyexport.media.probe import Probe, probe
 from storyexport.media.spec import SpecError, TargetSpec
 
 _CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov"}
+_STILL_IMAGE_FORMATS = ("image2", "image2pipe")  # and every "<codec>_pipe" image demuxer
 _SDR_TAGS = {"color_primaries": "bt709", "color_trc": "bt709", "colorspace": "bt709"}
 _BITEXACT = {"fflags": "+bitexact", "map_metadata": -1, "map_chapters": -1, "movflags": "+faststart"}
 
@@ -43,6 +44,7 @@ def export_video(source: Path, target: Path, spec: TargetSpec) -> ExportResult:
     source, target = Path(source), Path(target)
     container = _container_of(target, spec)
     info = probe(source)
+    _check_is_video(source, info)
     _check_duration(source, info, spec)
     reasons = conformance_problems(info, spec)
     with atomic_path(target) as tmp:
@@ -63,6 +65,12 @@ def _container_of(target: Path, spec: TargetSpec) -> str:
     if spec.containers is not None and container not in spec.containers:
         raise SpecError(f"{target.name}: {spec.source_of('containers')} accepts only {', '.join(spec.containers)}")
     return container
+
+
+def _check_is_video(source: Path, info: Probe) -> None:
+    """ffmpeg reads a still image (say, a PNG renamed .mp4) as a one-frame "video" of 0.04 s; refuse it."""
+    if info.format_name in _STILL_IMAGE_FORMATS or info.format_name.endswith("_pipe"):
+        raise MediaError(f"story source {source.name} is a still image ({info.video_codec}), not a video")
 
 
 def _check_duration(source: Path, info: Probe, spec: TargetSpec) -> None:

@@ -21,6 +21,10 @@ LIMIT_KEYS = MINIMA + MAXIMA + LISTS
 OUTPUT_CODEC = "h264"
 OUTPUT_PIX_FMT = "yuv420p"
 OUTPUT_AUDIO_CODEC = "aac"
+# The highest bitrate any H.264 level allows (level 6.2's MaxBR, kbit/s). A cap above it constrains nothing an
+# H.264 encode can produce, and as an x264 VBV its buffer (twice the cap, in bits) would overflow ffmpeg's
+# 32-bit ``bufsize`` option: YouTube's 256 GB over 179.5 s alone gives 10.8 Gbit/s.
+H264_MAX_KBPS = 800_000
 
 
 class SpecError(MediaError):
@@ -184,11 +188,13 @@ def _check_encodable(spec: TargetSpec) -> None:
 
 def _with_bitrate_cap(spec: TargetSpec, options_kbps: int) -> TargetSpec:
     """The video bitrate ceiling for transcodes: the options' ``max_bitrate``, the platforms' bitrate limit,
-    and what still fits the file-size limit at the longest allowed duration, whichever is lowest."""
+    and what still fits the file-size limit at the longest allowed duration, whichever is lowest; none when even
+    the lowest is beyond what H.264 allows (:data:`H264_MAX_KBPS`), where the limit is meaningless."""
     caps = [float(options_kbps)] if options_kbps else []
     if spec.max_bitrate_kbps:
         caps.append(spec.max_bitrate_kbps - spec.audio_bitrate_kbps)
     if spec.max_file_size_mb and spec.max_duration_s:
         caps.append(spec.max_file_size_mb * 8000 * 0.95 / spec.max_duration_s - spec.audio_bitrate_kbps)
-    cap = round(max(min(caps), 64.0), 1) if caps else None
+    meaningful = [cap for cap in caps if cap < H264_MAX_KBPS]
+    cap = round(max(min(meaningful), 64.0), 1) if meaningful else None
     return replace(spec, video_bitrate_cap_kbps=cap)

@@ -19,6 +19,12 @@ def check(name: str, ok: bool, actual: Any, limit: Any, message: str) -> dict[st
     return {"name": name, "ok": bool(ok), "actual": actual, "limit": limit, "message": message}
 
 
+def failed_checks(checks: Mapping[str, Any]) -> list[str]:
+    """The message of every failed check, video and text alike, in a platform file's ``checks`` section."""
+    return [item.get("message") or item.get("name", "?") for group in ("video", "text")
+            for item in checks.get(group, []) if isinstance(item, Mapping) and not item.get("ok", True)]
+
+
 def adjustment(field: str, action: str, reason: str, **detail: Any) -> dict[str, Any]:
     """A change made to fit a text to the platform (truncated, characters_replaced, hashtags_dropped, ...)."""
     return {"field": field, "action": action, "reason": reason, "detail": detail}

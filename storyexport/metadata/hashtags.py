@@ -7,6 +7,7 @@ fragments, ``C#``, ``#1`` and the keycap emoji.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +53,12 @@ def normalise_hashtag(raw: str, grapheme_pattern: str = DEFAULT_GRAPHEME_PATTERN
     return "".join(g for g in graphemes(raw.strip().lstrip("#")) if allowed.fullmatch(g))
 
 
+def same_tag_key(tag: str) -> str:
+    """What two tags that read the same share: compatibility-normalised and case-folded (Unicode's NFKC caseless
+    match), so "café" typed two ways, "ｌｏｖｅ" and "Love" count as one tag and use one slot of a cap."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", tag).casefold())
+
+
 def as_list(value: Any) -> list[str]:
     """Story hashtags given as a list, or as one string separated by spaces or commas."""
     if value is None:
@@ -93,12 +100,12 @@ def select_hashtags(story: Mapping[str, Any], rules: Mapping[str, Any]) -> Selec
             selection.drop(raw, "no letter left after removing spaces and punctuation")
         elif max_length is not None and len(body) > max_length:
             selection.drop(raw, f"longer than {max_length} characters")
-        elif body.casefold() in seen:
-            selection.drop(raw, "duplicate (case-insensitive)")
+        elif same_tag_key(body) in seen:
+            selection.drop(raw, "duplicate (ignoring case and Unicode form)")
         elif len(selection.hashtags) >= max_count:
             selection.drop(raw, f"over the platform's cap of {max_count} hashtags")
         else:
-            seen.add(body.casefold())
+            seen.add(same_tag_key(body))
             selection.hashtags.append("#" + body)
     return selection
 
@@ -128,11 +135,11 @@ def select_tags(story: Mapping[str, Any], hashtags: Sequence[str], rules: Mappin
     for source in rules.get("sources", ["story", "hashtags", "theme", "tone"]):
         for raw in by_source[source]:
             tag = clean_tag(raw, forbidden)
-            if not tag or tag.casefold() in seen:
+            if not tag or same_tag_key(tag) in seen:
                 continue
             if tags_total_length([*selection.hashtags, tag]) > rules["max_total"]:
                 selection.drop(tag, f"tags would exceed {rules['max_total']} characters in total")
                 continue
-            seen.add(tag.casefold())
+            seen.add(same_tag_key(tag))
             selection.hashtags.append(tag)
     return selection

@@ -251,13 +251,14 @@ class PlatformExporter:
 
     def save_platform_metadata(self, story: Story | Mapping[str, Any], output_dir: Path | str,
                                **extras: Any) -> dict[str, Path]:
-        """Write ``output_dir/platforms/{id}_{platform}_metadata.json`` for each platform; returns the paths."""
+        """Write ``output_dir/{id}_{platform}_metadata.json`` for each platform; returns the paths. As in the
+        original guide (``output_dir="platforms/"``), ``output_dir`` is the folder the files go in."""
         story_id = story_fields(story)["id"]
         if not story_id:
             raise ValueError("story has no id (or title_id); cannot name its metadata files")
         written: dict[str, Path] = {}
         for platform, metadata in self.generate_all_platforms(story, **extras).items():
-            target = Path(output_dir) / "platforms" / metadata_filename(story_id, platform)
+            target = Path(output_dir) / metadata_filename(story_id, platform)
             write_json_atomic(target, metadata)
             written[platform] = target
         return written

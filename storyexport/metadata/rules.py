@@ -19,6 +19,7 @@ from jinja2 import TemplateSyntaxError
 from jsonschema import Draft202012Validator, ValidationError
 
 from storyexport.config.problems import ConfigError, Problem
+from storyexport.config.schema_validator import schema_validator
 from storyexport.config.yamlpos import JsonPath, LoadedYaml, load_yaml
 from storyexport.metadata.templates import TEMPLATE_VARIABLES, UPLOAD_VARIABLES, environment, undeclared_variables
 from storyexport.metadata.upload import upload_expressions
@@ -33,7 +34,7 @@ _MIN_MAX_PAIRS = (("min_duration_s", "max_duration_s"), ("min_width", "max_width
 
 @cache
 def _validator() -> Draft202012Validator:
-    return Draft202012Validator(load_schema("platform"))
+    return schema_validator(load_schema("platform"))
 
 
 def rules_files(rules_dir: Path) -> dict[str, Path]:

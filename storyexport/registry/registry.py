@@ -81,8 +81,7 @@ class ExportRegistry:
         with self.changing() as change:
             for item in exports:
                 title_id = item["title_id"]
-                _require_text(title_id=title_id, title=item["title"], segment=item["segment"],
-                              age_group=item["age_group"])
+                check_export(item)
                 change.upsert_video(title_id, {
                     "title": item["title"], "segment": item["segment"], "age_group": item["age_group"],
                     "video_path": _text(item["video_path"]), "thumbnail_path": _text(item.get("thumbnail_path")),
@@ -291,6 +290,13 @@ def _matches(video: dict[str, Any], segment: str | None, age_group: str | None, 
 
 def _text(value: str | Path | None) -> str | None:
     return None if value is None else str(value)
+
+
+def check_export(item: Mapping[str, Any]) -> None:
+    """Raise ``RegistryError`` if ``register_exports`` would refuse ``item`` (checked before a batch, so one bad
+    story can be left out instead of failing the whole transaction)."""
+    _require_text(title_id=item["title_id"], title=item["title"], segment=item["segment"],
+                  age_group=item["age_group"])
 
 
 def _require_text(**values: Any) -> None:

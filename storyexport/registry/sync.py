@@ -7,7 +7,8 @@ from typing import Any
 
 from storyexport import layout
 from storyexport.config.model import Manifest, Story
-from storyexport.registry.registry import ExportRegistry
+from storyexport.registry.errors import RegistryError
+from storyexport.registry.registry import ExportRegistry, check_export
 
 
 def registry_path(output_dir: Path) -> Path:
@@ -18,13 +19,25 @@ def sync_registry(manifest: Manifest, registry: ExportRegistry | None = None) ->
     """Upsert the built stories (paths relative to ``output_dir``) and rewrite the JSON snapshot.
 
     Re-registering keeps publish status and performance history; stories dropped from the manifest stay in the
-    registry (their history is still wanted). Returns the ids registered.
+    registry (their history is still wanted). Returns the ids registered. A story the registry refuses is left
+    out, the others are registered, then ``RegistryError`` names every refused story.
     """
     registry = registry or ExportRegistry(registry_path(manifest.output_dir))
-    entries = [entry for story in manifest.stories if (entry := _entry(manifest.output_dir, story))]
+    entries, refused = [], []
+    for story in manifest.stories:
+        try:
+            entry = _entry(manifest.output_dir, story)
+            if entry is not None:
+                check_export(entry)
+                entries.append(entry)
+        except (RegistryError, OSError, ValueError) as exc:
+            refused.append(f"story '{story.id}': {exc}")
     registered = registry.register_exports(entries)
     if not registry.json_path.is_file():  # nothing changed, but the snapshot was deleted
         registry.export_json()
+    if refused:
+        raise RegistryError(f"{len(refused)} of {len(manifest.stories)} stories not registered "
+                            f"(the others were): {'; '.join(refused)}")
     return registered
 
 

@@ -17,10 +17,8 @@ PROBE = {"duration": 400.0, "width": 1080, "height": 1920, "fps": 30.0, "video_c
          "size": 200_000_000, "rotation": 0}
 
 
-def test_failed_checks_reach_the_summary(tmp_path: Path) -> None:
-    data = PlatformExporter().generate_platform_metadata(STORY, "youtube", probe=PROBE)
-    assert data["checks"]["ok"] is False
-    target = tmp_path / "long_youtube_metadata.json"
+def summary_after_writing(data: dict, target: Path) -> str:
+    """The plain summary of a run in which ``platform:long:youtube`` wrote ``data`` to ``target``."""
     write_json_atomic(target, data)
     out = io.StringIO()
     reporter = BuildReporter(out, mode="plain")
@@ -29,5 +27,20 @@ def test_failed_checks_reach_the_summary(tmp_path: Path) -> None:
     reporter.execute_task(task)
     reporter.add_success(task)
     reporter.complete_run()
-    text = out.getvalue()
+    return out.getvalue()
+
+
+def test_failed_checks_reach_the_summary(tmp_path: Path) -> None:
+    data = PlatformExporter().generate_platform_metadata(STORY, "youtube", probe=PROBE)
+    assert data["checks"]["ok"] is False
+    text = summary_after_writing(data, tmp_path / "long_youtube_metadata.json")
     assert "CHECK FAILED platform:long:youtube:" in text and "duration" in text
+
+
+def test_failed_text_checks_reach_the_summary(tmp_path: Path) -> None:
+    """A title that is empty on YouTube (blank, or nothing left after the platform's cleaning) is a failed check
+    like a too-long video, not only a flag in the JSON."""
+    data = PlatformExporter().generate_platform_metadata({**STORY, "title": "   "}, "youtube")
+    assert [c["name"] for c in data["checks"]["text"] if not c["ok"]] == ["text.title.length"]
+    text = summary_after_writing(data, tmp_path / "long_youtube_metadata.json")
+    assert "CHECK FAILED platform:long:youtube: text.title is 0 characters, below the minimum of 1" in text

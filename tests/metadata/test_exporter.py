@@ -96,11 +96,11 @@ def test_saved_files_are_valid_reproducible_and_atomic(tmp_path, platform_metada
     assert sorted(p.name for p in first.values()) == [
         "abc123_instagram_metadata.json", "abc123_tiktok_metadata.json", "abc123_youtube_metadata.json"]
     for platform, path in first.items():
-        assert path.parent == tmp_path / "a" / "platforms"
+        assert path.parent == tmp_path / "a"  # output_dir is the folder the files go in, as in the guide
         assert path.read_bytes() == second[platform].read_bytes()
         data = json.loads(path.read_text(encoding="utf-8"))
         assert not list(platform_metadata_validator.iter_errors(data))
-    assert sorted(os.listdir(tmp_path / "a" / "platforms")) == sorted(p.name for p in first.values())  # no temps
+    assert sorted(os.listdir(tmp_path / "a")) == sorted(p.name for p in first.values())  # no temps
 
 
 def test_saving_a_story_without_id_fails_clearly(exporter, tmp_path):

@@ -89,6 +89,6 @@ def test_facebook_reels_from_yaml_only(tmp_path, platform_metadata_validator, bu
 
     written = exporter.save_platform_metadata({**data, "platforms": ["facebook"]}, tmp_path / "out")
     assert list(written) == ["facebook"]
-    assert written["facebook"] == tmp_path / "out" / "platforms" / "s_huge_description_facebook_metadata.json"
+    assert written["facebook"] == tmp_path / "out" / "s_huge_description_facebook_metadata.json"
     saved = json.loads(written["facebook"].read_text(encoding="utf-8"))
     assert saved["platform"] == "facebook" and saved["checks"]["video_probed"] is False

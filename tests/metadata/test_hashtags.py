@@ -39,7 +39,7 @@ def test_duplicates_invalid_and_over_cap_are_dropped_with_reasons():
     assert selection.hashtags == ["#Love", "#a", "#b", "#c", "#d"]
     reasons = {item["hashtag"]: item["reason"] for item in selection.dropped}
     assert reasons == {
-        "#love": "duplicate (case-insensitive)", "LOVE!": "duplicate (case-insensitive)",
+        "#love": "duplicate (ignoring case and Unicode form)", "LOVE!": "duplicate (ignoring case and Unicode form)",
         "!!!": "no letter left after removing spaces and punctuation",
         "#1": "no letter left after removing spaces and punctuation",
         "e": "over the platform's cap of 5 hashtags",
@@ -78,3 +78,20 @@ def test_tags_lose_forbidden_characters():
     selection = select_tags({"hashtags": ["<b>bold</b>", 'say "hi", ok']}, [], {"max_total": 500,
                                                                               "sources": ["story"]})
     assert selection.hashtags == ["b bold /b", "say hi ok"]
+
+
+def test_tags_equal_up_to_unicode_form_or_case_are_one_tag_and_the_first_is_kept():
+    composed, decomposed, fullwidth = "Caf\u00e9", "cafe\u0301", "\uff23\uff41\uff46\u00e9"  # Café, café, Ｃａｆé
+    story = {"hashtags": [composed, decomposed, fullwidth, "ＬＯＶＥ", "love", "ﬁre", "FIRE", "sun", "moon", "star"]}
+    selection = select_hashtags(story, strategy_rules(sources=["story"]))
+    assert selection.hashtags == ["#Caf\u00e9", "#ＬＯＶＥ", "#ﬁre", "#sun", "#moon"]
+    assert [d["hashtag"] for d in selection.dropped] == [decomposed, fullwidth, "love", "FIRE", "star"]
+    tags = select_tags(story, [], {"max_total": 500, "sources": ["story"]})
+    assert tags.hashtags == ["Caf\u00e9", "ＬＯＶＥ", "ﬁre", "sun", "moon", "star"]
+
+
+def test_tiktok_cap_is_not_wasted_on_variants(exporter):
+    story = {"id": "s", "title": "T", "segment": "s", "age_group": "a", "description": "", "theme": "", "tone": "",
+             "hashtags": ["Caf\u00e9", "cafe\u0301", "Run", "run", "sun"]}
+    data = exporter.generate_platform_metadata(story, "tiktok")
+    assert data["platform_hashtags"] == ["#fyp", "#storytime", "#Caf\u00e9", "#Run", "#sun"]
