@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from storyexport.build import parallel, stamp, tolerance
+from storyexport.build import doit_db, parallel, stamp, tolerance
 from storyexport.build.checker import checker_for
 from storyexport.build.reporter import BuildReporter
 from storyexport.build.tasks import BuildOptions, generate_tasks, rel
@@ -73,6 +73,7 @@ def build_namespace(manifest_path: Path | str, *, progress: str = "auto", report
     apply_start_method()
     tolerance.install()
     parallel.install()
+    doit_db.install()
     stamp.discard()
     with paused_gc():
         if manifest is None or rules is None:

@@ -17,6 +17,8 @@ from typing import Any, TextIO
 
 from doit.exceptions import UnmetDependency
 
+from storyexport.build import doit_db
+
 MODES = ("auto", "bar", "plain", "jsonl", "quiet")
 STAMP_NOTE = "(no file changed since the last clean run)"  # ends the summary line of a run the stamp answered
 
@@ -105,7 +107,7 @@ class BuildReporter:
         self._emit({"event": "begin", "total": self.state.total})
 
     def get_status(self, task: Any) -> None:
-        pass
+        doit_db.before_task(task)
 
     def execute_task(self, task: Any) -> None:
         if task.actions:
@@ -113,6 +115,7 @@ class BuildReporter:
             self._emit({"event": "start", "task": task.name})
 
     def add_success(self, task: Any) -> None:
+        doit_db.checkpoint(task.name)
         if task.actions:
             self._finish(task, True, None)
             if task.name.startswith("platform:"):
@@ -125,7 +128,8 @@ class BuildReporter:
                 self.state.blocked.append((task.name, str(fail.message or "")))
                 self._emit({"event": "blocked", "task": task.name, "reason": f"upstream failed: {fail.message}"})
         elif task.actions or task.name in self.state.running:
-            self._finish(task, False, _first_line(fail))
+            self._finish(task, False, doit_db.failure_reason(fail) or _first_line(fail))
+        doit_db.checkpoint(task.name)
 
     def skip_uptodate(self, task: Any) -> None:
         if task.actions:
@@ -164,7 +168,7 @@ class BuildReporter:
         if self._registry is not None:
             self._registry = None
         if self.on_complete is not None:
-            self.on_complete(self.state.finished_cleanly())
+            self.on_complete(self.state.finished_cleanly() and not doit_db.last_save_failed())
 
     def report_up_to_date(self, names: list[str]) -> None:
         """What a run that finds every task up to date reports, for an answer from the stamp (doit did not run)."""
