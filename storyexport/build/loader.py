@@ -83,7 +83,9 @@ def build_namespace(manifest_path: Path | str, *, progress: str = "auto", report
     if reporter is None:
         reporter = BuildReporter(sys.stdout, mode=progress, events_db=manifest.output_dir / REGISTRY_DB)
     if stamp_start is not None:
-        pending = stamp_start.begin(tasks, [rel(dep_file)], late_config=stamp.rules_paths(str(manifest.platforms_dir)))
+        # the registry database is watched like doit's: deleting it must reach the registry task's check
+        databases = [rel(dep_file), rel(manifest.output_dir / REGISTRY_DB)]
+        pending = stamp_start.begin(tasks, databases, late_config=stamp.rules_paths(str(manifest.platforms_dir)))
         if pending is not None:
             reporter.on_complete = pending.settle
 

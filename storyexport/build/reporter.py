@@ -96,6 +96,7 @@ class BuildReporter:
         self.state = RunState()
         self._registry: Any = None
         self._events_broken = False
+        self._held_events: list[tuple[Any, ...]] = []  # events of a run that started without a registry store
         self._tasks: dict[str, Any] = {}
         self.on_complete: Callable[[bool], Any] | None = None  # told whether the run finished cleanly
         self.from_stamp = False
@@ -165,7 +166,11 @@ class BuildReporter:
             self._write_json(summary)
         elif self.mode != "quiet":
             self._write_summary(failures)
+        if self._held_events and self.events_db is not None and self.events_db.is_file():
+            self._write_events(self._held_events)
+        self._held_events = []
         if self._registry is not None:
+            self._registry.close()  # now, not at exit: the up-to-date stamp records the store's final state
             self._registry = None
         if self.on_complete is not None:
             self.on_complete(self.state.finished_cleanly() and not doit_db.last_save_failed())
@@ -221,13 +226,20 @@ class BuildReporter:
                       reason: str | None) -> None:
         if self.events_db is None or self._events_broken:
             return
-        kind, story, platform = split_task_name(name)
+        event = (*split_task_name(name), started_at, duration, success, reason)
+        if self._registry is None and not self.events_db.is_file():
+            self._held_events.append(event)  # only the registry task creates (or restores) a missing store
+            return
+        self._write_events([event])
+
+    def _write_events(self, events: list[tuple[Any, ...]]) -> None:
         try:
             if self._registry is None:
                 from storyexport.registry import ExportRegistry
 
                 self._registry = ExportRegistry(self.events_db)
-            self._registry.record_event(kind, story, platform, started_at, duration, success, reason)
+            for event in events:
+                self._registry.record_event(*event)
         except Exception as exc:  # events are a side record: never fail the build for them
             self._events_broken = True
             self._line(f"warning: build events not recorded ({exc})")

@@ -20,9 +20,9 @@ from storyexport.build.generated import record_for
 from storyexport.build.orphans import remove_orphans
 from storyexport.build.recipes import recipe
 from storyexport.build.tolerance import AFTER_FAILURES
-from storyexport.build.uptodate import ConfigSlice, InputsDigest
+from storyexport.build.uptodate import ConfigSlice, InputsDigest, StorePresent
 from storyexport.config.model import Manifest, Story
-from storyexport.layout import REGISTRY_JSON, REPORT_HTML, StoryOutputs, story_outputs
+from storyexport.layout import REGISTRY_DB, REGISTRY_JSON, REPORT_HTML, StoryOutputs, story_outputs
 
 
 @dataclass(frozen=True)
@@ -151,6 +151,8 @@ def aggregate_tasks(manifest: Manifest, ctx: GraphContext, outputs: list[StoryOu
         task = _task(basename, None, action=(action, [data]), file_dep=[], targets=targets,
                      config={"stories": summary}, doc=doc, clean=clean)
         task["uptodate"].append(InputsDigest(inputs, cache))
+        if basename == "registry":
+            task["uptodate"].append(StorePresent(f"{ctx.out}/{REGISTRY_DB}"))
         task["task_dep"] = list(story_task_names) + (["registry"] if basename == "report" else [])
         task["meta"] = {AFTER_FAILURES: True}
         yield task
