@@ -52,10 +52,20 @@ def one_line_failures(action: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @one_line_failures
-def make_sample(target: str, duration: float, width: int, height: int, fps: float, seed: int) -> None:
+def make_sample(target: str, record: str, duration: float, width: int, height: int, fps: float, seed: int) -> None:
+    """Generate a sample clip, but never over a file storyexport did not generate (``record`` keeps track)."""
+    from storyexport.build.generated import write_generated
     from storyexport.media.samples import generate_sample
 
-    generate_sample(Path(target), duration=duration, width=width, height=height, fps=fps, seed=seed)
+    write_generated(Path(target), Path(record), lambda path: generate_sample(
+        path, duration=duration, width=width, height=height, fps=fps, seed=seed))
+
+
+def clean_sample(target: str, record: str) -> None:
+    """``doit clean`` of a sample: remove the clip only if storyexport generated it."""
+    from storyexport.build.generated import remove_generated
+
+    remove_generated(Path(target), Path(record))
 
 
 @one_line_failures

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from storyexport.build import parallel, stamp, tolerance
+from storyexport.build import doit_db, parallel, stamp, tolerance
 from storyexport.build.checker import checker_for
 from storyexport.build.reporter import BuildReporter
 from storyexport.build.tasks import BuildOptions, generate_tasks, rel
@@ -73,6 +73,7 @@ def build_namespace(manifest_path: Path | str, *, progress: str = "auto", report
     apply_start_method()
     tolerance.install()
     parallel.install()
+    doit_db.install()
     stamp.discard()
     with paused_gc():
         if manifest is None or rules is None:
@@ -82,7 +83,9 @@ def build_namespace(manifest_path: Path | str, *, progress: str = "auto", report
     if reporter is None:
         reporter = BuildReporter(sys.stdout, mode=progress, events_db=manifest.output_dir / REGISTRY_DB)
     if stamp_start is not None:
-        pending = stamp_start.begin(tasks, [rel(dep_file)], late_config=stamp.rules_paths(str(manifest.platforms_dir)))
+        # the registry database is watched like doit's: deleting it must reach the registry task's check
+        databases = [rel(dep_file), rel(manifest.output_dir / REGISTRY_DB)]
+        pending = stamp_start.begin(tasks, databases, late_config=stamp.rules_paths(str(manifest.platforms_dir)))
         if pending is not None:
             reporter.on_complete = pending.settle
 

@@ -112,12 +112,13 @@ def _stories(data: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
 
 def semantic_problems(loaded: LoadedYaml, platform_names: set[str], check_sources: bool = True) -> list[Problem]:
     """Checks the schema cannot express: unique ids (also up to case), names every file system accepts, a usable
-    output folder, known platforms, sane timestamps, existing sources."""
+    output folder, known platforms, sane timestamps, samples inside the project, no source where an export goes,
+    existing sources."""
     stories = _stories(loaded.data)
     problems = _duplicate_id_problems(loaded) + case_collision_problems(loaded, stories)
     problems += story_name_problems(loaded, stories) + output_dir_problems(loaded, DEFAULT_OUTPUT_DIR)
     problems += _platform_problems(loaded, platform_names) + _timestamp_problems(loaded)
-    problems += _url_source_problems(loaded)
+    problems += _url_source_problems(loaded) + _sample_path_problems(loaded) + _output_collision_problems(loaded)
     if check_sources:
         problems += _source_problems(loaded)
     return problems
@@ -136,6 +137,29 @@ def _duplicate_id_problems(loaded: LoadedYaml) -> list[Problem]:
                                            f"duplicate story id '{sid}' (first used on line {line})"))
         first_seen.setdefault(sid, index)
     return problems
+
+
+def _exported_videos(loaded: LoadedYaml) -> dict[Path, str]:
+    """Where each story's video is written (the build replaces that file): resolved path -> story id."""
+    root = loaded.path.parent
+    output_dir = loaded.data.get("output_dir", DEFAULT_OUTPUT_DIR)
+    if not isinstance(output_dir, str):
+        return {}
+    return {_absolute(root / output_dir / story["segment"] / story["age_group"] / f"{story['id']}.mp4"): story["id"]
+            for _, story in _stories(loaded.data)
+            if all(isinstance(story.get(key), str) for key in ("id", "segment", "age_group"))}
+
+
+def _output_collision_problems(loaded: LoadedYaml) -> list[Problem]:
+    """A source or sample at the path of a story's export would be overwritten by it (and removed by a clean)."""
+    videos = _exported_videos(loaded)
+    root = loaded.path.parent
+    places = [(("stories", i, "source"), story.get("source")) for i, story in _stories(loaded.data)]
+    places += [(("samples", i, "path"), sample.get("path")) for i, sample in
+               enumerate(_list(loaded.data.get("samples"))) if isinstance(sample, dict)]
+    return [loaded.problem(where, f"'{path}' is where story '{videos[_absolute(root / path)]}' exports its video: "
+                                  "the build would overwrite it")
+            for where, path in places if isinstance(path, str) and path and _absolute(root / path) in videos]
 
 
 def _source_problems(loaded: LoadedYaml) -> list[Problem]:
@@ -162,6 +186,25 @@ def _url_source_problems(loaded: LoadedYaml) -> list[Problem]:
     return [loaded.problem(("stories", index, "source"), url_problem(story["source"]))
             for index, story in _stories(loaded.data)
             if isinstance(story.get("source"), str) and is_url(story["source"])]
+
+
+def _sample_path_problems(loaded: LoadedYaml) -> list[Problem]:
+    """The build overwrites and ``doit clean`` removes sample clips: they must stay inside the project."""
+    root = loaded.path.parent.resolve()
+    problems = []
+    for index, sample in enumerate(_list(loaded.data.get("samples"))):
+        path = sample.get("path") if isinstance(sample, dict) else None
+        if not isinstance(path, str) or not path:
+            continue
+        try:
+            inside = (root / path).resolve().is_relative_to(root)
+        except (OSError, RuntimeError, ValueError) as exc:  # a symbolic link loop, a NUL byte
+            problems.append(loaded.problem(("samples", index, "path"), f"sample path '{path}' is unusable: {exc}"))
+            continue
+        if not inside:
+            problems.append(loaded.problem(("samples", index, "path"),
+                                           f"sample path '{path}' is outside the manifest's folder {root}"))
+    return problems
 
 
 def _platform_problems(loaded: LoadedYaml, platform_names: set[str]) -> list[Problem]:
