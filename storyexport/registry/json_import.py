@@ -14,7 +14,7 @@ from typing import Any
 
 from storyexport.registry.errors import RegistryError
 from storyexport.registry.records import Counts
-from storyexport.registry.registry import Change, ExportRegistry
+from storyexport.registry.registry import Change, ExportRegistry, require_web_url
 from storyexport.registry.snapshot import PERFORMANCE_EXTRA
 
 VIDEO_KEYS = {"title", "title_id", "segment", "age_group", "export_date", "publish_status", "platforms",
@@ -80,8 +80,9 @@ def _import_video(change: Change, path: Path, key: str, video: Any, document: di
 def _import_platform(change: Change, where: str, title_id: str, platform: str, entry: Any) -> None:
     if not isinstance(entry, dict):
         raise RegistryError(f"{where}: expected an object")
+    require_web_url(entry.get("url") or None, f"{where}.url")
     extra = json.dumps({k: v for k, v in entry.items() if k not in PLATFORM_KEYS}, sort_keys=True)
-    values = (str(entry.get("status") or "pending"), entry.get("url"), entry.get("published_date"), extra)
+    values = (str(entry.get("status") or "pending"), entry.get("url") or None, entry.get("published_date"), extra)
     row = change.conn.execute("SELECT status, url, published_date, extra FROM platforms"
                               " WHERE title_id = ? AND platform = ?", (title_id, platform)).fetchone()
     if row is not None and tuple(row) == values:

@@ -20,6 +20,7 @@ from storyexport.registry.errors import RegistryError, UnknownStoryError
 from storyexport.registry.records import Counts, Event, Snapshot, overall_status
 from storyexport.registry.snapshot import get_meta, latest_snapshots, video_entries, write_snapshot
 from storyexport.registry.store import Store
+from storyexport.textsafe import is_web_url
 
 DEFAULT_PATH = Path("data/final") / REGISTRY_DB
 Clock = Callable[[], datetime]
@@ -96,6 +97,7 @@ class ExportRegistry:
                               url: str | None = None) -> dict[str, Any]:
         """Set one platform's status (and URL); ``published_date`` is stamped when it becomes published."""
         _require_text(platform=platform, status=status)
+        require_web_url(url)
         with self.changing() as change:
             change.require_video(title_id)
             change.set_platform_status(title_id, platform, status, url)
@@ -287,6 +289,12 @@ def _matches(video: dict[str, Any], segment: str | None, age_group: str | None, 
         actual = video["platforms"][platform]["status"] if platform else video["publish_status"]
         return actual == status
     return True
+
+
+def require_web_url(url: str | None, where: str = "url") -> None:
+    """A platform URL is shown as a link in the report: only http and https are accepted (no javascript:)."""
+    if url is not None and not is_web_url(url):
+        raise RegistryError(f"{where} must be an http:// or https:// address, got {url!r}")
 
 
 def _text(value: str | Path | None) -> str | None:
