@@ -19,6 +19,11 @@ JsonPath = tuple[str | int, ...]
 
 # libyaml's parser when PyYAML was built with it: the same safe constructors, several times faster.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Aliases may expand a document to at most this many values plus this many times the values it is written with:
+# far above any real file (merge keys sharing defaults among thousands of stories), far below a "billion laughs"
+# bomb, which every later step (positions, schema checks) would otherwise walk value by value.
+MAX_EXPANDED_FLOOR = 100_000
+MAX_EXPANSION_RATIO = 10
 
 
 @dataclass
@@ -72,6 +77,46 @@ def _walk(node: yaml.Node, path: JsonPath, loaded: LoadedYaml) -> None:
             _walk(item, (*path, index), loaded)
 
 
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def _expansion_problem(path: Path, node: yaml.Node) -> Problem | None:
+    """A problem if the document, with every alias expanded, holds far more values than it is written with, or an
+    alias refers to a node that contains it. Found on the composed graph, where an alias is one shared node, so
+    nothing is expanded: the graph is walked once, without recursion, each node's expanded size computed from its
+    children's. The problem points at the first node whose expansion passes the limit (a bomb's inner level)."""
+    sizes: dict[int, int] = {}
+    finished: list[yaml.Node] = []
+    ancestors: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(node, False)]
+    while stack:
+        current, children_done = stack.pop()
+        key = id(current)
+        if children_done:
+            ancestors.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(current))
+            finished.append(current)
+        elif key in ancestors:
+            return _problem_at(path, current, "YAML alias refers to a value that contains the alias itself")
+        elif key not in sizes:
+            ancestors.add(key)
+            stack.append((current, True))
+            stack.extend((child, False) for child in _children(current) if id(child) not in sizes)
+    limit = MAX_EXPANDED_FLOOR + MAX_EXPANSION_RATIO * len(finished)
+    culprit = next((n for n in finished if sizes[id(n)] > limit), None)
+    if culprit is None:
+        return None
+    return _problem_at(path, culprit, f"YAML aliases expand this value to {sizes[id(culprit)]:,} values, more than "
+                                      f"the {limit:,} allowed for this file (an alias bomb?)")
+
+
+def _problem_at(path: Path, node: yaml.Node, message: str) -> Problem:
+    return Problem(str(path), node.start_mark.line + 1, node.start_mark.column + 1, message)
+
+
 def load_yaml(path: Path, text: str | None = None) -> LoadedYaml:
     """Load one YAML document safely. Syntax errors become a problem with their position, never an exception."""
     loaded = LoadedYaml(path=path, data=None)
@@ -89,6 +134,10 @@ def load_yaml(path: Path, text: str | None = None) -> LoadedYaml:
         node = loader.get_single_node()
         if node is None:
             loaded.problems.append(Problem(str(path), 1, 1, "file is empty"))
+            return loaded
+        problem = _expansion_problem(path, node)
+        if problem is not None:
+            loaded.problems.append(problem)
             return loaded
         loaded.data = loader.construct_document(node)
         _walk(node, (), loaded)

@@ -1,0 +1,101 @@
+"""Hostile YAML: an alias bomb or a self-referencing alias is refused with FILE:LINE before anything expands it,
+in bounded memory, by every command that reads YAML the user controls (manifest, platform rules)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storyexport.config.yamlpos import load_yaml
+from storyexport.resources import builtin_platforms_dir
+
+REPO = Path(__file__).resolve().parents[2]
+MEMORY_BOUND_KB = 200 * 1024
+STORY = '  - {id: a1, title: "T", segment: women, age_group: 18-23, source: a.mp4}\n'
+# Measures one command's peak memory: the wrapper's only child is the command (the test process has had others).
+# A regression must not take the shared machine down with it: the command gets at most 2 GB of address space.
+MEASURE = """import json, resource, subprocess, sys
+cap = lambda: resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+done = subprocess.run(sys.argv[2:], cwd=sys.argv[1], capture_output=True, text=True, timeout=120, preexec_fn=cap)
+print(json.dumps({"code": done.returncode, "stderr": done.stderr, "stdout": done.stdout,
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+"""
+
+
+def billion_laughs(levels: int = 9, first_line: int = 1) -> tuple[str, int]:
+    """YAML lines defining 10 anchors, each level nine aliases of the one before (9**10 values expanded), and
+    the line whose value first expands past the limit (level 6: 9**7 = 4.8 million values)."""
+    lines = ['lol0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"lol{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, levels + 1)]
+    return "\n".join(lines) + "\n", first_line + 5
+
+
+def measured(cwd: Path, *command: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", MEASURE, str(cwd), *command], capture_output=True, text=True,
+                          timeout=180, check=True)
+    return json.loads(done.stdout)
+
+
+def assert_refused_in_bounds(result: dict, where: str) -> None:
+    """Refused (validate reports on stdout, doit on stderr) with FILE:LINE, no traceback, in bounded memory."""
+    output = result["stdout"] + result["stderr"]
+    assert result["code"] != 0, result
+    assert where in output and "alias bomb" in output and "Traceback" not in output, output
+    assert result["maxrss_kb"] < MEMORY_BOUND_KB, result["maxrss_kb"]
+
+
+@pytest.fixture
+def bomb_project(tmp_path: Path) -> Path:
+    laughs, line = billion_laughs(first_line=3)
+    (tmp_path / "exports.yaml").write_text(f"version: 1\noutput_dir: out\n{laughs}stories:\n{STORY}",
+                                           encoding="utf-8")
+    shutil.copyfile(REPO / "dodo.py", tmp_path / "dodo.py")
+    (tmp_path / "line").write_text(str(line))
+    return tmp_path
+
+
+def test_validate_refuses_a_billion_laughs_manifest_in_bounded_memory(bomb_project):
+    line = (bomb_project / "line").read_text()
+    result = measured(bomb_project, sys.executable, "-m", "storyexport", "validate")
+    assert result["code"] == 1
+    assert_refused_in_bounds(result, f"exports.yaml:{line}:")
+
+
+def test_doit_refuses_a_billion_laughs_manifest_in_bounded_memory(bomb_project):
+    line = (bomb_project / "line").read_text()
+    assert_refused_in_bounds(measured(bomb_project, sys.executable, "-m", "doit"), f"exports.yaml:{line}:")
+
+
+def test_platform_rules_with_an_alias_bomb_are_refused(tmp_path):
+    rules = tmp_path / "platforms"
+    shutil.copytree(builtin_platforms_dir(), rules)
+    tiktok = rules / "tiktok.yaml"
+    text = tiktok.read_text(encoding="utf-8")
+    laughs, line = billion_laughs(first_line=text.count("\n") + 1)
+    tiktok.write_text(text + laughs, encoding="utf-8")
+    (tmp_path / "exports.yaml").write_text(f"version: 1\noutput_dir: out\nstories:\n{STORY}", encoding="utf-8")
+    result = measured(tmp_path, sys.executable, "-m", "storyexport", "validate", "-p", "platforms")
+    assert result["code"] == 1
+    assert_refused_in_bounds(result, f"tiktok.yaml:{line}:")
+
+
+def test_an_alias_inside_its_own_anchor_is_one_problem(tmp_path):
+    path = tmp_path / "x.yaml"
+    loaded = load_yaml(path, "version: 1\nloop: &a\n  - 1\n  - *a\n")
+    assert [(p.line, p.message) for p in loaded.problems] == [
+        (2, "YAML alias refers to a value that contains the alias itself")]
+    assert loaded.data is None
+
+
+def test_ordinary_aliases_and_merge_keys_still_load(tmp_path):
+    stories = "".join(f"  - {{<<: *d, id: s{n}}}\n" for n in range(2000))
+    text = f"defaults: &d {{title: T, segment: women, age_group: 18-23, tags: [{', '.join(['x'] * 40)}]}}\n" \
+           f"stories:\n{stories}"
+    loaded = load_yaml(tmp_path / "x.yaml", text)
+    assert loaded.problems == []
+    assert len(loaded.data["stories"]) == 2000 and loaded.data["stories"][1999]["id"] == "s1999"
