@@ -44,9 +44,10 @@ def web_url_or_none(url: object) -> str | None:
     return url if is_web_url(url) else None
 
 
-def strip_controls(text: str) -> str:
-    """``text`` without terminal escape sequences (removed whole) and without any other control character."""
-    return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
+def strip_controls(text: str, keep_layout: bool = False) -> str:
+    """``text`` without terminal escape sequences (removed whole) and without any other control character (but
+    tab and newline with ``keep_layout``)."""
+    return (_CONTROL_BUT_LAYOUT if keep_layout else _CONTROL).sub("", _ESCAPE_SEQUENCE.sub("", text))
 
 
 def for_terminal(text: str, keep_newlines: bool = True) -> str:

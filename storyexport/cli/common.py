@@ -10,6 +10,7 @@ from typing import Any
 
 from storyexport.config import ConfigError, Manifest, load_manifest
 from storyexport.config.problems import print_problems
+from storyexport.textsafe import for_terminal
 
 DEFAULT_MANIFEST = "exports.yaml"
 
@@ -20,7 +21,8 @@ def add_manifest_option(parser: argparse.ArgumentParser) -> None:
 
 
 def fail(message: str, code: int = 1) -> int:
-    print(f"storyexport: {message}", file=sys.stderr)
+    """One line on stderr; control characters in the message (a file name, a value) are shown as escapes."""
+    print(f"storyexport: {for_terminal(message, keep_newlines=False)}", file=sys.stderr)
     return code
 
 

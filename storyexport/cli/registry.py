@@ -14,6 +14,7 @@ from pathlib import Path
 
 from storyexport.cli.common import add_manifest_option, fail
 from storyexport.registry import ExportRegistry, RegistryError, registry_path
+from storyexport.textsafe import for_terminal, json_for_terminal
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -106,6 +107,7 @@ def _list(registry: ExportRegistry, args: argparse.Namespace) -> int:
     rows = [("ID", "SEGMENT", "AGE", "STATUS", "VIEWS", "ENGAGEMENT", "TITLE")]
     rows += [(v["title_id"], v["segment"], v["age_group"], v["publish_status"], f"{v['performance']['views']:,}",
               f"{v['performance']['engagement_rate']}%", v["title"]) for v in videos]
+    rows = [tuple(for_terminal(str(cell), keep_newlines=False) for cell in row) for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1])
@@ -113,7 +115,8 @@ def _list(registry: ExportRegistry, args: argparse.Namespace) -> int:
 
 
 def _show(registry: ExportRegistry, args: argparse.Namespace) -> int:
-    print(json.dumps(registry.get_video_info(args.id), indent=2, sort_keys=True, ensure_ascii=False))
+    print(json_for_terminal(json.dumps(registry.get_video_info(args.id), indent=2, sort_keys=True,
+                                       ensure_ascii=False)))
     return 0
 
 
@@ -131,7 +134,7 @@ def _perf(registry: ExportRegistry, args: argparse.Namespace) -> int:
 
 
 def _stats(registry: ExportRegistry, args: argparse.Namespace) -> int:
-    sys.stdout.write(registry.generate_report())
+    sys.stdout.write(for_terminal(registry.generate_report()))
     return 0
 
 
@@ -141,7 +144,7 @@ def _import_csv(registry: ExportRegistry, args: argparse.Namespace) -> int:
     result = import_csv(registry, args.csv, args.platform, args.date)
     print(result.summary())
     for line in result.unmatched:
-        print(f"  unmatched: {line}")
+        print(f"  unmatched: {for_terminal(line, keep_newlines=False)}")
     return 0
 
 

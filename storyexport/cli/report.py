@@ -11,6 +11,7 @@ from storyexport.cli.common import add_manifest_option, fail
 from storyexport.fsutil import dumps_json, write_text_atomic
 from storyexport.registry import RegistryError
 from storyexport.registry.analytics import Filters
+from storyexport.textsafe import for_terminal, json_for_terminal
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -61,7 +62,7 @@ def _write_data(manifest, args: argparse.Namespace, filters: Filters) -> int:
 
     base = (args.output.resolve().parent if args.output else manifest.output_dir)
     data = report_data(manifest, base, filters, args.top)
-    text = dumps_json(data) if args.format == "json" else format_text(data)
+    text = json_for_terminal(dumps_json(data)) if args.format == "json" else for_terminal(format_text(data))
     if args.output:
         write_text_atomic(args.output, text)
         print(args.output)

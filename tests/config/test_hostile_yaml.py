@@ -4,6 +4,7 @@ in bounded memory, by every command that reads YAML the user controls (manifest,
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -99,3 +100,13 @@ def test_ordinary_aliases_and_merge_keys_still_load(tmp_path):
     loaded = load_yaml(tmp_path / "x.yaml", text)
     assert loaded.problems == []
     assert len(loaded.data["stories"]) == 2000 and loaded.data["stories"][1999]["id"] == "s1999"
+
+
+def test_validate_shows_control_characters_in_names_and_values_as_escapes(tmp_path, cli):
+    manifest = tmp_path / "ex\x1b[2Jports.yaml"
+    manifest.write_text('version: 1\nstories:\n  - {id: a1, title: "T", segment: women, age_group: 18-23,'
+                        ' source: "cl\\e[2Jip\\a.mp4"}\n', encoding="utf-8")
+    code, out, _ = cli("validate", "-m", str(manifest))
+    assert code == 1
+    assert "ex\\x1b[2Jports.yaml:3:" in out and "cl\\x1b[2Jip\\x07.mp4" in out
+    assert re.findall(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", out) == []
