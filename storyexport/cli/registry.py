@@ -14,6 +14,7 @@ from pathlib import Path
 
 from storyexport.cli.common import add_manifest_option, fail
 from storyexport.registry import ExportRegistry, RegistryError, registry_path
+from storyexport.registry.inputs import MAX_COUNT
 from storyexport.textsafe import for_terminal, json_for_terminal
 
 
@@ -65,13 +66,14 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
 
 
 def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
-    return value
+    """A whole number >= 0. One too large for the store is left for the registry to refuse in one line; past
+    what ``int()`` converts (4,300 digits) it is passed on as the first number over the bound."""
+    digits = text.strip().lstrip("+")
+    if digits.startswith("-") and digits[1:].isdigit():
+        raise argparse.ArgumentTypeError(f"must be >= 0: {text:.40}")
+    if not digits.isdigit():
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r:.40}")
+    return int(digits) if len(digits) <= len(str(MAX_COUNT)) else MAX_COUNT + 1
 
 
 def open_registry(args: argparse.Namespace) -> ExportRegistry:
@@ -100,6 +102,8 @@ def _run(func, args: argparse.Namespace) -> int:
         return fail(str(exc))
     except sqlite3.Error as exc:  # e.g. still locked after the busy timeout, disk full
         return fail(f"registry database error: {exc}")
+    except OSError as exc:  # e.g. export-json -o onto a folder
+        return fail(f"{exc.filename2 or exc.filename or ''}: {exc.strerror or exc}")
 
 
 def _list(registry: ExportRegistry, args: argparse.Namespace) -> int:

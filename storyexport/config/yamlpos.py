@@ -24,6 +24,8 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # bomb, which every later step (positions, schema checks) would otherwise walk value by value.
 MAX_EXPANDED_FLOOR = 100_000
 MAX_EXPANSION_RATIO = 10
+MAX_INT_DIGITS = 4_000  # below the 4,300 digits Python converts to int
+_INT_TAG = "tag:yaml.org,2002:int"
 
 
 @dataclass
@@ -84,10 +86,11 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 def _expansion_problem(path: Path, node: yaml.Node) -> Problem | None:
-    """A problem if the document, with every alias expanded, holds far more values than it is written with, or an
-    alias refers to a node that contains it. Found on the composed graph, where an alias is one shared node, so
-    nothing is expanded: the graph is walked once, without recursion, each node's expanded size computed from its
-    children's. The problem points at the first node whose expansion passes the limit (a bomb's inner level)."""
+    """A problem if the document, with every alias expanded, holds far more values than it is written with, an
+    alias refers to a node that contains it, or a whole number is too long to convert. Found on the composed
+    graph, where an alias is one shared node, so nothing is expanded: the graph is walked once, without
+    recursion, each node's expanded size computed from its children's. The problem points at the first node
+    whose expansion passes the limit (a bomb's inner level)."""
     sizes: dict[int, int] = {}
     finished: list[yaml.Node] = []
     ancestors: set[int] = set()
@@ -105,6 +108,10 @@ def _expansion_problem(path: Path, node: yaml.Node) -> Problem | None:
             ancestors.add(key)
             stack.append((current, True))
             stack.extend((child, False) for child in _children(current) if id(child) not in sizes)
+    long_number = next((n for n in finished if n.tag == _INT_TAG and len(n.value) > MAX_INT_DIGITS), None)
+    if long_number is not None:  # Python refuses to convert it (and would raise, unpositioned, while constructing)
+        return _problem_at(path, long_number, f"number with {len(long_number.value):,} digits is too long "
+                                              f"(at most {MAX_INT_DIGITS:,})")
     limit = MAX_EXPANDED_FLOOR + MAX_EXPANSION_RATIO * len(finished)
     culprit = next((n for n in finished if sizes[id(n)] > limit), None)
     if culprit is None:

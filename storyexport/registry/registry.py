@@ -17,6 +17,7 @@ from typing import Any
 from storyexport.layout import REGISTRY_DB
 from storyexport.registry.analytics import registry_statistics, statistics_text
 from storyexport.registry.errors import RegistryError, UnknownStoryError
+from storyexport.registry.inputs import check_count
 from storyexport.registry.records import Counts, Event, Snapshot, overall_status
 from storyexport.registry.snapshot import get_meta, latest_snapshots, video_entries, write_snapshot
 from storyexport.registry.store import Store
@@ -276,7 +277,10 @@ def normalise_timestamp(text: str | None) -> str | None:
         moment = datetime.fromisoformat(text)
     except (TypeError, ValueError):
         raise RegistryError(f"not an ISO-8601 date or date-time: {text!r}") from None
-    return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    try:
+        return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-14:00 is in the year 10000 in UTC
+        raise RegistryError(f"date-time out of range once converted to UTC: {text!r}") from None
 
 
 def _matches(video: dict[str, Any], segment: str | None, age_group: str | None, status: str | None,
@@ -309,5 +313,8 @@ def _require_text(**values: Any) -> None:
 
 def _count(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise RegistryError(f"{name} must be a whole number >= 0, got {value!r}")
-    return value
+        raise RegistryError(f"{name} must be a whole number >= 0, got {value!r:.40}")
+    try:
+        return check_count(value, name)
+    except ValueError as exc:
+        raise RegistryError(str(exc)) from None
