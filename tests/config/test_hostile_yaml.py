@@ -3,10 +3,8 @@ in bounded memory, by every command that reads YAML the user controls (manifest,
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,14 +16,6 @@ from storyexport.resources import builtin_platforms_dir
 REPO = Path(__file__).resolve().parents[2]
 MEMORY_BOUND_KB = 200 * 1024
 STORY = '  - {id: a1, title: "T", segment: women, age_group: 18-23, source: a.mp4}\n'
-# Measures one command's peak memory: the wrapper's only child is the command (the test process has had others).
-# A regression must not take the shared machine down with it: the command gets at most 2 GB of address space.
-MEASURE = """import json, resource, subprocess, sys
-cap = lambda: resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-done = subprocess.run(sys.argv[2:], cwd=sys.argv[1], capture_output=True, text=True, timeout=120, preexec_fn=cap)
-print(json.dumps({"code": done.returncode, "stderr": done.stderr, "stdout": done.stdout,
-                  "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
-"""
 
 
 def billion_laughs(levels: int = 9, first_line: int = 1) -> tuple[str, int]:
@@ -34,12 +24,6 @@ def billion_laughs(levels: int = 9, first_line: int = 1) -> tuple[str, int]:
     lines = ['lol0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     lines += [f"lol{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, levels + 1)]
     return "\n".join(lines) + "\n", first_line + 5
-
-
-def measured(cwd: Path, *command: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", MEASURE, str(cwd), *command], capture_output=True, text=True,
-                          timeout=180, check=True)
-    return json.loads(done.stdout)
 
 
 def assert_refused_in_bounds(result: dict, where: str) -> None:
@@ -60,19 +44,19 @@ def bomb_project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_validate_refuses_a_billion_laughs_manifest_in_bounded_memory(bomb_project):
+def test_validate_refuses_a_billion_laughs_manifest_in_bounded_memory(bomb_project, peak_memory):
     line = (bomb_project / "line").read_text()
-    result = measured(bomb_project, sys.executable, "-m", "storyexport", "validate")
+    result = peak_memory(bomb_project, sys.executable, "-m", "storyexport", "validate")
     assert result["code"] == 1
     assert_refused_in_bounds(result, f"exports.yaml:{line}:")
 
 
-def test_doit_refuses_a_billion_laughs_manifest_in_bounded_memory(bomb_project):
+def test_doit_refuses_a_billion_laughs_manifest_in_bounded_memory(bomb_project, peak_memory):
     line = (bomb_project / "line").read_text()
-    assert_refused_in_bounds(measured(bomb_project, sys.executable, "-m", "doit"), f"exports.yaml:{line}:")
+    assert_refused_in_bounds(peak_memory(bomb_project, sys.executable, "-m", "doit"), f"exports.yaml:{line}:")
 
 
-def test_platform_rules_with_an_alias_bomb_are_refused(tmp_path):
+def test_platform_rules_with_an_alias_bomb_are_refused(tmp_path, peak_memory):
     rules = tmp_path / "platforms"
     shutil.copytree(builtin_platforms_dir(), rules)
     tiktok = rules / "tiktok.yaml"
@@ -80,7 +64,7 @@ def test_platform_rules_with_an_alias_bomb_are_refused(tmp_path):
     laughs, line = billion_laughs(first_line=text.count("\n") + 1)
     tiktok.write_text(text + laughs, encoding="utf-8")
     (tmp_path / "exports.yaml").write_text(f"version: 1\noutput_dir: out\nstories:\n{STORY}", encoding="utf-8")
-    result = measured(tmp_path, sys.executable, "-m", "storyexport", "validate", "-p", "platforms")
+    result = peak_memory(tmp_path, sys.executable, "-m", "storyexport", "validate", "-p", "platforms")
     assert result["code"] == 1
     assert_refused_in_bounds(result, f"tiktok.yaml:{line}:")
 
