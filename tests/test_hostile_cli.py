@@ -1,5 +1,6 @@
 """Every ``storyexport`` sub-command against hostile and accidental input: missing files, folders, /dev/zero,
-garbage, huge numbers, control characters. None may print a traceback, hang, or succeed: exit 1 or 2, one line.
+garbage, huge numbers, control characters. None may print a traceback, hang, succeed, or echo a control character
+raw to the terminal: exit 1 or 2.
 
 The cases run in one child process (``python tests/test_hostile_cli.py DIR``), each under an alarm, so a hang
 fails one case instead of the suite, and a crash is caught as what escaped ``main``.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import resource
 import signal
 import sqlite3
@@ -20,6 +22,7 @@ from pathlib import Path
 
 HUGE = "9" * 5000
 CASE_SECONDS = 20
+RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # what a terminal would act on
 MEMORY_CAP = 3 << 30
 CONTROL = "ctrl\x1b[2J\x07name"
 GOOD_MANIFEST = ("version: 1\noutput_dir: out\nstories:\n"
@@ -109,7 +112,7 @@ def run_case(argv: list[str]) -> dict:
         code, escaped = None, traceback.format_exc()
     finally:
         signal.alarm(0)
-    return {"argv": argv, "code": code, "stderr": err.getvalue(), "escaped": escaped}
+    return {"argv": argv, "code": code, "stdout": out.getvalue(), "stderr": err.getvalue(), "escaped": escaped}
 
 
 def sweep(root: Path) -> list[dict]:
@@ -129,6 +132,9 @@ def problems_of(result: dict) -> list[str]:
         found.append("traceback on stderr")
     if result["code"] not in (1, 2):
         found.append(f"exit code {result['code']!r}")
+    raw = RAW_CONTROL.findall(result["stdout"] + result["stderr"])
+    if raw:
+        found.append(f"raw control characters in the output: {sorted(set(raw))}")
     return found
 
 

@@ -20,6 +20,12 @@ def add_manifest_option(parser: argparse.ArgumentParser) -> None:
                         help=f"the manifest to read (default: {DEFAULT_MANIFEST} in the current directory)")
 
 
+def say(text: object) -> None:
+    """Print a line for people on stdout; control characters in it (from a title, a file name) are shown as
+    escapes. With ``fail`` (stderr), the one place CLI text meets the terminal."""
+    print(for_terminal(str(text)))
+
+
 def fail(message: str, code: int = 1) -> int:
     """One line on stderr; control characters in the message (a file name, a value) are shown as escapes."""
     print(f"storyexport: {for_terminal(message, keep_newlines=False)}", file=sys.stderr)

@@ -12,7 +12,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from storyexport.cli.common import add_manifest_option, fail
+from storyexport.cli.common import add_manifest_option, fail, say
 from storyexport.registry import ExportRegistry, RegistryError, registry_path
 from storyexport.registry.inputs import MAX_COUNT
 from storyexport.textsafe import for_terminal, json_for_terminal
@@ -126,14 +126,14 @@ def _show(registry: ExportRegistry, args: argparse.Namespace) -> int:
 
 def _publish(registry: ExportRegistry, args: argparse.Namespace) -> int:
     entry = registry.update_publish_status(args.id, args.platform, args.status, args.url)
-    print(f"{args.id}: {args.platform} {entry['platforms'][args.platform]['status']} "
+    say(f"{args.id}: {args.platform} {entry['platforms'][args.platform]['status']} "
           f"(overall {entry['publish_status']})")
     return 0
 
 
 def _perf(registry: ExportRegistry, args: argparse.Namespace) -> int:
     perf = registry.update_performance(args.id, args.views, args.likes, args.shares, args.comments, args.platform)
-    print(f"{args.id}: {perf['views']:,} views, engagement {perf['engagement_rate']}%")
+    say(f"{args.id}: {perf['views']:,} views, engagement {perf['engagement_rate']}%")
     return 0
 
 
@@ -146,14 +146,14 @@ def _import_csv(registry: ExportRegistry, args: argparse.Namespace) -> int:
     from storyexport.registry.csv_import import import_csv
 
     result = import_csv(registry, args.csv, args.platform, args.date)
-    print(result.summary())
+    say(result.summary())
     for line in result.unmatched:
-        print(f"  unmatched: {for_terminal(line, keep_newlines=False)}")
+        say(f"  unmatched: {for_terminal(line, keep_newlines=False)}")
     return 0
 
 
 def _export_json(registry: ExportRegistry, args: argparse.Namespace) -> int:
-    print(registry.export_json(args.output))
+    say(registry.export_json(args.output))
     return 0
 
 
@@ -161,5 +161,5 @@ def _import_json(registry: ExportRegistry, args: argparse.Namespace) -> int:
     from storyexport.registry.json_import import import_seed_json
 
     count = import_seed_json(registry, args.file)
-    print(f"imported {count} videos from {args.file} into {registry.path}")
+    say(f"imported {count} videos from {args.file} into {registry.path}")
     return 0

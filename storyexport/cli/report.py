@@ -7,7 +7,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from storyexport.cli.common import add_manifest_option, fail
+from storyexport.cli.common import add_manifest_option, fail, say
 from storyexport.fsutil import dumps_json, write_text_atomic
 from storyexport.registry import RegistryError
 from storyexport.registry.analytics import Filters
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "html":
             from storyexport.report.html import write_report
 
-            print(write_report(manifest, args.output, filters, args.top))
+            say(write_report(manifest, args.output, filters, args.top))
             return 0
         return _write_data(manifest, args, filters)
     except ConfigError as exc:
@@ -65,7 +65,7 @@ def _write_data(manifest, args: argparse.Namespace, filters: Filters) -> int:
     text = json_for_terminal(dumps_json(data)) if args.format == "json" else for_terminal(format_text(data))
     if args.output:
         write_text_atomic(args.output, text)
-        print(args.output)
+        say(args.output)
     else:
         sys.stdout.write(text)
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from storyexport.cli.common import add_manifest_option, fail, load_manifest_or_report
+from storyexport.cli.common import add_manifest_option, fail, load_manifest_or_report, say
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -27,15 +27,15 @@ def run(args: argparse.Namespace) -> int:
     if manifest is None:
         return 1
     if not manifest.samples:
-        print(f"{args.manifest}: no samples declared")
+        say(f"{args.manifest}: no samples declared")
     for sample in manifest.samples:
         if sample.path.exists() and not args.force:
-            print(f"exists    {sample.path}")
+            say(f"exists    {sample.path}")
             continue
         try:
             generate_sample(sample.path, duration=sample.duration, width=sample.width, height=sample.height,
                             fps=sample.fps, seed=sample.seed)
         except MediaError as exc:
             return fail(str(exc))
-        print(f"generated {sample.path}")
+        say(f"generated {sample.path}")
     return 0

@@ -94,3 +94,12 @@ def test_validate_shows_control_characters_in_names_and_values_as_escapes(tmp_pa
     assert code == 1
     assert "ex\\x1b[2Jports.yaml:3:" in out and "cl\\x1b[2Jip\\x07.mp4" in out
     assert re.findall(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", out) == []
+
+
+def test_success_lines_show_control_characters_as_escapes(tmp_path, cli):
+    folder = tmp_path / "new\x1b]0;owned\x07project"
+    code, out, _ = cli("init", str(folder))
+    assert code == 0 and "new\\x1b]0;owned\\x07project" in out
+    code, out, _ = cli("validate", "-m", str(folder / "exports.yaml"))
+    assert code == 0 and out.endswith("new\\x1b]0;owned\\x07project/exports.yaml: valid\n")
+    assert re.findall(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", out) == []
