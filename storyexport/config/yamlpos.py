@@ -7,6 +7,7 @@ Duplicate mapping keys, which PyYAML silently collapses, are reported as problem
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ MAX_EXPANDED_FLOOR = 100_000
 MAX_EXPANSION_RATIO = 10
 MAX_INT_DIGITS = 4_000  # below the 4,300 digits Python converts to int
 _INT_TAG = "tag:yaml.org,2002:int"
+_LONG_DIGITS = re.compile(rf"[0-9_]{{{MAX_INT_DIGITS + 1}}}")
+_ANCHOR = re.compile(r"(?:^|[\s\[{,])&[^\s,\[\]{}]")  # '&name' where YAML allows an anchor
 
 
 @dataclass
@@ -85,34 +88,65 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return list(node.value) if isinstance(node, yaml.SequenceNode) else []
 
 
-def _expansion_problem(path: Path, node: yaml.Node) -> Problem | None:
-    """A problem if the document, with every alias expanded, holds far more values than it is written with, an
-    alias refers to a node that contains it, or a whole number is too long to convert. Found on the composed
-    graph, where an alias is one shared node, so nothing is expanded: the graph is walked once, without
-    recursion, each node's expanded size computed from its children's. The problem points at the first node
-    whose expansion passes the limit (a bomb's inner level)."""
+def _graph_problem(path: Path, text: str, node: yaml.Node) -> Problem | None:
+    """A problem the composed document would cause once constructed: a whole number too long to convert, an alias
+    inside its own anchor, or aliases that expand it far beyond its written size. Files without the telltale text
+    (a run of thousands of digits, an anchor) skip the walk, so ordinary manifests pay nothing."""
+    if _LONG_DIGITS.search(text):
+        problem = _long_number_problem(path, node)
+        if problem is not None:
+            return problem
+    return _expansion_problem(path, node) if _ANCHOR.search(text) else None
+
+
+def _long_number_problem(path: Path, root: yaml.Node) -> Problem | None:
+    """Python refuses to convert an integer of over 4,300 digits, and would raise, unpositioned, in construction."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.tag == _INT_TAG and len(node.value) > MAX_INT_DIGITS:
+            return _problem_at(path, node, f"number with {len(node.value):,} digits is too long "
+                                           f"(at most {MAX_INT_DIGITS:,})")
+        stack.extend(_children(node))
+    return None
+
+
+def _expansion_problem(path: Path, root: yaml.Node) -> Problem | None:
+    """Aliases that expand the document far beyond the values it is written with, or refer to a value containing
+    themselves. Found on the composed graph, where an alias is one shared node, so nothing is expanded: each
+    collection is visited once, without recursion, its expanded size summed from its children's (a scalar counts
+    one). The problem points at the first collection whose expansion passes the limit (a bomb's inner level)."""
     sizes: dict[int, int] = {}
     finished: list[yaml.Node] = []
     ancestors: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(node, False)]
+    written = 1
+    stack = [root]
     while stack:
-        current, children_done = stack.pop()
-        key = id(current)
-        if children_done:
-            ancestors.discard(key)
-            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(current))
-            finished.append(current)
-        elif key in ancestors:
-            return _problem_at(path, current, "YAML alias refers to a value that contains the alias itself")
-        elif key not in sizes:
+        node = stack[-1]
+        key = id(node)
+        if key in sizes or isinstance(node, yaml.ScalarNode):
+            stack.pop()
+            continue
+        children = _children(node)
+        if key not in ancestors:
             ancestors.add(key)
-            stack.append((current, True))
-            stack.extend((child, False) for child in _children(current) if id(child) not in sizes)
-    long_number = next((n for n in finished if n.tag == _INT_TAG and len(n.value) > MAX_INT_DIGITS), None)
-    if long_number is not None:  # Python refuses to convert it (and would raise, unpositioned, while constructing)
-        return _problem_at(path, long_number, f"number with {len(long_number.value):,} digits is too long "
-                                              f"(at most {MAX_INT_DIGITS:,})")
-    limit = MAX_EXPANDED_FLOOR + MAX_EXPANSION_RATIO * len(finished)
+            written += len(children)
+            pending = [c for c in children if not isinstance(c, yaml.ScalarNode) and id(c) not in sizes]
+            looped = next((c for c in pending if id(c) in ancestors), None)
+            if looped is not None:
+                return _problem_at(path, looped, "YAML alias refers to a value that contains the alias itself")
+            if pending:
+                stack.extend(pending)
+                continue
+        stack.pop()
+        ancestors.discard(key)
+        sizes[key] = 1 + sum(1 if isinstance(c, yaml.ScalarNode) else sizes[id(c)] for c in children)
+        finished.append(node)
+    limit = MAX_EXPANDED_FLOOR + MAX_EXPANSION_RATIO * written
     culprit = next((n for n in finished if sizes[id(n)] > limit), None)
     if culprit is None:
         return None
@@ -142,7 +176,7 @@ def load_yaml(path: Path, text: str | None = None) -> LoadedYaml:
         if node is None:
             loaded.problems.append(Problem(str(path), 1, 1, "file is empty"))
             return loaded
-        problem = _expansion_problem(path, node)
+        problem = _graph_problem(path, text, node)
         if problem is not None:
             loaded.problems.append(problem)
             return loaded
