@@ -103,3 +103,12 @@ def test_success_lines_show_control_characters_as_escapes(tmp_path, cli):
     code, out, _ = cli("validate", "-m", str(folder / "exports.yaml"))
     assert code == 0 and out.endswith("new\\x1b]0;owned\\x07project/exports.yaml: valid\n")
     assert re.findall(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", out) == []
+
+
+def test_a_json_style_flow_bomb_is_refused_too(tmp_path):
+    """Anchors right after ':' (JSON-style flow mappings) count as anchors as well."""
+    levels = ['"l0":&l0 [1,1,1,1,1,1,1,1,1,1]'] + [f'"l{n}":&l{n} [{",".join([f"*l{n - 1}"] * 10)}]'
+                                                  for n in range(1, 9)]
+    loaded = load_yaml(tmp_path / "j.yaml", "version: 1\nx: {" + ", ".join(levels) + "}\n")
+    assert [p.line for p in loaded.problems] == [2] and "alias bomb" in loaded.problems[0].message
+    assert loaded.data is None
