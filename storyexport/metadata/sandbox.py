@@ -35,6 +35,7 @@ MAX_GROWTH_BYTES = 64 * 1024 * 1024
 _MEMORY_CHECK_EVERY = 256
 _LOOP_FILTER = "_bounded_loop"
 _NUMBERS_IN_FORMAT = re.compile(r"\d+")
+_STAR_WIDTH = re.compile(r"%[-#0 +]*\*|%[-#0 +]*\d*\.\*")
 # Filters whose keyword or positional argument (after the value) sets the size of what they build.
 _SIZING_FILTERS = ("center", "indent", "wordwrap", "batch", "slice")
 _SIZING_METHODS = ("ljust", "rjust", "center", "zfill", "expandtabs", "format", "format_map", "replace", "join")
@@ -127,13 +128,23 @@ def _check_binop(op: str, left: Any, right: Any) -> None:
     elif op == "+":
         _check_size(_size(left) + _size(right), "a joined string or list")
     elif op == "%" and isinstance(left, str):
-        _check_format(left)
+        _check_format(left, right if isinstance(right, tuple) else (right,))
 
 
-def _check_format(template: str) -> None:
-    """Widths and precisions in a format string (``'%9999999d'``, ``'{:>9999999}'``) size the result."""
+def _check_format(template: str, args: Iterable[Any] = ()) -> None:
+    """Widths and precisions in a format string (``'%9999999d'``, ``'{:>9999999}'``) size the result; so do the
+    arguments a ``*`` width takes (``'%*d' % (9999999, 1)``)."""
     for number in _NUMBERS_IN_FORMAT.findall(template):
         _check_size(int(number) if len(number) < 10 else MAX_TEXT + 1, "a formatted field")
+    if _STAR_WIDTH.search(template):
+        _check_arguments("format", args)
+
+
+def _check_repeated_layout(name: str, text: Any, width: Any, per: str) -> None:
+    """``indent`` adds its width to every line and ``expandtabs`` its tab size for every tab."""
+    text = str(text)
+    size = len(width) if isinstance(width, str) else width if _is_int(width) else 0
+    _check_size(len(text) + (text.count(per) + 1) * abs(size), f"{name}()")
 
 
 def _check_replace(text: Any, old: Any = "", new: Any = "", *_: Any) -> None:
@@ -157,7 +168,10 @@ def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     def bounded(*args: Any, **kwargs: Any) -> Any:
         _tick()
         if name == "format":
-            _check_format(str(args[value_at]))
+            _check_format(str(args[value_at]), [*args[value_at + 1:], *kwargs.values()])
+        elif name == "indent":
+            _check_repeated_layout(name, args[value_at], args[value_at + 1] if len(args) > value_at + 1
+                                   else kwargs.get("width", 4), "\n")
         elif name == "replace":
             _check_replace(*args[value_at:value_at + 3])
         elif name in _SIZING_FILTERS:
@@ -281,6 +295,8 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             _check_arguments(method, [*args, *kwargs.values()])
             if method.startswith("format"):
                 _check_format(owner)
+            elif method == "expandtabs":
+                _check_repeated_layout(method, owner, args[0] if args else kwargs.get("tabsize", 8), "\t")
             elif method == "replace":
                 _check_replace(owner, *args)
             elif method == "join" and args:

@@ -38,6 +38,10 @@ COSTLY = {
     "str_format": "{{ '{:>999999999}'.format(1) }}",
     "ljust": "{{ title.ljust(10**9) }}",
     "replace": "{{ ('x' * 90000)|replace('', 'yy') }}",
+    "star_width": "{{ '%*d' % (10**9, 1) }}",
+    "star_width_filter": "{{ '%.*f'|format(10**6, 1.5) }}",
+    "indent": "{{ ('a\\n' * 50000)|indent(99999) }}",
+    "expandtabs": "{{ ('\\t' * 99999).expandtabs(99999) }}",
 }
 VARIABLES = {"title": "A title", "description": "Words", "hashtags": ["#a"], "hashtag_line": "#a"}
 MEMORY_BOUND_KB = 200 * 1024
@@ -76,9 +80,9 @@ def test_costly_upload_expressions_fail_too():
 def test_ordinary_templates_are_untouched():
     source = ("{{ title|upper }} {{ hashtags|join(' ') }} {{ title * 2 }} {{ 2 ** 10 }} {{ '%05d'|format(42) }} "
               "{{ '{:>4}'.format(7) }} {% for i in range(3) %}{{ loop.index }}{% endfor %} {{ title ~ '!' }} "
-              "{{ title|center(11) }} {{ 10 % 3 }} {{ [1] + [2] }}")
+              "{{ title|center(11) }} {{ 10 % 3 }} {{ [1] + [2] }} {{ '%*d' % (4, 7) }} {{ 'a\\nb'|indent(2) }}")
     assert render_template(source, VARIABLES, "x") == ("A TITLE #a A titleA title 1024 00042    7 123 A title! "
-                                                       "  A title   1 [1, 2]")
+                                                       "  A title   1 [1, 2]    7 a\n  b")
 
 
 def youtube_rules_with(folder: Path, old: str, new: str) -> tuple[Path, int]:
