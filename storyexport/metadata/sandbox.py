@@ -15,7 +15,6 @@ import contextvars
 import functools
 import os
 import re
-import resource
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -47,8 +46,9 @@ class TemplateLimitError(RuntimeError):
 
 @dataclass
 class _Budget:
+    seconds: float
     deadline: float
-    start_bytes: int
+    start_bytes: int | None = None  # measured at the first memory check: most renders never get there
     steps: int = 0
 
 
@@ -61,6 +61,10 @@ def _resident_bytes() -> int:
         with open("/proc/self/statm", "rb") as handle:
             return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
+        try:
+            import resource
+        except ImportError:  # Windows: no memory check, the size and time bounds still hold
+            return 0
         scale = 1 if sys.platform == "darwin" else 1024
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
@@ -68,7 +72,7 @@ def _resident_bytes() -> int:
 @contextlib.contextmanager
 def limits(seconds: float = MAX_RENDER_SECONDS) -> Iterator[None]:
     """Bound the templates rendered inside: a deadline ``seconds`` from now and a cap on memory growth."""
-    token = _budget.set(_Budget(time.monotonic() + seconds, _resident_bytes()))
+    token = _budget.set(_Budget(seconds, time.monotonic() + seconds))
     try:
         yield
     finally:
@@ -80,11 +84,19 @@ def _tick(loop_step: bool = False) -> None:
     if budget is None:
         return
     if time.monotonic() > budget.deadline:
-        raise TemplateLimitError(f"rendering took longer than {MAX_RENDER_SECONDS:g} s")
+        raise TemplateLimitError(f"rendering took longer than {budget.seconds:g} s")
     if loop_step:
         budget.steps += 1
-        if budget.steps % _MEMORY_CHECK_EVERY == 0 and _resident_bytes() - budget.start_bytes > MAX_GROWTH_BYTES:
-            raise TemplateLimitError(f"rendering used more than {MAX_GROWTH_BYTES // 2**20} MB")
+        if budget.steps % _MEMORY_CHECK_EVERY == 0:
+            _check_growth(budget)
+
+
+def _check_growth(budget: _Budget) -> None:
+    now = _resident_bytes()
+    if budget.start_bytes is None:
+        budget.start_bytes = now
+    elif now - budget.start_bytes > MAX_GROWTH_BYTES:
+        raise TemplateLimitError(f"rendering used more than {MAX_GROWTH_BYTES // 2**20} MB")
 
 
 def _size(value: Any) -> int:

@@ -123,3 +123,17 @@ def test_the_pre_commit_hook_command_reports_a_costly_template(tmp_path):
                           text=True, timeout=120, check=False)
     assert done.returncode == 1
     assert f"youtube.yaml:{line}:16: template text.title: template too costly" in done.stdout
+
+
+def test_memory_growth_is_measured_from_the_first_check():
+    """The safety net behind the per-operation checks: the first check records the resident size, a later one
+    fails once the process grew past the bound (simulated by moving the recorded start back)."""
+    from storyexport.metadata.sandbox import MAX_GROWTH_BYTES, TemplateLimitError, _Budget, _check_growth
+
+    budget = _Budget(seconds=2.0, deadline=0.0)
+    _check_growth(budget)
+    assert budget.start_bytes and budget.start_bytes > 1_000_000
+    _check_growth(budget)  # no growth: passes
+    budget.start_bytes -= MAX_GROWTH_BYTES + 1
+    with pytest.raises(TemplateLimitError, match="used more than 64 MB"):
+        _check_growth(budget)
