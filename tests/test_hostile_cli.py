@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
 import resource
 import signal
@@ -74,7 +75,11 @@ def cases() -> list[list[str]]:
                   ["registry", "publish", story, "--platform", "youtube", "--status", "published", *reg]]
     found += [["registry", "publish", "a1", "--platform", "youtube", "--status", "published", "--url", url, *reg]
               for url in ("javascript:alert(1)", CONTROL, "https://" + "x" * 5000 + " y")]
-    found += [["registry", "export-json", "-o", "folder", *reg], ["report", "-o", "folder"],
+    # never a real device as an output: a regression would replace it with a file (the FIFO stands in for one)
+    found += [["registry", "export-json", "-o", target, *reg] for target in ("folder", "fifo")]
+    found += [["report", "-o", target, *fmt] for target in ("folder", "fifo")
+              for fmt in ([], ["--format", "text"], ["--format", "json"])]
+    found += [
               ["report", "--top", HUGE], ["report", "--top", "0"], ["report", "--format", "text", "--top", CONTROL],
               ["init", "garbage.bin"], ["init", "folder"], ["build", "-n", "-3"], ["build", "-n", HUGE],
               ["plan", "--format", CONTROL], [CONTROL], ["registry", CONTROL]]
@@ -85,6 +90,7 @@ def prepare(root: Path) -> None:
     for name, data in FILES.items():
         (root / name).write_bytes(data)
     (root / "folder").mkdir()
+    os.mkfifo(root / "fifo")
     (root / "folder" / "keep.txt").write_text("not empty")
     from storyexport.registry import ExportRegistry
 
@@ -146,6 +152,7 @@ def test_no_command_prints_a_traceback_or_succeeds_on_hostile_input(tmp_path):
     assert len(results) == len(cases()) > 120
     failures = {" ".join(r["argv"])[:120]: problems_of(r) for r in results if problems_of(r)}
     assert failures == {}, "\n".join(f"{k}: {v}" for k, v in failures.items())
+    assert (tmp_path / "fifo").is_fifo()  # no output replaced it
     with sqlite3.connect(tmp_path / "reg.sqlite") as conn:  # nothing hostile was recorded
         assert conn.execute("SELECT count(*) FROM performance_snapshots").fetchone() == (0,)
         assert conn.execute("SELECT url FROM platforms").fetchall() == [(None,)]

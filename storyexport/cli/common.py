@@ -26,6 +26,11 @@ def say(text: object) -> None:
     print(for_terminal(str(text)))
 
 
+def os_error_line(exc: OSError) -> str:
+    """``PATH: reason`` for a failed file operation (the rename's target when there is one)."""
+    return f"{exc.filename2 or exc.filename or ''}: {exc.strerror or exc}"
+
+
 def fail(message: str, code: int = 1) -> int:
     """One line on stderr; control characters in the message (a file name, a value) are shown as escapes."""
     print(f"storyexport: {for_terminal(message, keep_newlines=False)}", file=sys.stderr)

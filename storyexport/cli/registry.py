@@ -12,7 +12,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from storyexport.cli.common import add_manifest_option, fail, say
+from storyexport.cli.common import add_manifest_option, fail, os_error_line, say
 from storyexport.registry import ExportRegistry, RegistryError, registry_path
 from storyexport.registry.inputs import MAX_COUNT
 from storyexport.textsafe import for_terminal, json_for_terminal
@@ -103,7 +103,7 @@ def _run(func, args: argparse.Namespace) -> int:
     except sqlite3.Error as exc:  # e.g. still locked after the busy timeout, disk full
         return fail(f"registry database error: {exc}")
     except OSError as exc:  # e.g. export-json -o onto a folder
-        return fail(f"{exc.filename2 or exc.filename or ''}: {exc.strerror or exc}")
+        return fail(os_error_line(exc))
 
 
 def _list(registry: ExportRegistry, args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from storyexport.cli.common import add_manifest_option, fail, say
+from storyexport.cli.common import add_manifest_option, fail, os_error_line, say
 from storyexport.fsutil import dumps_json, write_text_atomic
 from storyexport.registry import RegistryError
 from storyexport.registry.analytics import Filters
@@ -52,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
         return _write_data(manifest, args, filters)
     except ConfigError as exc:
         return fail(exc.one_line())
-    except (RegistryError, OSError, sqlite3.Error) as exc:
+    except OSError as exc:
+        return fail(os_error_line(exc))
+    except (RegistryError, sqlite3.Error) as exc:
         return fail(str(exc))
 
 

@@ -152,4 +152,4 @@ def test_a_date_beyond_utc_range_is_one_line(cli, db, tmp_path):
 def test_export_json_onto_a_folder_is_one_line(cli, db, tmp_path):
     (tmp_path / "folder").mkdir()
     code, _, err = cli("registry", "export-json", "-o", str(tmp_path / "folder"), "--registry", str(db))
-    assert_one_line_error(code, err, "folder: Is a directory")
+    assert_one_line_error(code, err, "folder: is a folder, not a file")
