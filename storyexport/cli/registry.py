@@ -66,13 +66,14 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
 
 
 def _count(text: str) -> int:
-    """A whole number >= 0. One too large for the store is left for the registry to refuse in one line; past
-    what ``int()`` converts (4,300 digits) it is passed on as the first number over the bound."""
+    """A whole number >= 0. One too large for the store is left for the registry to refuse in one line; one
+    longer than the largest count is passed on as the first number over it (``int()`` refuses 4,300 digits)."""
     digits = text.strip().lstrip("+")
     if digits.startswith("-") and digits[1:].isdigit():
         raise argparse.ArgumentTypeError(f"must be >= 0: {text:.40}")
     if not digits.isdigit():
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r:.40}")
+    digits = digits.lstrip("0") or "0"
     return int(digits) if len(digits) <= len(str(MAX_COUNT)) else MAX_COUNT + 1
 
 
@@ -127,7 +128,7 @@ def _show(registry: ExportRegistry, args: argparse.Namespace) -> int:
 def _publish(registry: ExportRegistry, args: argparse.Namespace) -> int:
     entry = registry.update_publish_status(args.id, args.platform, args.status, args.url)
     say(f"{args.id}: {args.platform} {entry['platforms'][args.platform]['status']} "
-          f"(overall {entry['publish_status']})")
+        f"(overall {entry['publish_status']})")
     return 0
 
 
