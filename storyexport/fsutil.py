@@ -7,6 +7,7 @@ the new content.
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import json
 import os
@@ -23,6 +24,7 @@ def atomic_path(target: Path, suffix: str | None = None) -> Iterator[Path]:
     ``suffix`` defaults to the target's own, so tools that pick a format by extension (ffmpeg) still work.
     """
     target = Path(target)
+    _refuse_special(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(target)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{suffix or target.suffix}",
@@ -36,6 +38,15 @@ def atomic_path(target: Path, suffix: str | None = None) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def _refuse_special(target: Path) -> None:
+    """Never replace a folder, device, FIFO or socket with a file (``report -o /dev/null`` as root would replace
+    the device node): only a regular file (or a link to one, or nothing) is ever replaced."""
+    if target.is_dir():
+        raise OSError(errno.EISDIR, "is a folder, not a file", str(target))
+    if target.exists() and not target.is_file():
+        raise OSError(errno.EEXIST, "exists and is not a regular file, so it is not replaced", str(target))
 
 
 def _remove_stale_temps(target: Path) -> None:

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from doit.exceptions import UnmetDependency
 
 from storyexport.build import doit_db
+from storyexport.textsafe import for_terminal, json_for_terminal
 
 MODES = ("auto", "bar", "plain", "jsonl", "quiet")
 STAMP_NOTE = "(no file changed since the last clean run)"  # ends the summary line of a run the stamp answered
@@ -276,11 +277,11 @@ class BuildReporter:
             self.out.write("\r" + " " * 160 + "\r")
 
     def _line(self, text: str) -> None:
-        self.out.write(text + "\n")
+        self.out.write(for_terminal(text) + "\n")  # a failure reason may quote a title
         self.out.flush()
 
     def _write_json(self, event: dict[str, Any]) -> None:
-        self._line(json.dumps(event, sort_keys=True, ensure_ascii=False))
+        self._line(json_for_terminal(json.dumps(event, sort_keys=True, ensure_ascii=False)))
 
     def _write_summary(self, failures: list[TaskOutcome]) -> None:
         state = self.state

@@ -10,6 +10,7 @@ from typing import Any
 
 from storyexport.config import ConfigError, Manifest, load_manifest
 from storyexport.config.problems import print_problems
+from storyexport.textsafe import for_terminal
 
 DEFAULT_MANIFEST = "exports.yaml"
 
@@ -19,8 +20,20 @@ def add_manifest_option(parser: argparse.ArgumentParser) -> None:
                         help=f"the manifest to read (default: {DEFAULT_MANIFEST} in the current directory)")
 
 
+def say(text: object) -> None:
+    """Print a line for people on stdout; control characters in it (from a title, a file name) are shown as
+    escapes. With ``fail`` (stderr), the one place CLI text meets the terminal."""
+    print(for_terminal(str(text)))
+
+
+def os_error_line(exc: OSError) -> str:
+    """``PATH: reason`` for a failed file operation (the rename's target when there is one)."""
+    return f"{exc.filename2 or exc.filename or ''}: {exc.strerror or exc}"
+
+
 def fail(message: str, code: int = 1) -> int:
-    print(f"storyexport: {message}", file=sys.stderr)
+    """One line on stderr; control characters in the message (a file name, a value) are shown as escapes."""
+    print(f"storyexport: {for_terminal(message, keep_newlines=False)}", file=sys.stderr)
     return code
 
 

@@ -10,7 +10,7 @@ import argparse
 import shutil
 from pathlib import Path
 
-from storyexport.cli.common import fail
+from storyexport.cli.common import fail, say
 from storyexport.resources import builtin_platforms_dir, example_file, schemas_dir
 
 GITIGNORE = "data/\nmedia/\n.storyexport/\n.doit*\n__pycache__/\n"
@@ -50,6 +50,6 @@ def run(args: argparse.Namespace) -> int:
     if target.is_dir() and any(target.iterdir()) and not args.force:
         return fail(f"{target} is not empty (use --force to write into it)", 1)
     for path in scaffold(target):
-        print(f"created {path}")
-    print(f"\nNext: cd {target} && doit -n 4    (or: storyexport build -m {target / 'exports.yaml'})")
+        say(f"created {path}")
+    say(f"\nNext: cd {target} && doit -n 4    (or: storyexport build -m {target / 'exports.yaml'})")
     return 0

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from storyexport.build.plan import format_plan_json, format_plan_text, make_plan
-from storyexport.cli.common import add_manifest_option, in_project
+from storyexport.cli.common import add_manifest_option, in_project, say
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     def plan(namespace: dict[str, Any]) -> int:
         entries, considered = make_plan(namespace)
         text = format_plan_json(entries, considered) if args.format == "json" else format_plan_text(entries, considered)
-        print(text)
+        say(text)
         return 0
 
     return in_project(args.manifest, "quiet", plan)

@@ -13,9 +13,11 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from storyexport.cli.common import DEFAULT_MANIFEST, add_manifest_option, fail
+from storyexport.cli.common import DEFAULT_MANIFEST, add_manifest_option, fail, os_error_line, say
 from storyexport.registry import ExportRegistry, RegistryError, registry_path
+from storyexport.registry.inputs import MAX_COUNT
 from storyexport.registry.registry import DEFAULT_PATH
+from storyexport.textsafe import for_terminal, json_for_terminal
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -68,13 +70,15 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
 
 
 def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
-    return value
+    """A whole number >= 0. One too large for the store is left for the registry to refuse in one line; one
+    longer than the largest count is passed on as the first number over it (``int()`` refuses 4,300 digits)."""
+    digits = text.strip().lstrip("+")
+    if digits.startswith("-") and digits[1:].isdigit():
+        raise argparse.ArgumentTypeError(f"must be >= 0: {text:.40}")
+    if not digits.isdigit():
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r:.40}")
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= len(str(MAX_COUNT)) else MAX_COUNT + 1
 
 
 def open_registry(args: argparse.Namespace, creates: bool = False) -> ExportRegistry:
@@ -118,6 +122,8 @@ def _run(func, args: argparse.Namespace, creates: bool = False) -> int:
         return fail(str(exc))
     except sqlite3.Error as exc:  # e.g. still locked after the busy timeout, disk full
         return fail(f"registry database error: {exc}")
+    except OSError as exc:  # e.g. export-json -o onto a folder
+        return fail(os_error_line(exc))
 
 
 def _list(registry: ExportRegistry, args: argparse.Namespace) -> int:
@@ -125,6 +131,7 @@ def _list(registry: ExportRegistry, args: argparse.Namespace) -> int:
     rows = [("ID", "SEGMENT", "AGE", "STATUS", "VIEWS", "ENGAGEMENT", "TITLE")]
     rows += [(v["title_id"], v["segment"], v["age_group"], v["publish_status"], f"{v['performance']['views']:,}",
               f"{v['performance']['engagement_rate']}%", v["title"]) for v in videos]
+    rows = [tuple(for_terminal(str(cell), keep_newlines=False) for cell in row) for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1])
@@ -132,25 +139,26 @@ def _list(registry: ExportRegistry, args: argparse.Namespace) -> int:
 
 
 def _show(registry: ExportRegistry, args: argparse.Namespace) -> int:
-    print(json.dumps(registry.get_video_info(args.id), indent=2, sort_keys=True, ensure_ascii=False))
+    print(json_for_terminal(json.dumps(registry.get_video_info(args.id), indent=2, sort_keys=True,
+                                       ensure_ascii=False)))
     return 0
 
 
 def _publish(registry: ExportRegistry, args: argparse.Namespace) -> int:
     entry = registry.update_publish_status(args.id, args.platform, args.status, args.url)
-    print(f"{args.id}: {args.platform} {entry['platforms'][args.platform]['status']} "
-          f"(overall {entry['publish_status']})")
+    say(f"{args.id}: {args.platform} {entry['platforms'][args.platform]['status']} "
+        f"(overall {entry['publish_status']})")
     return 0
 
 
 def _perf(registry: ExportRegistry, args: argparse.Namespace) -> int:
     perf = registry.update_performance(args.id, args.views, args.likes, args.shares, args.comments, args.platform)
-    print(f"{args.id}: {perf['views']:,} views, engagement {perf['engagement_rate']}%")
+    say(f"{args.id}: {perf['views']:,} views, engagement {perf['engagement_rate']}%")
     return 0
 
 
 def _stats(registry: ExportRegistry, args: argparse.Namespace) -> int:
-    sys.stdout.write(registry.generate_report())
+    sys.stdout.write(for_terminal(registry.generate_report()))
     return 0
 
 
@@ -158,14 +166,14 @@ def _import_csv(registry: ExportRegistry, args: argparse.Namespace) -> int:
     from storyexport.registry.csv_import import import_csv
 
     result = import_csv(registry, args.csv, args.platform, args.date)
-    print(result.summary())
+    say(result.summary())
     for line in result.unmatched:
-        print(f"  unmatched: {line}")
+        say(f"  unmatched: {for_terminal(line, keep_newlines=False)}")
     return 0
 
 
 def _export_json(registry: ExportRegistry, args: argparse.Namespace) -> int:
-    print(registry.export_json(args.output))
+    say(registry.export_json(args.output))
     return 0
 
 
@@ -173,5 +181,5 @@ def _import_json(registry: ExportRegistry, args: argparse.Namespace) -> int:
     from storyexport.registry.json_import import import_seed_json
 
     count = import_seed_json(registry, args.file)
-    print(f"imported {count} videos from {args.file} into {registry.path}")
+    say(f"imported {count} videos from {args.file} into {registry.path}")
     return 0

@@ -7,10 +7,11 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from storyexport.cli.common import add_manifest_option, fail
+from storyexport.cli.common import add_manifest_option, fail, os_error_line, say
 from storyexport.fsutil import dumps_json, write_text_atomic
 from storyexport.registry import RegistryError
 from storyexport.registry.analytics import Filters
+from storyexport.textsafe import for_terminal, json_for_terminal
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -46,12 +47,14 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "html":
             from storyexport.report.html import write_report
 
-            print(write_report(manifest, args.output, filters, args.top))
+            say(write_report(manifest, args.output, filters, args.top))
             return 0
         return _write_data(manifest, args, filters)
     except ConfigError as exc:
         return fail(exc.one_line())
-    except (RegistryError, OSError, sqlite3.Error) as exc:
+    except OSError as exc:
+        return fail(os_error_line(exc))
+    except (RegistryError, sqlite3.Error) as exc:
         return fail(str(exc))
 
 
@@ -61,10 +64,10 @@ def _write_data(manifest, args: argparse.Namespace, filters: Filters) -> int:
 
     base = (args.output.resolve().parent if args.output else manifest.output_dir)
     data = report_data(manifest, base, filters, args.top)
-    text = dumps_json(data) if args.format == "json" else format_text(data)
+    text = json_for_terminal(dumps_json(data)) if args.format == "json" else for_terminal(format_text(data))
     if args.output:
         write_text_atomic(args.output, text)
-        print(args.output)
+        say(args.output)
     else:
         sys.stdout.write(text)
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from storyexport.cli.common import add_manifest_option, fail, load_manifest_or_report
+from storyexport.cli.common import add_manifest_option, fail, load_manifest_or_report, say
 from storyexport.config import Manifest
 
 
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     if manifest is None:
         return 1
     if not manifest.samples:
-        print(f"{args.manifest}: no samples declared")
+        say(f"{args.manifest}: no samples declared")
     with project_lock(lock_file_for(dep_file_for(manifest))):  # a build's sample tasks write the same files
         return _generate(manifest, args.force)
 
@@ -42,12 +42,12 @@ def _generate(manifest: Manifest, force: bool) -> int:
     record = record_for(manifest.path)
     for sample in manifest.samples:
         if sample.path.exists() and not force:
-            print(f"exists    {sample.path}")
+            say(f"exists    {sample.path}")
             continue
         try:
             write_generated(sample.path, record, lambda path, s=sample: generate_sample(
                 path, duration=s.duration, width=s.width, height=s.height, fps=s.fps, seed=s.seed))
         except (MediaError, NotGeneratedError) as exc:
             return fail(str(exc))
-        print(f"generated {sample.path}")
+        say(f"generated {sample.path}")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from storyexport.cli.common import add_manifest_option, fail
+from storyexport.cli.common import add_manifest_option, fail, say
 from storyexport.config import check_manifest
 from storyexport.config.problems import format_json, format_text
 
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(format_json(problems))
     elif problems:
-        print(format_text(problems))
+        say(format_text(problems))
     else:
-        print(f"{args.manifest}: valid")
+        say(f"{args.manifest}: valid")
     return 1 if problems else 0

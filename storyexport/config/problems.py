@@ -10,6 +10,8 @@ import json
 import sys
 from dataclasses import asdict, dataclass
 
+from storyexport.textsafe import for_terminal
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -20,7 +22,8 @@ class Problem:
     json_path: str = "$"
 
     def format(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}: {self.message} (at {self.json_path})"
+        """One line for people; control characters from the file's values are shown as escapes."""
+        return for_terminal(f"{self.file}:{self.line}:{self.col}: {self.message} (at {self.json_path})", False)
 
 
 class ConfigError(Exception):

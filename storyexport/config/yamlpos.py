@@ -7,6 +7,7 @@ Duplicate mapping keys, which PyYAML silently collapses, are reported as problem
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,14 @@ JsonPath = tuple[str | int, ...]
 # libyaml's parser when PyYAML was built with it: the same safe constructors, several times faster.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+# Aliases may expand a document to at most this many values plus this many times the values it is written with:
+# far above any real file (merge keys sharing defaults among thousands of stories), far below a "billion laughs"
+# bomb, which every later step (positions, schema checks) would otherwise walk value by value.
+MAX_EXPANDED_FLOOR = 100_000
+MAX_EXPANSION_RATIO = 10
+MAX_INT_DIGITS = 4_000  # below the 4,300 digits Python converts to int
+_INT_TAG = "tag:yaml.org,2002:int"
+_LONG_DIGITS = re.compile(rf"[0-9_]{{{MAX_INT_DIGITS + 1}}}")
 
 
 @dataclass
@@ -96,6 +105,82 @@ def _duplicate_keys(root: yaml.Node, loaded: LoadedYaml) -> None:
                     json_path_str((*path, key_node.value))))
 
 
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def _graph_problem(path: Path, text: str, node: yaml.Node) -> Problem | None:
+    """A problem the composed document would cause once constructed: a whole number too long to convert, an alias
+    inside its own anchor, or aliases that expand it far beyond its written size. Files without the telltale text
+    (a run of thousands of digits, an anchor) skip the walk, so ordinary manifests pay nothing."""
+    if _LONG_DIGITS.search(text):
+        problem = _long_number_problem(path, node)
+        if problem is not None:
+            return problem
+    return _expansion_problem(path, node) if "&" in text else None  # no anchor, no alias
+
+
+def _long_number_problem(path: Path, root: yaml.Node) -> Problem | None:
+    """Python refuses to convert an integer of over 4,300 digits, and would raise, unpositioned, in construction."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.tag == _INT_TAG and len(node.value) > MAX_INT_DIGITS:
+            return _problem_at(path, node, f"number with {len(node.value):,} digits is too long "
+                                           f"(at most {MAX_INT_DIGITS:,})")
+        stack.extend(_children(node))
+    return None
+
+
+def _expansion_problem(path: Path, root: yaml.Node) -> Problem | None:
+    """Aliases that expand the document far beyond the values it is written with, or refer to a value containing
+    themselves. Found on the composed graph, where an alias is one shared node, so nothing is expanded: each
+    collection is visited once, without recursion, its expanded size summed from its children's (a scalar counts
+    one). The problem points at the first collection whose expansion passes the limit (a bomb's inner level)."""
+    sizes: dict[int, int] = {}
+    finished: list[yaml.Node] = []
+    ancestors: set[int] = set()
+    written = 1
+    stack = [root]
+    while stack:
+        node = stack[-1]
+        key = id(node)
+        if key in sizes or isinstance(node, yaml.ScalarNode):
+            stack.pop()
+            continue
+        children = _children(node)
+        if key not in ancestors:
+            ancestors.add(key)
+            written += len(children)
+            pending = [c for c in children if not isinstance(c, yaml.ScalarNode) and id(c) not in sizes]
+            looped = next((c for c in pending if id(c) in ancestors), None)
+            if looped is not None:
+                return _problem_at(path, looped, "YAML alias refers to a value that contains the alias itself")
+            if pending:
+                stack.extend(pending)
+                continue
+        stack.pop()
+        ancestors.discard(key)
+        sizes[key] = 1 + sum(1 if isinstance(c, yaml.ScalarNode) else sizes[id(c)] for c in children)
+        finished.append(node)
+    limit = MAX_EXPANDED_FLOOR + MAX_EXPANSION_RATIO * written
+    culprit = next((n for n in finished if sizes[id(n)] > limit), None)
+    if culprit is None:
+        return None
+    return _problem_at(path, culprit, f"YAML aliases expand this value to {sizes[id(culprit)]:,} values, more than "
+                                      f"the {limit:,} allowed for this file (an alias bomb?)")
+
+
+def _problem_at(path: Path, node: yaml.Node, message: str) -> Problem:
+    return Problem(str(path), node.start_mark.line + 1, node.start_mark.column + 1, message)
+
+
 def load_yaml(path: Path, text: str | None = None) -> LoadedYaml:
     """Load one YAML document safely. Syntax errors become a problem with their position, never an exception."""
     loaded = LoadedYaml(path=path, data=None)
@@ -113,6 +198,10 @@ def load_yaml(path: Path, text: str | None = None) -> LoadedYaml:
         node = loader.get_single_node()
         if node is None:
             loaded.problems.append(Problem(str(path), 1, 1, "file is empty"))
+            return loaded
+        problem = _graph_problem(path, text, node)
+        if problem is not None:
+            loaded.problems.append(problem)
             return loaded
         _duplicate_keys(node, loaded)
         loaded.data = loader.construct_document(node)

@@ -10,8 +10,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import regex
-
 from storyexport import __version__
 from storyexport.config.model import MetadataOptions, Story
 from storyexport.fsutil import write_json_atomic
@@ -28,9 +26,9 @@ from storyexport.metadata.hashtags import (
 from storyexport.metadata.rules import load_platform_rules, rules_files
 from storyexport.metadata.upload import build_upload
 from storyexport.resources import builtin_platforms_dir
+from storyexport.textsafe import strip_controls
 
 STORY_TEXT_KEYS = ("id", "title_id", "title", "segment", "age_group", "description", "theme", "tone")
-_CONTROL = regex.compile(r"[\p{Cc}--[\n\t]]", flags=regex.V1)
 
 
 class UnknownPlatform(LookupError):
@@ -41,10 +39,11 @@ class UnknownPlatform(LookupError):
 
 
 def clean_text(value: Any) -> str:
-    """Text safe to write as UTF-8: lone surrogates become U+FFFD, CRLF becomes LF, control characters go."""
+    """Text safe to write as UTF-8: lone surrogates become U+FFFD, CRLF becomes LF, terminal escape sequences and
+    control characters go (whole: ``"\\x1b[2J"`` leaves nothing, so it can never become the hashtag ``#2J``)."""
     text = "" if value is None else str(value)
     text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").replace("\r\n", "\n")
-    return _CONTROL.sub("", text)
+    return strip_controls(text, keep_layout=True)
 
 
 def story_fields(story: Story | Mapping[str, Any]) -> dict[str, Any]:

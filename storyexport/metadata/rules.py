@@ -21,7 +21,13 @@ from jsonschema import Draft202012Validator, ValidationError
 from storyexport.config.problems import ConfigError, Problem
 from storyexport.config.schema_validator import schema_validator
 from storyexport.config.yamlpos import JsonPath, LoadedYaml, load_yaml
-from storyexport.metadata.templates import TEMPLATE_VARIABLES, UPLOAD_VARIABLES, environment, undeclared_variables
+from storyexport.metadata.templates import (
+    TEMPLATE_VARIABLES,
+    UPLOAD_VARIABLES,
+    environment,
+    limit_problem,
+    undeclared_variables,
+)
 from storyexport.metadata.upload import upload_expressions
 from storyexport.resources import load_schema
 
@@ -199,6 +205,9 @@ def _check_template(loaded: LoadedYaml, lines: list[str], path: JsonPath, source
         offset = max(_variable_offset(source, name) - shift, 0)
         position = _position_in_value(loaded, lines, path, offset, raw)
         yield _problem_at(loaded, path, position, f"{what}: unknown variable '{name}'{hint}")
+    costly = None if names - known else limit_problem(source, what)
+    if costly:
+        yield _problem_at(loaded, path, _position_in_value(loaded, lines, path, 0, raw), costly)
 
 
 def _template_problems(loaded: LoadedYaml, lines: list[str]) -> Iterator[Problem]:

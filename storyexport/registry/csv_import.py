@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -17,6 +18,7 @@ from typing import Any
 import yaml
 
 from storyexport.registry.errors import RegistryError
+from storyexport.registry.inputs import check_count, read_import_text
 from storyexport.registry.records import Counts
 from storyexport.registry.registry import Change, ExportRegistry, normalise_timestamp
 
@@ -135,14 +137,12 @@ def _row_label(ids: dict[str, str]) -> str:
 
 
 def _read(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    text = read_import_text(path, "utf-8-sig")
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = [h.strip() for h in reader.fieldnames or []]
-            rows = [(reader.line_num, {(k or "").strip(): v or "" for k, v in row.items()}) for row in reader]
-    except FileNotFoundError as exc:
-        raise RegistryError(f"{path}: file not found") from exc
-    except (UnicodeDecodeError, csv.Error) as exc:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = [h.strip() for h in reader.fieldnames or []]
+        rows = [(reader.line_num, {(k or "").strip(): v or "" for k, v in row.items()}) for row in reader]
+    except csv.Error as exc:
         raise RegistryError(f"{path}: not a readable CSV file: {exc}") from exc
     if not header:
         raise RegistryError(f"{path}: empty CSV file (no header line)")
@@ -169,10 +169,8 @@ def _number(text: str) -> int:
     try:
         value = float(cleaned[:-1] if scale != 1 else cleaned) * scale
     except ValueError:
-        raise ValueError(f"not a number: {text!r}") from None
-    if value < 0:
-        raise ValueError(f"negative count: {text!r}")
-    return round(value)
+        raise ValueError(f"not a number: {text[:40]!r}") from None
+    return check_count(value, f"count {text[:40]!r}")
 
 
 def _source(platform: str, title_id: str, counts: Counts) -> str:

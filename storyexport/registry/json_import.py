@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from storyexport.registry.errors import RegistryError
+from storyexport.registry.inputs import check_count, read_import_text
 from storyexport.registry.records import Counts
-from storyexport.registry.registry import Change, ExportRegistry
+from storyexport.registry.registry import Change, ExportRegistry, require_web_url
 from storyexport.registry.snapshot import PERFORMANCE_EXTRA
 
 VIDEO_KEYS = {"title", "title_id", "segment", "age_group", "export_date", "publish_status", "platforms",
@@ -40,14 +41,15 @@ def import_seed_json(registry: ExportRegistry, path: Path) -> int:
 
 
 def _load(path: Path) -> dict[str, Any]:
+    text = read_import_text(path)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise RegistryError(f"{path}: file not found") from exc
+        document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RegistryError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from exc
-    except (UnicodeDecodeError, OSError) as exc:
-        raise RegistryError(f"{path}: cannot read: {exc}") from exc
+    except ValueError as exc:  # Python refuses to convert an integer of over 4,300 digits
+        raise RegistryError(f"{path}: not usable JSON: a number has too many digits") from exc
+    except RecursionError as exc:
+        raise RegistryError(f"{path}: not usable JSON: nested too deeply") from exc
     if not isinstance(document, dict) or not isinstance(document.get("videos"), dict):
         raise RegistryError(f"{path}: not an export registry (expected an object with a \"videos\" object)")
     return document
@@ -61,6 +63,9 @@ def _import_video(change: Change, path: Path, key: str, video: Any, document: di
     if missing:
         raise RegistryError(f"{where}: missing {', '.join(missing)}")
     title_id = str(video.get("title_id") or key)
+    for key in ("platforms", "performance"):
+        if not isinstance(video.get(key) or {}, dict):
+            raise RegistryError(f"{where}.{key}: expected an object, got {type(video[key]).__name__}")
     extra = {k: v for k, v in video.items() if k not in VIDEO_KEYS}
     performance = video.get("performance") or {}
     performance_extra = {k: v for k, v in performance.items() if k not in PERFORMANCE_KEYS}
@@ -80,8 +85,9 @@ def _import_video(change: Change, path: Path, key: str, video: Any, document: di
 def _import_platform(change: Change, where: str, title_id: str, platform: str, entry: Any) -> None:
     if not isinstance(entry, dict):
         raise RegistryError(f"{where}: expected an object")
+    require_web_url(entry.get("url") or None, f"{where}.url")
     extra = json.dumps({k: v for k, v in entry.items() if k not in PLATFORM_KEYS}, sort_keys=True)
-    values = (str(entry.get("status") or "pending"), entry.get("url"), entry.get("published_date"), extra)
+    values = (str(entry.get("status") or "pending"), entry.get("url") or None, entry.get("published_date"), extra)
     row = change.conn.execute("SELECT status, url, published_date, extra FROM platforms"
                               " WHERE title_id = ? AND platform = ?", (title_id, platform)).fetchone()
     if row is not None and tuple(row) == values:
@@ -95,11 +101,12 @@ def _import_platform(change: Change, where: str, title_id: str, platform: str, e
 def _import_performance(change: Change, where: str, title_id: str, performance: dict[str, Any],
                         video: dict[str, Any], document: dict[str, Any]) -> None:
     try:
-        counts = Counts(*(int(performance.get(k) or 0) for k in ("views", "likes", "shares", "comments")))
-    except (TypeError, ValueError) as exc:
+        counts = Counts(*(check_count(int(performance.get(k) or 0), k)
+                          for k in ("views", "likes", "shares", "comments")))
+    except (TypeError, OverflowError) as exc:
         raise RegistryError(f"{where}.performance: counts must be whole numbers") from exc
-    if min(counts.views, counts.likes, counts.shares, counts.comments) < 0:
-        raise RegistryError(f"{where}.performance: counts must not be negative")
+    except ValueError as exc:
+        raise RegistryError(f"{where}.performance: {exc}") from exc
     recorded_at = str(performance.get("last_updated") or document.get("last_updated") or video.get("export_date")
                       or change.now)
     digest = hashlib.sha256(f"{title_id}|{counts}|{recorded_at}".encode()).hexdigest()[:24]

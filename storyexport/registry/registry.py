@@ -17,9 +17,11 @@ from typing import Any
 from storyexport.layout import REGISTRY_DB
 from storyexport.registry.analytics import registry_statistics, statistics_text
 from storyexport.registry.errors import RegistryError, UnknownStoryError
+from storyexport.registry.inputs import check_count
 from storyexport.registry.records import Counts, Event, Snapshot, overall_status
 from storyexport.registry.snapshot import get_meta, latest_snapshots, video_entries, write_snapshot
 from storyexport.registry.store import Store
+from storyexport.textsafe import is_web_url
 
 DEFAULT_PATH = Path("data/final") / REGISTRY_DB
 Clock = Callable[[], datetime]
@@ -95,6 +97,7 @@ class ExportRegistry:
                               url: str | None = None) -> dict[str, Any]:
         """Set one platform's status (and URL); ``published_date`` is stamped when it becomes published."""
         _require_text(platform=platform, status=status)
+        require_web_url(url)
         with self.changing() as change:
             change.require_video(title_id)
             change.set_platform_status(title_id, platform, status, url)
@@ -273,7 +276,10 @@ def normalise_timestamp(text: str | None) -> str | None:
         moment = datetime.fromisoformat(text)
     except (TypeError, ValueError):
         raise RegistryError(f"not an ISO-8601 date or date-time: {text!r}") from None
-    return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    try:
+        return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-14:00 is in the year 10000 in UTC
+        raise RegistryError(f"date-time out of range once converted to UTC: {text!r}") from None
 
 
 def _matches(video: dict[str, Any], segment: str | None, age_group: str | None, status: str | None,
@@ -286,6 +292,12 @@ def _matches(video: dict[str, Any], segment: str | None, age_group: str | None, 
         actual = video["platforms"][platform]["status"] if platform else video["publish_status"]
         return actual == status
     return True
+
+
+def require_web_url(url: str | None, where: str = "url") -> None:
+    """A platform URL is shown as a link in the report: only http and https are accepted (no javascript:)."""
+    if url is not None and not is_web_url(url):
+        raise RegistryError(f"{where} must be an http:// or https:// address, got {url!r}")
 
 
 def _text(value: str | Path | None) -> str | None:
@@ -307,5 +319,8 @@ def _require_text(**values: Any) -> None:
 
 def _count(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise RegistryError(f"{name} must be a whole number >= 0, got {value!r}")
-    return value
+        raise RegistryError(f"{name} must be a whole number >= 0, got {value!r:.40}")
+    try:
+        return check_count(value, name)
+    except ValueError as exc:
+        raise RegistryError(str(exc)) from None

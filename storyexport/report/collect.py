@@ -17,6 +17,7 @@ from storyexport.metadata.text import graphemes, measure
 from storyexport.registry.analytics import Filters, total_views_series
 from storyexport.registry.records import Snapshot
 from storyexport.report.chart import views_chart
+from storyexport.textsafe import web_url_or_none
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -119,6 +120,7 @@ def _platform(output_dir: Path, story: Story, platform: str, video: dict[str, An
         "checks": [_check(group, c) for group in ("video", "text") for c in _list(checks.get(group))],
         "status": registry_entry.get("status"),
         "url": registry_entry.get("url"),
+        "link": web_url_or_none(registry_entry.get("url")),
         "published_date": registry_entry.get("published_date"),
     }
 

@@ -1,7 +1,8 @@
 """The static HTML report: one self-contained page (inline CSS and SVG, no network), rendered with Jinja2.
 
 The template runs in a ``SandboxedEnvironment`` with autoescaping and ``StrictUndefined``: story titles and
-captions are user text, and a misspelt variable must fail the build rather than render as an empty string.
+captions are user text, and a misspelt variable must fail the build rather than render as an empty string. Only
+``http``/``https`` URLs become links (``link``); any other stored URL is shown as inert text.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from typing import Any
 
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
 from storyexport import layout
 from storyexport.config.model import Manifest
 from storyexport.fsutil import write_text_atomic
 from storyexport.registry.analytics import NO_FILTERS, Filters
 from storyexport.report.data import report_data
+from storyexport.textsafe import for_html
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -25,9 +28,18 @@ TEMPLATES = Path(__file__).with_name("templates")
 @cache
 def environment() -> SandboxedEnvironment:
     env = SandboxedEnvironment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
-                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                               finalize=_without_controls)
     env.filters["thousands"] = lambda n: f"{n:,}"
     return env
+
+
+def _without_controls(value: Any) -> Any:
+    """Every value printed into the page loses the control characters HTML forbids (NUL, ESC, ...): escaping
+    handles markup, not these. Removing characters from already-escaped markup cannot create markup."""
+    if isinstance(value, Markup):
+        return Markup(for_html(str(value)))
+    return for_html(value) if isinstance(value, str) else value
 
 
 def render_html(data: dict[str, Any]) -> str:

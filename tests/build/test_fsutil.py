@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,13 @@ def test_stale_temps_of_a_killed_writer_are_removed_on_the_next_write(tmp_path: 
     write_json_atomic(target, {"a": 1})
     assert not stale.exists() and other.exists()
     assert target.read_text() == '{\n  "a": 1\n}\n'
+
+
+def test_a_folder_or_fifo_is_never_replaced(tmp_path):
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "fifo")
+    for name, reason in (("folder", "is a folder"), ("fifo", "not a regular file")):
+        with pytest.raises(OSError, match=reason):
+            write_text_atomic(tmp_path / name, "x")
+    assert (tmp_path / "fifo").is_fifo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "folder"]  # no temp file left

@@ -66,3 +66,33 @@ def test_missing_browser_skips_or_fails_when_required(monkeypatch, tmp_path):
     monkeypatch.setenv("STORYEXPORT_REQUIRE_BROWSER", "1")
     with pytest.raises(pytest.fail.Exception, match="STORYEXPORT_REQUIRE_BROWSER=1"):
         require_browser()
+
+
+def test_hostile_url_is_no_link_in_chromium(project):
+    """A ``javascript:`` URL in the registry: the page has no link to it and clicking its text runs nothing."""
+    require_browser()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    import sqlite3
+
+    from storyexport.registry import registry_path
+
+    with sqlite3.connect(registry_path(project.output_dir)) as conn:
+        conn.execute("UPDATE platforms SET url = 'javascript:alert(document.domain)' WHERE platform = 'youtube'")
+    report = write_report(project)
+    dialogs: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page()
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.goto(report.as_uri(), wait_until="load")
+            protocols = page.eval_on_selector_all("a[href]", "els => els.map(a => a.protocol)")
+            inert = page.get_by_text("javascript:alert(document.domain)")
+            tags = [inert.nth(n).evaluate("el => el.tagName") for n in range(inert.count())]
+            for n in range(inert.count()):
+                inert.nth(n).click()
+            page.wait_for_timeout(200)
+        finally:
+            browser.close()
+    assert set(protocols) <= {"http:", "https:"}
+    assert tags == ["SPAN", "SPAN"] and dialogs == []
