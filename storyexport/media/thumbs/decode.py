@@ -1,0 +1,143 @@
+"""Step 2: decode what the plan asks for, and later the winners at full size.
+
+Candidates are keyed by the frame actually decoded (two planned times landing on one frame make one candidate).
+A stretch plan whose stretches do not come back frame for frame (a variable frame rate the probe missed)
+falls back to a decode pass, so a plan never changes which frames exist, only what they cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from storyexport.media.errors import MediaError
+from storyexport.media.ffmpeg import cpu_share
+from storyexport.media.frames import FrameDecoder, Frames, grab, key
+from storyexport.media.keyframes import parallel_workers
+from storyexport.media.probe import Probe
+from storyexport.media.seeks import chunks
+from storyexport.media.thumbs.plan import Plan, Slot
+
+FULL_FRAME_BUDGET = 256 * 1024 * 1024  # bytes of full-size candidate frames one decode pass may keep
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One candidate: the time of its frame, its small frame with its neighbours (``None`` off the ends), and
+    its full-size I420 frame when the decode kept it."""
+
+    time: float
+    small: np.ndarray
+    before: np.ndarray | None
+    after: np.ndarray | None
+    full: np.ndarray | None = None
+
+
+@dataclass
+class Decoded:
+    """Everything decoded for one thumbnail set: the candidates, the full-size frames at the exact times
+    asked for (and of candidates, when kept), and how to reach any frame again (``slots``)."""
+
+    moments: list[Moment]
+    full: Frames
+    plan: Plan
+
+
+def decode_plan(decoder: FrameDecoder, info: Probe, plan: Plan, extras: Sequence[float] = ()) -> Decoded:
+    """The plan's candidates (small, with neighbours) and full-size frames at exactly ``extras``."""
+    if plan.strategy == "stretches":
+        decoded = _decode_stretches(decoder, plan, extras)
+        if decoded is not None:
+            return decoded
+        plan = replace(plan, strategy="pass", slots={})
+    return _decode_pass(decoder, info, plan, extras)
+
+
+def fetch_full(decoder: FrameDecoder, info: Probe, decoded: Decoded, times: Sequence[float]) -> None:
+    """Full-size frames of the candidates at ``times`` not kept yet: from their keyframes as stretches when
+    the plan counted them so, else by exact seeks."""
+    missing = sorted({t for t in times if t not in decoded.full})
+    slots = {t: decoded.plan.slots[t] for t in missing if t in decoded.plan.slots}
+    if slots:
+        order = sorted(slots)
+        found = decoder.stretches([_start(slots[t], decoded.plan) for t in order], 0.5 / decoded.plan.fps,
+                                  full=[[slots[t].index] for t in order])
+        if found is not None:
+            decoded.full.update({t: images[0] for t, images in zip(order, found[0], strict=True)})
+    missing = [t for t in missing if t not in decoded.full]
+    if missing:
+        found_full = grab(decoder.video, info, full_times=missing).full
+        lost = [t for t in missing if t not in found_full]
+        if lost:
+            raise MediaError(f"{decoder.video.name}: no frame at {lost[0]:.2f} s")
+        decoded.full.update(found_full)
+
+
+def _start(slot: Slot, plan: Plan) -> float:
+    """Where a stretch input starts: half a frame past its keyframe, so a keyframe listed slightly early is
+    still the first frame."""
+    return round(slot.keyframe + 0.5 / plan.fps, 4)
+
+
+def _decode_pass(decoder: FrameDecoder, info: Probe, plan: Plan, extras: Sequence[float]) -> Decoded:
+    width, height = decoder.full_size
+    keep_full = len(plan.centres) * width * height * 3 // 2 <= FULL_FRAME_BUDGET
+    exact = sorted({key(t) for t in extras})
+    grabbed = decoder.decode(plan.small_times(), sorted(set(plan.centres if keep_full else ()) | set(exact)),
+                             threads=cpu_share())
+    moments: dict[float, Moment] = {}
+    full: Frames = {grabbed.stamps.get(t, t): grabbed.full[t] for t in exact if t in grabbed.full}
+    for centre in plan.centres:
+        if centre not in grabbed.small:
+            continue
+        time = grabbed.stamps[centre]
+        if time in moments:  # two planned times, one decoded frame
+            continue
+        before, after = plan.before[centre], plan.after[centre]
+        moments[time] = Moment(time, grabbed.small[centre], grabbed.small.get(before) if before is not None else None,
+                               grabbed.small.get(after) if after is not None else None)
+        if centre in grabbed.full:
+            full[time] = grabbed.full[centre]
+    missing = [t for t in exact if t not in grabbed.full]
+    if missing:
+        raise MediaError(f"{decoder.video.name}: no frame at {missing[0]:.2f} s")
+    extra = {t: grabbed.full[t] for t in exact}
+    return Decoded([moments[t] for t in sorted(moments)], {**full, **extra}, plan)
+
+
+def _decode_stretches(decoder: FrameDecoder, plan: Plan, extras: Sequence[float]) -> Decoded | None:
+    exact = {key(t) for t in extras}
+    small_times = set(plan.small_times())
+    keyframes = sorted({slot.keyframe for slot in plan.slots.values()})
+    small = {k: sorted({s.index for t, s in plan.slots.items() if s.keyframe == k and t in small_times})
+             for k in keyframes}
+    full = {k: sorted({s.index for t, s in plan.slots.items() if s.keyframe == k and t in exact})
+            for k in keyframes}
+    parts = chunks(keyframes, parallel_workers())  # the same frames whatever the split: counted per stretch
+
+    def run(part: list[float]) -> tuple[list[list[np.ndarray]], ...] | None:
+        with_full = any(full[k] for k in part)
+        found = decoder.stretches([round(k + 0.5 / plan.fps, 4) for k in part], 0.5 / plan.fps,
+                                  small=[small[k] for k in part], full=[full[k] for k in part] if with_full else None)
+        return found if found is None or with_full else (found[0], [[] for _ in part])
+
+    with ThreadPoolExecutor(max_workers=len(parts) or 1) as pool:
+        results = list(pool.map(run, parts))
+    if any(found is None for found in results):
+        return None
+    by_slot: dict[Slot, np.ndarray] = {}
+    full_by_slot: dict[Slot, np.ndarray] = {}
+    for part, found in zip(parts, results, strict=True):
+        for k, small_images, full_images in zip(part, *found, strict=True):  # type: ignore[misc]
+            by_slot.update({Slot(k, n): image for n, image in zip(small[k], small_images, strict=True)})
+            full_by_slot.update({Slot(k, n): image for n, image in zip(full[k], full_images, strict=True)})
+
+    def frame(time: float | None) -> np.ndarray | None:
+        return None if time is None else by_slot.get(plan.slots[time])
+
+    moments = [Moment(c, by_slot[plan.slots[c]], frame(plan.before[c]), frame(plan.after[c]))
+               for c in plan.centres]
+    return Decoded(moments, {t: full_by_slot[plan.slots[t]] for t in sorted(exact)}, plan)

@@ -1,0 +1,174 @@
+"""Step 1: which frames to decode for the candidates, and the one strategy chooser.
+
+Candidates are spread evenly over the video between the start and end guards. Each comes with two neighbours
+``offset`` seconds either side, so the measure step can tell a dissolve or fade (a blend of its neighbours)
+from a clean frame. Two strategies, chosen by the estimated cost (see :mod:`storyexport.media.keyframes`):
+
+* ``pass``: one decode pass serves every frame exactly (the only choice when keyframes cannot be listed, the
+  frame rate varies, or keyframes are too sparse for anything else to pay);
+* ``stretches``: each wanted frame is counted from the keyframe at or before it, and every keyframe's frames come
+  from one stretch decoded from it. A candidate moves to ``offset`` after a nearby keyframe when one is within
+  half the candidates' spacing (its earlier neighbour is then the keyframe itself, the cheapest frame there is),
+  otherwise it stays at its time and is decoded exactly. The guards are applied after this move.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from storyexport.media.errors import MediaError
+from storyexport.media.frames import key
+from storyexport.media.keyframes import listed_keyframes, pass_cost, stretches_cost, stretches_may_pay
+from storyexport.media.probe import Probe
+
+EDGE = 0.07  # skip the first and last 7 % (titles, fades), as vcsi does
+NEIGHBOUR = 0.5  # seconds: a dissolve frame is a blend of the frames this far either side
+NARROW_NEIGHBOUR = 0.25  # closer neighbours (fades and dissolves are told less surely), only when they cost
+NARROW_SAVING = 0.6  # ... at most this share of the cheapest plan with NEIGHBOUR
+WINNERS = 8  # full-size frames fetched after picking (best, options, a spare): part of the stretches' cost
+_EPSILON = 0.0005
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A frame as counted from a keyframe: the ``index``-th frame at or after ``keyframe``."""
+
+    keyframe: float
+    index: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """``centres``: the candidates' times; ``before``/``after``: each centre's neighbour times (``None`` off the
+    video's ends); ``slots``: with ``stretches``, every wanted time's frame counted from its keyframe."""
+
+    strategy: str
+    offset: float
+    centres: tuple[float, ...]
+    before: dict[float, float | None]
+    after: dict[float, float | None]
+    slots: dict[float, Slot] = field(default_factory=dict)
+    fps: float = 30.0
+    cost: float = 0.0
+
+    def small_times(self) -> list[float]:
+        wanted = set(self.centres) | {t for t in (*self.before.values(), *self.after.values()) if t is not None}
+        return sorted(wanted)
+
+
+def spread_times(duration: float, count: int) -> list[float]:
+    """``count`` evenly spaced times between 7 % and 93 % of ``duration`` (the middle for one)."""
+    if count <= 0:
+        return []
+    if count == 1:
+        return [round(duration / 2, 4)]
+    span = duration * (1 - 2 * EDGE)
+    return [round(duration * EDGE + span * i / (count - 1), 4) for i in range(count)]
+
+
+def resolve_timestamp(value: float | str, info: Probe, video: Path) -> float:
+    """Seconds (``2``, ``"0.5"``) or a share of the duration (``"25%"``), clamped to the last frame."""
+    try:
+        text = str(value).strip()
+        seconds = float(text[:-1]) / 100 * info.duration if text.endswith("%") else float(text)
+    except ValueError:
+        raise MediaError(f"{video.name}: bad thumbnail timestamp {value!r} (use seconds or a share like '25%')") \
+            from None
+    return round(min(max(0.0, seconds), last_frame_time(info)), 4)
+
+
+def last_frame_time(info: Probe) -> float:
+    return max(0.0, info.duration - 2.0 / max(info.fps, 1.0))
+
+
+def plan_candidates(video: Path, info: Probe, count: int, extras: Sequence[float] = ()) -> Plan:
+    """The cheapest plan for ``count`` candidates (plus full-size frames at ``extras``): a decode pass, or
+    stretches from keyframes with wide or (when clearly cheaper) narrow neighbours."""
+    ideal = [min(t, last_frame_time(info)) for t in spread_times(info.duration, count)]
+    whole = _pass_plan(info, ideal, min(NEIGHBOUR, info.duration / 20))
+    if info.variable_fps or info.fps <= 0 or not stretches_may_pay(info, len(ideal)):
+        return whole
+    keys = listed_keyframes(video)
+    if not keys:
+        return whole
+    wide = _stretch_plan(info, keys, ideal, min(NEIGHBOUR, info.duration / 20), extras)
+    narrow = _stretch_plan(info, keys, ideal, min(NARROW_NEIGHBOUR, info.duration / 20), extras)
+    wide_best = wide if wide.cost < whole.cost else whole
+    return narrow if narrow.cost <= NARROW_SAVING * wide_best.cost else wide_best
+
+
+def _pass_plan(info: Probe, ideal: list[float], offset: float) -> Plan:
+    limit = last_frame_time(info)
+    centres = tuple(sorted(set(ideal)))
+    return Plan("pass", offset, centres,
+                before={c: key(c - offset) if c - offset >= 0 else None for c in centres},
+                after={c: key(c + offset) if c + offset <= limit else None for c in centres},
+                fps=max(info.fps, 1.0), cost=pass_cost(info))
+
+
+def _stretch_plan(info: Probe, keys: list[float], ideal: list[float], offset: float,
+                  extras: Sequence[float]) -> Plan:
+    fps = info.fps
+    step = max(1, round(offset * fps))
+    spacing = (ideal[-1] - ideal[0]) / (len(ideal) - 1) if len(ideal) > 1 else info.duration
+    guard = (min(ideal) - _EPSILON, max(ideal) + _EPSILON)
+    last = _slot(keys, last_frame_time(info), fps)
+    slots: dict[float, Slot] = {}
+    centres: dict[float, tuple[Slot | None, Slot, Slot | None]] = {}
+    for time in ideal:
+        placed = _anchored(keys, time, step, fps, spacing / 2, guard, centres) or _exact(keys, time, step, fps)
+        trio = tuple(s if s is None or _time(s, fps) <= _time(last, fps) + _EPSILON else None for s in placed)
+        centre_time = _time(trio[1], fps)  # type: ignore[arg-type]
+        if centre_time not in centres:
+            centres[centre_time] = trio  # type: ignore[assignment]
+    for trio in centres.values():
+        slots.update({_time(s, fps): s for s in trio if s is not None})
+    for time in extras:
+        slots[key(time)] = _slot(keys, time, fps)
+    depth: dict[float, int] = {}
+    for slot in slots.values():
+        depth[slot.keyframe] = max(depth.get(slot.keyframe, 0), slot.index + 1)
+    mean_depth = sum(depth.values()) / max(1, len(depth))
+    winners = {-1.0 - i: math.ceil(mean_depth) for i in range(min(WINNERS, len(centres)))}
+    return Plan("stretches", step / fps, tuple(sorted(centres)),
+                before={c: None if t[0] is None else _time(t[0], fps) for c, t in centres.items()},
+                after={c: None if t[2] is None else _time(t[2], fps) for c, t in centres.items()},
+                slots=slots, fps=fps, cost=stretches_cost(info, depth) + stretches_cost(info, winners))
+
+
+def _anchored(keys: list[float], time: float, step: int, fps: float, reach: float, guard: tuple[float, float],
+              taken: dict[float, tuple]) -> tuple[Slot | None, Slot, Slot | None] | None:
+    """The cheapest free placement within ``reach`` of ``time``: 1 or 3 steps after a keyframe (its neighbours
+    one step either side), inside the guards."""
+    best: tuple[tuple[int, float], tuple[Slot, Slot, Slot]] | None = None
+    for keyframe in keys:
+        if keyframe > time + reach:
+            break
+        for stack in (1, 3):
+            centre = keyframe + stack * step / fps
+            if abs(centre - time) > reach or not guard[0] <= centre <= guard[1] or key(centre) in taken:
+                continue
+            rank = ((stack + 1) * step, abs(centre - time))
+            if best is None or rank < best[0]:
+                best = rank, tuple(Slot(keyframe, (stack + d) * step) for d in (-1, 0, 1))  # type: ignore[assignment]
+    return best[1] if best else None
+
+
+def _exact(keys: list[float], time: float, step: int, fps: float) -> tuple[Slot | None, Slot, Slot | None]:
+    centre = _slot(keys, time, fps)
+    exact = _time(centre, fps)
+    before = _slot(keys, exact - step / fps, fps) if exact - step / fps >= 0 else None
+    return before, centre, _slot(keys, exact + step / fps, fps)
+
+
+def _slot(keys: list[float], time: float, fps: float) -> Slot:
+    """The first frame at or after ``time``, counted from the keyframe at or before it."""
+    keyframe = max((k for k in keys if k <= time + _EPSILON), default=keys[0])
+    return Slot(keyframe, max(0, math.ceil((time - keyframe) * fps - 1e-3)))
+
+
+def _time(slot: Slot, fps: float) -> float:
+    return key(slot.keyframe + slot.index / fps)
