@@ -23,7 +23,7 @@ from storyexport.media.keyframes import parallel_workers
 from storyexport.media.picture import picture_area_of_frames
 from storyexport.media.probe import Probe, probe
 from storyexport.media.scores import frame_metrics
-from storyexport.media.thumbs.measure import Fitting
+from storyexport.media.thumbs.fit import Fitting
 from storyexport.media.thumbs.plan import resolve_timestamp, spread_times
 from storyexport.media.thumbs.run import Run, analyse
 from storyexport.media.thumbs.write import (

@@ -20,7 +20,8 @@ from storyexport.media.scores import (
     score_candidates,
 )
 from storyexport.media.thumbs.decode import Moment, decode_plan
-from storyexport.media.thumbs.measure import Fitting, measure
+from storyexport.media.thumbs.fit import Fitting
+from storyexport.media.thumbs.measure import measure
 from storyexport.media.thumbs.pick import FACE_LEADERS, pick_options
 from storyexport.media.thumbs.plan import plan_candidates
 

@@ -21,6 +21,7 @@ from storyexport.media.keyframes import parallel_workers
 from storyexport.media.picture import PictureArea, picture_area_of_frames
 from storyexport.media.scores import Candidate, dhash, find_faces, frame_metrics, hsv_histogram
 from storyexport.media.thumbs.decode import Moment
+from storyexport.media.thumbs.fit import Fitting, Window, fit_picture
 
 BLACK_P99 = 24.0  # grey: a picture whose brightest 1 % stays below this is black, whatever the clip
 DARK_SHARE = 0.2  # ... or whose mean is under this share of the clip's typical mean,
@@ -34,50 +35,10 @@ BLEND_MIN_CHANGE = 5.0  # RMS grey difference of the neighbours below which no b
 BLEND_RESIDUAL = 0.3  # a blend's residual is at most this share of the neighbours' difference
 BLEND_WEIGHTS = (0.15, 0.85)  # ... with the frame between its neighbours, not at one of them (a cut)
 FADE_RESIDUAL = 0.5  # a fade told by its mean grey alone must still be roughly a blend
+HASH_SIDE = 72  # pixels: pad/blur-pad thumbnails are hashed as fitted to a copy this long on its longer side
 BLEND_WIDTH = 96  # pixels: the blend test runs on the picture scaled to this width (motion noise averages out)
 
 
-Window = tuple[int, int, int, int]
-
-
-@dataclass(frozen=True)
-class Fitting:
-    """How a frame becomes a thumbnail: ``fit`` mode and the thumbnail's ``size`` (width, height)."""
-
-    fit: str
-    size: tuple[int, int]
-
-    def window(self, gray: np.ndarray, area: PictureArea, faces: Sequence[Window] = ()) -> Window:
-        """The part of ``area`` (in ``gray``'s pixels) the thumbnail shows: for ``crop``, a window of the
-        thumbnail's shape centred on the faces, else on the most detailed stretch; else the whole area."""
-        if self.fit != "crop":
-            return area.x, area.y, area.width, area.height
-        width, height = self.size
-        if area.width * height > area.height * width:  # wider than the thumbnail: slide horizontally
-            size = max(2, min(area.width, round(area.height * width / height)))
-            start = _placement(gray[area.y:area.y + area.height, area.x:area.x + area.width], size, 1, faces, area)
-            return area.x + start, area.y, size, area.height
-        size = max(2, min(area.height, round(area.width * height / width)))
-        start = _placement(gray[area.y:area.y + area.height, area.x:area.x + area.width], size, 0, faces, area)
-        return area.x, area.y + start, area.width, size
-
-
-def _placement(picture: np.ndarray, size: int, axis: int, faces: Sequence[Window], area: PictureArea) -> int:
-    """Start of the window (along ``axis``: 1 across, 0 down) covering the faces' middle, else the most detail
-    (sum of |Laplacian|; the more central start wins a tie)."""
-    length = picture.shape[axis]
-    if length <= size:
-        return 0
-    if faces:
-        offset = area.x if axis == 1 else area.y
-        middles = [(f[0] + f[2] / 2 if axis == 1 else f[1] + f[3] / 2) - offset for f in faces]
-        centre = (min(middles) + max(middles)) / 2
-        return int(min(max(0, round(centre - size / 2)), length - size))
-    detail = np.abs(cv2.Laplacian(picture, cv2.CV_32F)).sum(axis=1 - axis)
-    sums = np.convolve(detail, np.ones(size, np.float32), mode="valid")
-    middle = (length - size) / 2
-    best = max(range(len(sums)), key=lambda i: (round(float(sums[i]), 1), -abs(i - middle)))
-    return int(best)
 
 
 @dataclass
@@ -98,7 +59,8 @@ class Measured:
         if faces and self.fitting.fit == "crop":
             window = self.fitting.window(gray, self.area, shifted)
             if window != candidate.window:
-                metrics, candidate.dhash, candidate.histogram = _features(self.frames[candidate.timestamp], window)
+                metrics, candidate.dhash, candidate.histogram = _features(self.frames[candidate.timestamp], window,
+                                                                          self.area, self.fitting)
                 candidate.metrics.update({k: v for k, v in metrics.items() if k != "faces"})
                 candidate.window = window
 
@@ -109,7 +71,7 @@ def measure(moments: Sequence[Moment], fitting: Fitting) -> Measured:
     grays = [cv2.cvtColor(m.small, cv2.COLOR_BGR2GRAY) for m in moments]
     windows = [fitting.window(gray, area) for gray in grays]
     with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
-        features = list(pool.map(_features, [m.small for m in moments], windows))
+        features = list(pool.map(lambda m, w: _features(m.small, w, area, fitting), moments, windows))
         flaws = list(pool.map(lambda m: _motion_flaw(m, area), moments))
     candidates = [Candidate(timestamp=m.time, metrics=f[0], dhash=f[1], histogram=f[2], window=w)
                   for m, f, w in zip(moments, features, windows, strict=True)]
@@ -121,15 +83,21 @@ def measure(moments: Sequence[Moment], fitting: Fitting) -> Measured:
     return Measured(candidates, area, {m.time: m.small for m in moments}, fitting)
 
 
-def _features(image: np.ndarray, window: Window) -> tuple[dict[str, float | None], int, np.ndarray]:
-    """Metrics (faces left ``None`` until examined), dHash and HSV histogram of the window."""
+def _features(image: np.ndarray, window: Window, area: PictureArea,
+              fitting: Fitting) -> tuple[dict[str, float | None], int, np.ndarray]:
+    """Metrics (faces left ``None`` until examined) and HSV histogram of the window, and the dHash of the
+    thumbnail as it will look (with ``pad``/``blur-pad`` the surround counts: options must differ as written)."""
     x, y, w, h = window
     region = image[y:y + h, x:x + w]
     gray = cv2.cvtColor(region, cv2.COLOR_BGR2GRAY)
     metrics: dict[str, float | None] = {**frame_metrics(region, faces=False), "faces": None}
     peak = float(np.percentile(gray, 99))
     metrics.update(mean=float(gray.mean()), peak=peak, uniformity=_stretched_uniformity(gray, peak))
-    return metrics, dhash(region), hsv_histogram(region)
+    width, height = fitting.size
+    longer = max(width, height)
+    small = (max(9, round(HASH_SIDE * width / longer)), max(8, round(HASH_SIDE * height / longer)))
+    written = region if fitting.fit == "crop" else fit_picture(image, area, Fitting(fitting.fit, small))
+    return metrics, dhash(written), hsv_histogram(region)
 
 
 def _stretched_uniformity(gray: np.ndarray, peak: float) -> float:

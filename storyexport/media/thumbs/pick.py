@@ -27,31 +27,33 @@ from storyexport.media.thumbs.measure import Measured
 
 SHOT_HSV = 27.0  # PySceneDetect ContentDetector's default threshold: a new shot starts at least this far away
 MIN_GAP = 0.5  # seconds: options closer than this are never both shown while others exist
-FACE_LEADERS = 8  # combined: the leading clean candidates whose faces are counted before picking (the cascade
+FACE_LEADERS = 4  # combined: the leading clean candidates whose faces are counted before picking (the cascade
 # is the costliest metric, and a face adds at most 0.1: frames far behind cannot overtake with one)
 
 
 @dataclass(frozen=True)
 class Level:
     """One set of option rules: the share of duration / (2 * count) options keep apart (at least MIN_GAP once
-    relaxed), the dHash bits (or HSV histogram distance) they differ by, and which frames may be shown."""
+    relaxed), the dHash bits of the written thumbnails they must differ by, whether they must also differ
+    clearly (dHash >= 12 or HSV histogram distance >= 0.2), and which frames may be shown."""
 
     gap_share: float
     bits: int
-    histogram: float
+    clearly: bool
     allowed: tuple[str | None, ...]
 
 
 _CLEAN: tuple[str | None, ...] = (None,)
+DISTINCT_BITS = 8  # options closer than this in dHash count as look-alikes (relaxing below it is noted)
 LEVELS = (
-    Level(1.0, 12, 0.2, _CLEAN),
-    Level(0.5, 8, 2.0, _CLEAN),
-    Level(0.0, 8, 2.0, _CLEAN),
-    Level(0.0, 8, 2.0, (*_CLEAN, *IMPERFECT)),
-    Level(0.0, 1, 2.0, (*_CLEAN, *IMPERFECT)),
-    Level(0.0, 0, 2.0, (*_CLEAN, *IMPERFECT)),
+    Level(1.0, DISTINCT_BITS, True, _CLEAN),
+    Level(0.5, DISTINCT_BITS, False, _CLEAN),
+    Level(0.0, DISTINCT_BITS, False, _CLEAN),
+    Level(0.0, DISTINCT_BITS, False, (*_CLEAN, *IMPERFECT)),
+    Level(0.0, 1, False, (*_CLEAN, *IMPERFECT)),
+    Level(0.0, 0, False, (*_CLEAN, *IMPERFECT)),
 )
-_LAST_RESORT = Level(0.0, 0, 2.0, UNUSABLE)  # black or uniform frames: only when nothing else was found
+_LAST_RESORT = Level(0.0, 0, False, UNUSABLE)  # black or uniform frames: only when nothing else was found
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def pick_options(order: Sequence[Candidate], count: int, duration: float) -> tup
                 break
             if all(_distinct(candidate, other, gap, level) for other in picks):
                 picks.append(candidate)
-        relaxed = relaxed or (level.bits < 8 and len(picks) > before)
+        relaxed = relaxed or (level.bits < DISTINCT_BITS and len(picks) > before)
     if len(picks) < count:
         distinct = len(picks)
         picks = [picks[i % len(picks)] for i in range(count)]
@@ -136,10 +138,11 @@ def _shots_first(pool: list[Candidate]) -> list[Candidate]:
 def _distinct(a: Candidate, b: Candidate, gap: float, level: Level) -> bool:
     if a.timestamp == b.timestamp or abs(a.timestamp - b.timestamp) < gap:
         return False
-    if hamming(a.dhash, b.dhash) >= level.bits:
-        return True
-    return a.histogram is not None and b.histogram is not None and \
-        histogram_distance(a.histogram, b.histogram) >= level.histogram
+    bits = hamming(a.dhash, b.dhash)
+    if bits < level.bits:
+        return False
+    return not level.clearly or bits >= 12 or (a.histogram is not None and b.histogram is not None
+                                               and histogram_distance(a.histogram, b.histogram) >= 0.2)
 
 
 def _reasons(candidates: Sequence[Candidate]) -> str:

@@ -27,14 +27,11 @@ from storyexport.media.frames import analysis_size
 from storyexport.media.picture import PictureArea
 from storyexport.media.probe import Probe
 from storyexport.media.scores import DIGITS, Candidate, frame_metrics
-from storyexport.media.thumbs.measure import Fitting
+from storyexport.media.thumbs.fit import Fitting, fit_picture
 from storyexport.media.thumbs.plan import spread_times
 
 if TYPE_CHECKING:
     from storyexport.media.thumbs.run import Run
-
-_BLUR_SHRINK = 8  # blur-pad: blur a 1/8-size copy (as soft as a huge kernel at full size, for a fraction)
-
 
 @dataclass(frozen=True)
 class ThumbnailResult:
@@ -51,43 +48,6 @@ class ThumbnailResult:
     def as_dict(self) -> dict[str, Any]:
         return {"paths": [str(p) for p in self.paths], "timestamps": self.timestamps, "scores": self.scores,
                 "fallback": self.fallback, "note": self.note}
-
-
-def fit_picture(image: np.ndarray, window: PictureArea, fitting: Fitting) -> np.ndarray:
-    """``window`` of a full-size BGR frame fitted to ``fitting.size`` the ``fitting.fit`` way."""
-    width, height = fitting.size
-    picture = window.crop(image)
-    if fitting.fit == "crop":
-        return fit_cover(picture, width, height)
-    inner = _contain(picture, width, height)
-    if fitting.fit == "pad":
-        canvas = np.zeros((height, width, 3), np.uint8)
-    else:
-        small = fit_cover(picture, max(2, width // _BLUR_SHRINK), max(2, height // _BLUR_SHRINK))
-        blurred = cv2.GaussianBlur(small, (0, 0), max(1.0, small.shape[1] / 24))
-        canvas = cv2.resize(blurred, (width, height), interpolation=cv2.INTER_LINEAR)
-    y, x = (height - inner.shape[0]) // 2, (width - inner.shape[1]) // 2
-    canvas[y:y + inner.shape[0], x:x + inner.shape[1]] = inner
-    return canvas
-
-
-def fit_cover(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Scale to fill ``width`` x ``height`` and crop the overflow evenly."""
-    h, w = image.shape[:2]
-    if (w, h) == (width, height):
-        return image
-    scale = max(width / w, height / h)
-    size = (max(width, round(w * scale)), max(height, round(h * scale)))
-    resized = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-    x, y = (size[0] - width) // 2, (size[1] - height) // 2
-    return resized[y:y + height, x:x + width]
-
-
-def _contain(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    h, w = image.shape[:2]
-    scale = min(width / w, height / h)
-    size = (min(width, max(2, round(w * scale))), min(height, max(2, round(h * scale))))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
 
 
 def full_window(window: tuple[int, int, int, int] | None, area: PictureArea, small: tuple[int, int],
