@@ -32,7 +32,9 @@ UNIFORMITY = 0.8  # share of pixels in the three fullest of 64 bins (of the fram
 FADE_STEP = 12.0  # mean-grey change across the neighbours that marks a fade (with FADE_SHARE of the brighter)
 FADE_SHARE = 0.2
 BLEND_MIN_CHANGE = 5.0  # RMS grey difference of the neighbours below which no blend can be told (static)
-BLEND_RESIDUAL = 0.3  # a blend's residual is at most this share of the neighbours' difference
+BLEND_RESIDUAL = 0.4  # a blend's residual is at most this share of the neighbours' difference,
+BLEND_COVERAGE = 0.5  # a dissolve or fade changes most of the picture, not just a moving subject
+BLEND_CLOSENESS = 0.7  # ... and this share of the frame's distance to the nearer neighbour (smooth motion is not)
 BLEND_WEIGHTS = (0.15, 0.85)  # ... with the frame between its neighbours, not at one of them (a cut)
 FADE_RESIDUAL = 0.5  # a fade told by its mean grey alone must still be roughly a blend
 HASH_SIDE = 72  # pixels: pad/blur-pad thumbnails are hashed as fitted to a copy this long on its longer side
@@ -126,12 +128,12 @@ def _motion_flaw(moment: Moment, area: PictureArea) -> str | None:
     if moment.before is None or moment.after is None:
         return None
     before, now, after = (_blend_scale(area.crop(image)) for image in (moment.before, moment.small, moment.after))
-    weight, residual = blend(before, now, after)
+    weight, residual, closeness = blend(before, now, after)
     if not BLEND_WEIGHTS[0] <= weight <= BLEND_WEIGHTS[1] or residual > FADE_RESIDUAL:
         return None
     means = float(before.mean()), float(now.mean()), float(after.mean())
     fading = _is_fading(*means)
-    if residual <= BLEND_RESIDUAL:
+    if residual <= BLEND_RESIDUAL and closeness <= BLEND_CLOSENESS:
         return "fade" if fading or min(means[0], means[2]) < BLACK_P99 / 2 else "dissolve"
     return "fade" if fading else None
 
@@ -143,18 +145,20 @@ def _blend_scale(image: np.ndarray) -> np.ndarray:
     return cv2.resize(gray, size, interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
-def blend(before: np.ndarray, now: np.ndarray, after: np.ndarray) -> tuple[float, float]:
-    """``now`` as ``w * before + (1 - w) * after``: the weight ``w`` and the residual's RMS as a share of the
-    neighbours' difference (``inf`` when they hardly differ: no blend can be told). A dissolve or a fade (a
-    dissolve with black) has w well inside 0..1 and a small residual; motion (an object in a third place) and
-    cuts (w near 0 or 1) do not."""
+def blend(before: np.ndarray, now: np.ndarray, after: np.ndarray) -> tuple[float, float, float]:
+    """``now`` as ``w * before + (1 - w) * after``: the weight ``w``, the residual's RMS as a share of the
+    neighbours' difference (``inf`` when they differ too little or in too small a part of the picture: no blend
+    can be told, a subject moving over a still background is not one) and as a share of ``now``'s
+    distance to the nearer neighbour. A dissolve or a fade (a dissolve with black) has w well inside 0..1 and a
+    residual small on both counts; motion (an object in a third place) and cuts (w near 0 or 1) do not."""
     change = before - after
     spread = float(np.sqrt(np.mean(change * change)))
-    if spread < BLEND_MIN_CHANGE:
-        return 0.0, float("inf")
+    if spread < BLEND_MIN_CHANGE or np.count_nonzero(np.abs(change) >= BLEND_MIN_CHANGE) < BLEND_COVERAGE * change.size:
+        return 0.0, float("inf"), float("inf")  # too little change, or only part of the picture moved
     weight = float(np.sum((now - after) * change) / np.sum(change * change))
-    residual = now - after - weight * change
-    return weight, float(np.sqrt(np.mean(residual * residual))) / spread
+    residual = float(np.sqrt(np.mean(np.square(now - after - weight * change))))
+    nearer = min(float(np.sqrt(np.mean(np.square(now - before)))), float(np.sqrt(np.mean(np.square(now - after)))))
+    return weight, residual / spread, residual / max(nearer, 1e-6)
 
 
 def _is_fading(before: float, now: float, after: float) -> bool:
