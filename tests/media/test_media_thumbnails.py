@@ -18,7 +18,7 @@ from storyexport.media.frames import FrameDecoder, analysis_size
 from storyexport.media.probe import probe
 from storyexport.media.samples import generate_sample
 from storyexport.media.scores import dhash, frame_metrics, hamming, histogram_distance, hsv_histogram
-from storyexport.media.thumbs import decode
+from storyexport.media.thumbs import plan as planning
 from storyexport.media.thumbs.decode import decode_plan, fetch_full
 from storyexport.media.thumbs.plan import plan_candidates
 
@@ -159,7 +159,7 @@ def test_over_the_memory_budget_winners_are_sought_again_with_identical_results(
     options = ThumbnailOptions(num_options=2, num_candidates=12, grid=(0, 0), timestamps=("1",))
     kept = thumbnail_set_paths(tmp_path / "kept", "s", options)
     build_thumbnail_set(sample_clip, kept, options)
-    monkeypatch.setattr(decode, "FULL_FRAME_BUDGET", 0)  # keep no full-size candidate frames in memory
+    monkeypatch.setattr(planning, "FULL_FRAME_BUDGET", 0)  # keep no full-size candidate frames in memory
     sought = thumbnail_set_paths(tmp_path / "sought", "s", options)
     build_thumbnail_set(sample_clip, sought, options)
     assert [digest(p) for p in kept.all()] == [digest(p) for p in sought.all()]

@@ -21,8 +21,6 @@ from storyexport.media.probe import Probe
 from storyexport.media.seeks import chunks
 from storyexport.media.thumbs.plan import Plan, Slot
 
-FULL_FRAME_BUDGET = 256 * 1024 * 1024  # bytes of full-size candidate frames one decode pass may keep
-
 
 @dataclass(frozen=True)
 class Moment:
@@ -83,8 +81,7 @@ def _start(slot: Slot, plan: Plan) -> float:
 
 
 def _decode_pass(decoder: FrameDecoder, info: Probe, plan: Plan, extras: Sequence[float]) -> Decoded:
-    width, height = decoder.full_size
-    keep_full = len(plan.centres) * width * height * 3 // 2 <= FULL_FRAME_BUDGET
+    keep_full = plan.keep_full
     exact = sorted({key(t) for t in extras})
     grabbed = decoder.decode(plan.small_times(), sorted(set(plan.centres if keep_full else ()) | set(exact)),
                              threads=cpu_share())
@@ -114,15 +111,20 @@ def _decode_stretches(decoder: FrameDecoder, plan: Plan, extras: Sequence[float]
     keyframes = sorted({slot.keyframe for slot in plan.slots.values()})
     small = {k: sorted({s.index for t, s in plan.slots.items() if s.keyframe == k and t in small_times})
              for k in keyframes}
-    full = {k: sorted({s.index for t, s in plan.slots.items() if s.keyframe == k and t in exact})
+    wanted_full = exact | (set(plan.centres) if plan.keep_full else set())
+    full = {k: sorted({s.index for t, s in plan.slots.items() if s.keyframe == k and t in wanted_full})
             for k in keyframes}
     parts = chunks(keyframes, parallel_workers())  # the same frames whatever the split: counted per stretch
 
-    def run(part: list[float]) -> tuple[list[list[np.ndarray]], ...] | None:
-        with_full = any(full[k] for k in part)
-        found = decoder.stretches([round(k + 0.5 / plan.fps, 4) for k in part], 0.5 / plan.fps,
-                                  small=[small[k] for k in part], full=[full[k] for k in part] if with_full else None)
-        return found if found is None or with_full else (found[0], [[] for _ in part])
+    def run(part: list[float]) -> tuple[list[list[np.ndarray]], list[list[np.ndarray]]] | None:
+        """Both kinds per stretch; a kind no stretch of the part wants is left out of ffmpeg's graph (an output
+        that never gets a frame is an error)."""
+        kinds = [[wanted[k] for k in part] if any(wanted[k] for k in part) else None for wanted in (small, full)]
+        found = decoder.stretches([round(k + 0.5 / plan.fps, 4) for k in part], 0.5 / plan.fps, *kinds)
+        if found is None:
+            return None
+        results = iter(found)
+        return tuple(next(results) if asked is not None else [[] for _ in part] for asked in kinds)  # type: ignore
 
     with ThreadPoolExecutor(max_workers=len(parts) or 1) as pool:
         results = list(pool.map(run, parts))
@@ -140,4 +142,4 @@ def _decode_stretches(decoder: FrameDecoder, plan: Plan, extras: Sequence[float]
 
     moments = [Moment(c, by_slot[plan.slots[c]], frame(plan.before[c]), frame(plan.after[c]))
                for c in plan.centres]
-    return Decoded(moments, {t: full_by_slot[plan.slots[t]] for t in sorted(exact)}, plan)
+    return Decoded(moments, {t: full_by_slot[plan.slots[t]] for t in sorted(wanted_full)}, plan)

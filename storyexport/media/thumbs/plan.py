@@ -9,7 +9,8 @@ from a clean frame. Two strategies, chosen by the estimated cost (see :mod:`stor
 * ``stretches``: each wanted frame is counted from the keyframe at or before it, and every keyframe's frames come
   from one stretch decoded from it. A candidate moves to ``offset`` after a nearby keyframe when one is within
   half the candidates' spacing (its earlier neighbour is then the keyframe itself, the cheapest frame there is),
-  otherwise it stays at its time and is decoded exactly. The guards are applied after this move.
+  otherwise it stays at its time and is decoded exactly. The guards are applied after this move, and a
+  keyframe carries one candidate at most (a second costs as much again for a near-duplicate).
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ from storyexport.media.probe import Probe
 
 EDGE = 0.07  # skip the first and last 7 % (titles, fades), as vcsi does
 NEIGHBOUR = 0.5  # seconds: a dissolve frame is a blend of the frames this far either side
-NARROW_NEIGHBOUR = 0.25  # closer neighbours (fades and dissolves are told less surely), only when they cost
+STRETCH_SAVING = 0.85  # stretches only at most this share of a pass's cost (the estimates are rough)
+NARROW_NEIGHBOUR = 0.2  # closer neighbours (fades and dissolves are told less surely), only when they cost
 NARROW_SAVING = 0.6  # ... at most this share of the cheapest plan with NEIGHBOUR
-WINNERS = 8  # full-size frames fetched after picking (best, options, a spare): part of the stretches' cost
+MIN_SHARE = 0.5  # candidates placed on keyframes must be at least this share of those asked for
+WINNERS = 8  # full-size frames fetched after picking (best, options, a spare) when the decode kept none
+FULL_FRAME_BUDGET = 256 * 1024 * 1024  # bytes of full-size candidate frames a decode may keep
 _EPSILON = 0.0005
 
 
@@ -53,6 +57,7 @@ class Plan:
     slots: dict[float, Slot] = field(default_factory=dict)
     fps: float = 30.0
     cost: float = 0.0
+    keep_full: bool = True  # the decode keeps the candidates' full-size frames (see :func:`keeps_full`)
 
     def small_times(self) -> list[float]:
         wanted = set(self.centres) | {t for t in (*self.before.values(), *self.after.values()) if t is not None}
@@ -96,7 +101,7 @@ def plan_candidates(video: Path, info: Probe, count: int, extras: Sequence[float
         return whole
     wide = _stretch_plan(info, keys, ideal, min(NEIGHBOUR, info.duration / 20), extras)
     narrow = _stretch_plan(info, keys, ideal, min(NARROW_NEIGHBOUR, info.duration / 20), extras)
-    wide_best = wide if wide.cost < whole.cost else whole
+    wide_best = wide if wide.cost <= STRETCH_SAVING * whole.cost else whole
     return narrow if narrow.cost <= NARROW_SAVING * wide_best.cost else wide_best
 
 
@@ -106,7 +111,7 @@ def _pass_plan(info: Probe, ideal: list[float], offset: float) -> Plan:
     return Plan("pass", offset, centres,
                 before={c: key(c - offset) if c - offset >= 0 else None for c in centres},
                 after={c: key(c + offset) if c + offset <= limit else None for c in centres},
-                fps=max(info.fps, 1.0), cost=pass_cost(info))
+                fps=max(info.fps, 1.0), cost=pass_cost(info), keep_full=keeps_full(info, len(centres)))
 
 
 def _stretch_plan(info: Probe, keys: list[float], ideal: list[float], offset: float,
@@ -118,12 +123,16 @@ def _stretch_plan(info: Probe, keys: list[float], ideal: list[float], offset: fl
     last = _slot(keys, last_frame_time(info), fps)
     slots: dict[float, Slot] = {}
     centres: dict[float, tuple[Slot | None, Slot, Slot | None]] = {}
+    dropped = []
     for time in ideal:
-        placed = _anchored(keys, time, step, fps, spacing / 2, guard, centres) or _exact(keys, time, step, fps)
-        trio = tuple(s if s is None or _time(s, fps) <= _time(last, fps) + _EPSILON else None for s in placed)
-        centre_time = _time(trio[1], fps)  # type: ignore[arg-type]
-        if centre_time not in centres:
-            centres[centre_time] = trio  # type: ignore[assignment]
+        placed = _anchored(keys, time, step, fps, spacing / 2, guard, centres)
+        if placed is False:
+            dropped.append(time)
+            continue
+        _add(centres, placed or _exact(keys, time, step, fps), last, fps)
+    if len(centres) < MIN_SHARE * len(ideal):  # too few keyframes for enough candidates: the others exactly
+        for time in dropped:
+            _add(centres, _exact(keys, time, step, fps), last, fps)
     for trio in centres.values():
         slots.update({_time(s, fps): s for s in trio if s is not None})
     for time in extras:
@@ -131,30 +140,38 @@ def _stretch_plan(info: Probe, keys: list[float], ideal: list[float], offset: fl
     depth: dict[float, int] = {}
     for slot in slots.values():
         depth[slot.keyframe] = max(depth.get(slot.keyframe, 0), slot.index + 1)
+    keep = keeps_full(info, len(centres))
     mean_depth = sum(depth.values()) / max(1, len(depth))
-    winners = {-1.0 - i: math.ceil(mean_depth) for i in range(min(WINNERS, len(centres)))}
+    winners = {} if keep else {-1.0 - i: math.ceil(mean_depth) for i in range(min(WINNERS, len(centres)))}
     return Plan("stretches", step / fps, tuple(sorted(centres)),
                 before={c: None if t[0] is None else _time(t[0], fps) for c, t in centres.items()},
                 after={c: None if t[2] is None else _time(t[2], fps) for c, t in centres.items()},
-                slots=slots, fps=fps, cost=stretches_cost(info, depth) + stretches_cost(info, winners))
+                slots=slots, fps=fps, cost=stretches_cost(info, depth) + stretches_cost(info, winners), keep_full=keep)
+
+
+def keeps_full(info: Probe, candidates: int) -> bool:
+    """Whether the decode keeps every candidate's full-size frame (the winners then need no second decode)."""
+    return candidates * max(2, info.width // 2 * 2) * max(2, info.height // 2 * 2) * 3 // 2 <= FULL_FRAME_BUDGET
+
+
+def _add(centres: dict[float, tuple], trio: tuple[Slot | None, Slot, Slot | None], last: Slot, fps: float) -> None:
+    """A candidate with its neighbours (one past the last frame is dropped), unless its frame is already one."""
+    kept = tuple(s if s is None or _time(s, fps) <= _time(last, fps) + _EPSILON else None for s in trio)
+    centres.setdefault(_time(trio[1], fps), kept)
 
 
 def _anchored(keys: list[float], time: float, step: int, fps: float, reach: float, guard: tuple[float, float],
-              taken: dict[float, tuple]) -> tuple[Slot | None, Slot, Slot | None] | None:
-    """The cheapest free placement within ``reach`` of ``time``: 1 or 3 steps after a keyframe (its neighbours
-    one step either side), inside the guards."""
-    best: tuple[tuple[int, float], tuple[Slot, Slot, Slot]] | None = None
-    for keyframe in keys:
-        if keyframe > time + reach:
-            break
-        for stack in (1, 3):
-            centre = keyframe + stack * step / fps
-            if abs(centre - time) > reach or not guard[0] <= centre <= guard[1] or key(centre) in taken:
-                continue
-            rank = ((stack + 1) * step, abs(centre - time))
-            if best is None or rank < best[0]:
-                best = rank, tuple(Slot(keyframe, (stack + d) * step) for d in (-1, 0, 1))  # type: ignore[assignment]
-    return best[1] if best else None
+              taken: dict[float, tuple]) -> tuple[Slot | None, Slot, Slot | None] | bool | None:
+    """One step after the keyframe nearest ``time`` within ``reach`` (its neighbours: the keyframe itself and one
+    step further), inside the guards; ``False`` when that keyframe already has its candidate (one per keyframe:
+    a second would cost as much again for a near-duplicate), ``None`` when no keyframe is near."""
+    near = [k for k in keys if abs(k + step / fps - time) <= reach and guard[0] <= k + step / fps <= guard[1]]
+    if not near:
+        return None
+    keyframe = min(near, key=lambda k: (abs(k + step / fps - time), k))
+    if key(keyframe + step / fps) in taken:
+        return False
+    return Slot(keyframe, 0), Slot(keyframe, step), Slot(keyframe, 2 * step)
 
 
 def _exact(keys: list[float], time: float, step: int, fps: float) -> tuple[Slot | None, Slot, Slot | None]:
