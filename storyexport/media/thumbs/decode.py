@@ -15,7 +15,7 @@ import numpy as np
 
 from storyexport.media.errors import MediaError
 from storyexport.media.ffmpeg import cpu_share
-from storyexport.media.frames import FrameDecoder, Frames, grab, key
+from storyexport.media.frames import FrameDecoder, Frames, Grab, grab, key, seek_frames
 from storyexport.media.keyframes import parallel_workers
 from storyexport.media.probe import Probe
 from storyexport.media.seeks import chunks
@@ -50,8 +50,12 @@ def decode_plan(decoder: FrameDecoder, info: Probe, plan: Plan, extras: Sequence
         decoded = _decode_stretches(decoder, plan, extras)
         if decoded is not None:
             return decoded
-        plan = replace(plan, strategy="pass", slots={})
-    return _decode_pass(decoder, info, plan, extras)
+        # the stretches did not come back frame for frame: the same times by exact seeks (as cheap, if slower)
+        plan = replace(plan, strategy="seeks", slots={})
+        wanted = sorted({key(t) for t in extras} | (set(plan.centres) if plan.keep_full else set()))
+        return _decoded(decoder, plan, seek_frames(decoder, plan.small_times(), wanted), extras)
+    keep = sorted(set(plan.centres if plan.keep_full else ()) | {key(t) for t in extras})
+    return _decoded(decoder, plan, decoder.decode(plan.small_times(), keep, threads=cpu_share()), extras)
 
 
 def fetch_full(decoder: FrameDecoder, info: Probe, decoded: Decoded, times: Sequence[float]) -> None:
@@ -80,13 +84,11 @@ def _start(slot: Slot, plan: Plan) -> float:
     return round(slot.keyframe + 0.5 / plan.fps, 4)
 
 
-def _decode_pass(decoder: FrameDecoder, info: Probe, plan: Plan, extras: Sequence[float]) -> Decoded:
-    keep_full = plan.keep_full
+def _decoded(decoder: FrameDecoder, plan: Plan, grabbed: Grab, extras: Sequence[float]) -> Decoded:
+    """Candidates from frames grabbed at the plan's times, keyed by the frame each time actually got."""
     exact = sorted({key(t) for t in extras})
-    grabbed = decoder.decode(plan.small_times(), sorted(set(plan.centres if keep_full else ()) | set(exact)),
-                             threads=cpu_share())
     moments: dict[float, Moment] = {}
-    full: Frames = {grabbed.stamps.get(t, t): grabbed.full[t] for t in exact if t in grabbed.full}
+    full: Frames = {}
     for centre in plan.centres:
         if centre not in grabbed.small:
             continue
@@ -101,8 +103,7 @@ def _decode_pass(decoder: FrameDecoder, info: Probe, plan: Plan, extras: Sequenc
     missing = [t for t in exact if t not in grabbed.full]
     if missing:
         raise MediaError(f"{decoder.video.name}: no frame at {missing[0]:.2f} s")
-    extra = {t: grabbed.full[t] for t in exact}
-    return Decoded([moments[t] for t in sorted(moments)], {**full, **extra}, plan)
+    return Decoded([moments[t] for t in sorted(moments)], {**full, **{t: grabbed.full[t] for t in exact}}, plan)
 
 
 def _decode_stretches(decoder: FrameDecoder, plan: Plan, extras: Sequence[float]) -> Decoded | None:

@@ -23,6 +23,7 @@ from storyexport.media.scores import Candidate, dhash, find_faces, frame_metrics
 from storyexport.media.thumbs.decode import Moment
 from storyexport.media.thumbs.fit import Fitting, Window, fit_picture
 
+AREA_FRAMES = 12  # candidates (evenly spread) the picture area is found on: bars are the same in every frame
 BLACK_P99 = 24.0  # grey: a picture whose brightest 1 % stays below this is black, whatever the clip
 DARK_SHARE = 0.2  # ... or whose mean is under this share of the clip's typical mean,
 DARK_PEAK_SHARE = 0.4  # ... with its brightest 1 % under this share of the clip's typical brightest 1 %
@@ -69,7 +70,7 @@ class Measured:
 
 def measure(moments: Sequence[Moment], fitting: Fitting) -> Measured:
     """Picture area, windows, metrics and rejections of every candidate."""
-    area = picture_area_of_frames([m.small for m in moments])
+    area = picture_area_of_frames([m.small for m in moments[::max(1, -(-len(moments) // AREA_FRAMES))]])
     grays = [cv2.cvtColor(m.small, cv2.COLOR_BGR2GRAY) for m in moments]
     windows = [fitting.window(gray, area) for gray in grays]
     with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:

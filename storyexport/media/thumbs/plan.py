@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 from storyexport.media.errors import MediaError
@@ -29,8 +30,8 @@ EDGE = 0.07  # skip the first and last 7 % (titles, fades), as vcsi does
 NEIGHBOUR = 0.5  # seconds: a dissolve frame is a blend of the frames this far either side
 STRETCH_SAVING = 0.85  # stretches only at most this share of a pass's cost (the estimates are rough)
 NARROW_NEIGHBOUR = 0.2  # closer neighbours (fades and dissolves are told less surely), only when they cost
-NARROW_SAVING = 0.6  # ... at most this share of the cheapest plan with NEIGHBOUR
-MIN_SHARE = 0.5  # candidates placed on keyframes must be at least this share of those asked for
+NARROW_SAVING = 0.8  # ... at most this share of the cheapest plan with NEIGHBOUR
+MIN_SHARE = 0.4  # candidates placed on keyframes must be at least this share of those asked for
 WINNERS = 8  # full-size frames fetched after picking (best, options, a spare) when the decode kept none
 FULL_FRAME_BUDGET = 256 * 1024 * 1024  # bytes of full-size candidate frames a decode may keep
 _EPSILON = 0.0005
@@ -123,9 +124,11 @@ def _stretch_plan(info: Probe, keys: list[float], ideal: list[float], offset: fl
     last = _slot(keys, last_frame_time(info), fps)
     slots: dict[float, Slot] = {}
     centres: dict[float, tuple[Slot | None, Slot, Slot | None]] = {}
+    gaps = sorted(b - a for a, b in pairwise(keys)) or [info.duration]
+    reach = max(spacing, gaps[len(gaps) // 2]) / 2  # every time may go to its nearest keyframe, if regular
     dropped = []
     for time in ideal:
-        placed = _anchored(keys, time, step, fps, spacing / 2, guard, centres)
+        placed = _anchored(keys, time, step, fps, reach, guard, centres)
         if placed is False:
             dropped.append(time)
             continue
