@@ -86,10 +86,11 @@ class FrameDecoder:
         return result
 
     def stretches(self, starts: Sequence[float], nudge: float, small: Sequence[Sequence[int]] | None = None,
-                  full: Sequence[Sequence[int]] | None = None) -> tuple[list[list[np.ndarray]], ...] | None:
-        """Frames counted from keyframes (see :func:`seeks.segment_frames`); ``None`` when they did not come
-        back frame for frame."""
-        return segment_frames(self, starts, nudge, small, full)
+                  full: Sequence[Sequence[int]] | None = None,
+                  frame: float | None = None) -> tuple[list[list[np.ndarray]], ...] | None:
+        """Frames counted from keyframes, each stretch starting ``nudge`` after its keyframe (see
+        :func:`seeks.segment_frames`); ``None`` when they did not come back frame for frame."""
+        return segment_frames(self, starts, nudge, small, full, frame)
 
     def branch(self, stream: Any, name: str, expression: str, target: str, frames: int | None = None,
                label: str | None = None) -> Any:

@@ -76,8 +76,8 @@ def run_seeks(job: FrameDecoder, seeks: Sequence[Seek]) -> list[SeekResult]:
 
 
 def segment_frames(job: FrameDecoder, starts: Sequence[float], nudge: float,
-                   small: Sequence[Sequence[int]] | None = None,
-                   full: Sequence[Sequence[int]] | None = None) -> tuple[list[list[np.ndarray]], ...] | None:
+                   small: Sequence[Sequence[int]] | None = None, full: Sequence[Sequence[int]] | None = None,
+                   frame: float | None = None) -> tuple[list[list[np.ndarray]], ...] | None:
     """Frames ``small[i]`` (small BGR) and ``full[i]`` (full-size I420), counted from the keyframe, of the
     stretch starting at keyframe + ``nudge`` (``starts[i]``), all from ONE concat input: opening the file, a
     decoder and a filter chain once instead of per seek halves the CPU. A segment reads from its keyframe up to
@@ -88,7 +88,7 @@ def segment_frames(job: FrameDecoder, starts: Sequence[float], nudge: float,
         return tuple([] for kind in (small, full) if kind is not None)
     kinds = {name: [sorted(set(indices)) for indices in wanted]
              for name, wanted in (("small", small), ("full", full)) if wanted is not None}
-    frame = 2 * nudge
+    frame = frame or 2 * nudge  # a frame's duration: by default ``nudge`` is half a frame
     counts = [max((n for picked in kinds.values() for n in picked[i]), default=0) + 1 for i in range(len(starts))]
     source = str(Path(job.video).resolve()).replace("'", "'\\''")
     lines = ["ffconcat version 1.0"]

@@ -65,8 +65,8 @@ def fetch_full(decoder: FrameDecoder, info: Probe, decoded: Decoded, times: Sequ
     slots = {t: decoded.plan.slots[t] for t in missing if t in decoded.plan.slots}
     if slots:
         order = sorted(slots)
-        found = decoder.stretches([_start(slots[t], decoded.plan) for t in order], 0.5 / decoded.plan.fps,
-                                  full=[[slots[t].index] for t in order])
+        found = decoder.stretches([_start(slots[t].keyframe, decoded.plan) for t in order], decoded.plan.lead,
+                                  full=[[slots[t].index] for t in order], frame=1 / decoded.plan.fps)
         if found is not None:
             decoded.full.update({t: images[0] for t, images in zip(order, found[0], strict=True)})
     missing = [t for t in missing if t not in decoded.full]
@@ -78,10 +78,9 @@ def fetch_full(decoder: FrameDecoder, info: Probe, decoded: Decoded, times: Sequ
         decoded.full.update(found_full)
 
 
-def _start(slot: Slot, plan: Plan) -> float:
-    """Where a stretch input starts: half a frame past its keyframe, so a keyframe listed slightly early is
-    still the first frame."""
-    return round(slot.keyframe + 0.5 / plan.fps, 4)
+def _start(keyframe: float, plan: Plan) -> float:
+    """Where a stretch input starts: ``plan.lead`` after its keyframe (see :attr:`Plan.lead`)."""
+    return round(keyframe + plan.lead, 4)
 
 
 def _decoded(decoder: FrameDecoder, plan: Plan, grabbed: Grab, extras: Sequence[float]) -> Decoded:
@@ -121,7 +120,7 @@ def _decode_stretches(decoder: FrameDecoder, plan: Plan, extras: Sequence[float]
         """Both kinds per stretch; a kind no stretch of the part wants is left out of ffmpeg's graph (an output
         that never gets a frame is an error)."""
         kinds = [[wanted[k] for k in part] if any(wanted[k] for k in part) else None for wanted in (small, full)]
-        found = decoder.stretches([round(k + 0.5 / plan.fps, 4) for k in part], 0.5 / plan.fps, *kinds)
+        found = decoder.stretches([_start(k, plan) for k in part], plan.lead, *kinds, frame=1 / plan.fps)
         if found is None:
             return None
         results = iter(found)

@@ -59,6 +59,9 @@ class Plan:
     fps: float = 30.0
     cost: float = 0.0
     keep_full: bool = True  # the decode keeps the candidates' full-size frames (see :func:`keeps_full`)
+    lead: float = 0.0  # seconds a stretch starts after its keyframe: half a frame (a keyframe listed a little
+    # early, as times are rounded, is still the first frame); for intra-only video a quarter frame before it, as
+    # the concat demuxer drops intra-only packets before the in point instead of starting at the keyframe
 
     def small_times(self) -> list[float]:
         wanted = set(self.centres) | {t for t in (*self.before.values(), *self.after.values()) if t is not None}
@@ -146,10 +149,12 @@ def _stretch_plan(info: Probe, keys: list[float], ideal: list[float], offset: fl
     keep = keeps_full(info, len(centres))
     mean_depth = sum(depth.values()) / max(1, len(depth))
     winners = {} if keep else {-1.0 - i: math.ceil(mean_depth) for i in range(min(WINNERS, len(centres)))}
+    intra_only = len(keys) >= 0.9 * info.duration * fps
     return Plan("stretches", step / fps, tuple(sorted(centres)),
                 before={c: None if t[0] is None else _time(t[0], fps) for c, t in centres.items()},
                 after={c: None if t[2] is None else _time(t[2], fps) for c, t in centres.items()},
-                slots=slots, fps=fps, cost=stretches_cost(info, depth) + stretches_cost(info, winners), keep_full=keep)
+                slots=slots, fps=fps, cost=stretches_cost(info, depth) + stretches_cost(info, winners), keep_full=keep,
+                lead=(-0.25 if intra_only else 0.5) / fps)
 
 
 def keeps_full(info: Probe, candidates: int) -> bool:
