@@ -240,13 +240,17 @@ def test_stretches_from_keyframes_when_decoding_is_costly(dense_keyframe_clip: P
     assert [digest(p) for p in paths.all()] == [digest(p) for p in single.all()]
 
 
-def test_stretches_give_the_frames_a_decode_pass_gives(dense_keyframe_clip: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("codec", ["h264", "mjpeg"])  # keyframes every 0.5 s / every frame (intra-only)
+def test_stretches_give_the_frames_a_decode_pass_gives(dense_keyframe_clip: Path, tmp_path: Path, clip_at: Callable,
+                                                       monkeypatch: pytest.MonkeyPatch, codec: str) -> None:
     monkeypatch.setattr(keyframes, "PIXEL_COST", 1e-6)
-    info = probe(dense_keyframe_clip)
+    video = dense_keyframe_clip if codec == "h264" else clip_at(
+        tmp_path / "intra.avi", video="testsrc2=size=180x320:rate=30", audio=None, duration=8.0,
+        **{"c:v": "mjpeg", "pix_fmt": "yuvj420p", "q:v": 5})
+    info = probe(video)
     exact = [0.5, 2.3, 4.0, 6.0]
-    plan = plan_candidates(dense_keyframe_clip, info, 3, exact)
-    decoder = FrameDecoder.of(dense_keyframe_clip, info)
+    plan = plan_candidates(video, info, 3, exact)
+    decoder = FrameDecoder.of(video, info)
     decoded = decode_plan(decoder, info, plan, exact)
     assert decoded.plan.strategy == "stretches"
     reference = decoder.decode(plan.small_times(), exact)
