@@ -64,8 +64,8 @@ def fit_picture(image: np.ndarray, window: PictureArea, fitting: Fitting) -> np.
     """``window`` of a full-size BGR frame fitted to ``fitting.size`` the ``fitting.fit`` way."""
     width, height = fitting.size
     picture = window.crop(image)
-    if fitting.fit == "crop":
-        return fit_cover(picture, width, height)
+    if fitting.fit == "crop" or picture.shape[:2] == (height, width):
+        return fit_cover(picture, width, height)  # (a picture of exactly the thumbnail's size is itself)
     inner = _contain(picture, width, height)
     if fitting.fit == "pad":
         canvas = np.zeros((height, width, 3), np.uint8)
