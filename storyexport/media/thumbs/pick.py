@@ -44,12 +44,15 @@ class Level:
 
 
 _CLEAN: tuple[str | None, ...] = (None,)
-DISTINCT_BITS = 8  # options closer than this in dHash count as look-alikes (relaxing below it is noted)
+DISTINCT_BITS = 10  # options differ by this many dHash bits while the video allows: 2 spare over
+LOOK_ALIKE_BITS = 8  # ... this, below which options count as look-alikes (and the note says so)
 LEVELS = (
     Level(1.0, DISTINCT_BITS, True, _CLEAN),
-    Level(0.5, DISTINCT_BITS, False, _CLEAN),
-    Level(0.0, DISTINCT_BITS, False, _CLEAN),
-    Level(0.0, DISTINCT_BITS, False, (*_CLEAN, *IMPERFECT)),
+    Level(1.0, DISTINCT_BITS, False, _CLEAN),
+    Level(1.0, LOOK_ALIKE_BITS, False, _CLEAN),
+    Level(0.5, LOOK_ALIKE_BITS, False, _CLEAN),
+    Level(0.0, LOOK_ALIKE_BITS, False, _CLEAN),
+    Level(0.0, LOOK_ALIKE_BITS, False, (*_CLEAN, *IMPERFECT)),
     Level(0.0, 1, False, (*_CLEAN, *IMPERFECT)),
     Level(0.0, 0, False, (*_CLEAN, *IMPERFECT)),
 )
@@ -116,7 +119,7 @@ def pick_options(order: Sequence[Candidate], count: int, duration: float) -> tup
                 break
             if all(_distinct(candidate, other, gap, level) for other in picks):
                 picks.append(candidate)
-        relaxed = relaxed or (level.bits < DISTINCT_BITS and len(picks) > before)
+        relaxed = relaxed or (level.bits < LOOK_ALIKE_BITS and len(picks) > before)
     if len(picks) < count:
         distinct = len(picks)
         picks = [picks[i % len(picks)] for i in range(count)]

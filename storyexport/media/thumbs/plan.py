@@ -31,7 +31,8 @@ NEIGHBOUR = 0.5  # seconds: a dissolve frame is a blend of the frames this far e
 STRETCH_SAVING = 0.85  # stretches only at most this share of a pass's cost (the estimates are rough)
 NARROW_NEIGHBOUR = 0.2  # closer neighbours (fades and dissolves are told less surely), only when they cost
 NARROW_SAVING = 0.8  # ... at most this share of the cheapest plan with NEIGHBOUR
-MIN_SHARE = 0.4  # candidates placed on keyframes must be at least this share of those asked for
+MIN_SHARE = 0.4  # candidates placed on keyframes must be at least this share of those asked for,
+MAX_HOLE = 2.5  # ... and leave no stretch longer than this many spacings without one
 WINNERS = 8  # full-size frames fetched after picking (best, options, a spare) when the decode kept none
 FULL_FRAME_BUDGET = 256 * 1024 * 1024  # bytes of full-size candidate frames a decode may keep
 _EPSILON = 0.0005
@@ -136,7 +137,7 @@ def _stretch_plan(info: Probe, keys: list[float], ideal: list[float], offset: fl
             dropped.append(time)
             continue
         _add(centres, placed or _exact(keys, time, step, fps), last, fps)
-    if len(centres) < MIN_SHARE * len(ideal):  # too few keyframes for enough candidates: the others exactly
+    if dropped and not _covered(sorted(centres), guard, spacing):  # too few keyframes: the others exactly
         for time in dropped:
             _add(centres, _exact(keys, time, step, fps), last, fps)
     for trio in centres.values():
@@ -160,6 +161,13 @@ def _stretch_plan(info: Probe, keys: list[float], ideal: list[float], offset: fl
 def keeps_full(info: Probe, candidates: int) -> bool:
     """Whether the decode keeps every candidate's full-size frame (the winners then need no second decode)."""
     return candidates * max(2, info.width // 2 * 2) * max(2, info.height // 2 * 2) * 3 // 2 <= FULL_FRAME_BUDGET
+
+
+def _covered(times: list[float], guard: tuple[float, float], spacing: float) -> bool:
+    """Enough candidates (:data:`MIN_SHARE`) and none of the span without one for long (:data:`MAX_HOLE`)."""
+    edges = [guard[0], *times, guard[1]]
+    return len(times) >= MIN_SHARE * ((guard[1] - guard[0]) / max(spacing, _EPSILON) + 1) and \
+        max(b - a for a, b in pairwise(edges)) <= MAX_HOLE * spacing
 
 
 def _add(centres: dict[float, tuple], trio: tuple[Slot | None, Slot, Slot | None], last: Slot, fps: float) -> None:
