@@ -10,7 +10,8 @@ from __future__ import annotations
 RECIPES: dict[str, int] = {
     "sample": 1,
     "video": 1,
-    "thumbnails": 3,  # 2: the scores record the probe; 3: picture area, fit, shot-aware options (issue 12)
+    "thumbnails": 4,  # 2: the scores record the probe; 3: picture area, fit, shot-aware options (issue 12);
+    # 4: options searched for the most distinct set, early fade frames flagged
     "metadata": 1,
     "platform": 1,
     "registry": 1,

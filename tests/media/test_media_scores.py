@@ -173,3 +173,27 @@ def test_faces_are_counted_on_the_leaders_and_the_picks_only(sample_clip: Path, 
     assert all(c["scores"]["faces"] == 0.0 for c in candidates if c["rejected"])
     for pick in [scores["best"], *scores["options"]]:
         assert isinstance(pick["scores"]["faces"], float)
+
+
+def test_options_search_past_a_high_scoring_pick_that_blocks_a_distinct_set() -> None:
+    """A static camera: every frame far from the best one, but the runner-up sits between the others. Taking the
+    runner-up (in score order) leaves only look-alikes; the set without it is all distinct."""
+    bits = lambda *spans: sum(1 << b for start, end in spans for b in range(start, end + 1))  # noqa: E731
+    hashes = {1.0: 0, 3.0: bits((0, 10)), 5.0: bits((0, 6), (11, 14)), 7.0: bits((4, 10), (15, 18))}
+    pool = [candidate(time, textured(0)) for time in hashes]
+    for c, score in zip(pool, (0.9, 0.8, 0.7, 0.6), strict=True):
+        c.dhash, c.score, c.histogram = hashes[c.timestamp], score, None
+    picks, note = pick_options(pool, 3, duration=8.0)
+    assert [p.timestamp for p in picks] == [1.0, 5.0, 7.0] and note is None
+    two, _ = pick_options(pool, 2, duration=8.0)
+    assert [p.timestamp for p in two] == [1.0, 3.0]  # in score order while that fills the set
+
+
+def test_options_below_the_bar_are_the_most_different_found_and_say_so() -> None:
+    hashes = {1.0: 0, 2.0: 0b1, 3.0: 0b11, 4.0: 0b1111 << 8, 5.0: 0b111 << 20}
+    pool = [candidate(time, textured(0)) for time in hashes]
+    for c, score in zip(pool, (0.9, 0.8, 0.7, 0.6, 0.5), strict=True):
+        c.dhash, c.score, c.histogram = hashes[c.timestamp], score, None
+    picks, note = pick_options(pool, 3, duration=6.0)
+    assert [p.timestamp for p in picks] == [3.0, 4.0, 5.0]  # 6, 5 and 7 bits apart: no three differ more
+    assert "look alike" in note and "by 5 or more" in note

@@ -129,6 +129,8 @@ def _motion_flaw(moment: Moment, area: PictureArea) -> str | None:
     if moment.before is None or moment.after is None:
         return None
     before, now, after = (_blend_scale(area.crop(image)) for image in (moment.before, moment.small, moment.after))
+    if _leaving_black(float(before.mean()), float(now.mean()), float(after.mean())):
+        return "fade"
     weight, residual, closeness = blend(before, now, after)
     if not BLEND_WEIGHTS[0] <= weight <= BLEND_WEIGHTS[1] or residual > FADE_RESIDUAL:
         return None
@@ -160,6 +162,14 @@ def blend(before: np.ndarray, now: np.ndarray, after: np.ndarray) -> tuple[float
     residual = float(np.sqrt(np.mean(np.square(now - after - weight * change))))
     nearer = min(float(np.sqrt(np.mean(np.square(now - before)))), float(np.sqrt(np.mean(np.square(now - after)))))
     return weight, residual / spread, residual / max(nearer, 1e-6)
+
+
+def _leaving_black(before: float, now: float, after: float) -> bool:
+    """The first frames of a fade to (or the last of a fade from) black: one neighbour is black and the frame
+    lies between them, already :data:`FADE_STEP` grey levels away from the other (too early in the fade for
+    the blend test, which leaves frames near either neighbour alone)."""
+    dark, bright = min(before, after), max(before, after)
+    return dark < BLACK_P99 / 2 and dark < now <= bright - FADE_STEP
 
 
 def _is_fading(before: float, now: float, after: float) -> bool:

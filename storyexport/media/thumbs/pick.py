@@ -3,13 +3,17 @@
 Shots are found among the candidates as PySceneDetect's content detector finds cuts: the mean HSV difference
 between consecutive candidates' pictures. Options are picked greedily under rules that relax level by level
 (distance in time, visual difference, then imperfect frames); every level keeps what the stricter ones
-picked and offers first the best frame of each shot not yet shown, then the rest by score. Only a video
-without enough visibly different usable frames repeats picks, and the note says why.
+picked and offers first the best frame of each shot not yet shown, then the rest by score. When taking them in
+that order leaves a level without time spacing (beyond MIN_GAP) short, a search finds the first set in that
+order that meets it (a high-scoring pick can block the only way to five distinct ones: a static camera's frames
+differ in a few places), keeping earlier picks unless that leaves no way to the count; so below the look-alike
+bar the options are the most different the candidates allow, bit by bit. Only a video
+without enough visibly different usable frames repeats picks or shows look-alikes, and the note says why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from storyexport.media.scores import (
@@ -46,15 +50,15 @@ class Level:
 _CLEAN: tuple[str | None, ...] = (None,)
 DISTINCT_BITS = 10  # options differ by this many dHash bits while the video allows, then by at least
 LOOK_ALIKE_BITS = 9  # ... this (8, the usual bar, and one spare), below which options count as look-alikes (noted)
+SEARCH_BUDGET = 20_000  # subsets a level's search may try (a fixed count: the same picks on any machine)
 LEVELS = (
     Level(1.0, DISTINCT_BITS, True, _CLEAN),
     Level(1.0, DISTINCT_BITS, False, _CLEAN),
     Level(1.0, LOOK_ALIKE_BITS, False, _CLEAN),
     Level(0.5, LOOK_ALIKE_BITS, False, _CLEAN),
     Level(0.0, LOOK_ALIKE_BITS, False, _CLEAN),
-    Level(0.0, LOOK_ALIKE_BITS, False, (*_CLEAN, *IMPERFECT)),
-    Level(0.0, 1, False, (*_CLEAN, *IMPERFECT)),
-    Level(0.0, 0, False, (*_CLEAN, *IMPERFECT)),
+    *(Level(0.0, bits, False, _CLEAN) for bits in range(LOOK_ALIKE_BITS - 1, 0, -1)),  # look-alikes: clean first
+    *(Level(0.0, bits, False, (*_CLEAN, *IMPERFECT)) for bits in range(LOOK_ALIKE_BITS, -1, -1)),
 )
 _LAST_RESORT = Level(0.0, 0, False, UNUSABLE)  # black or uniform frames: only when nothing else was found
 
@@ -111,20 +115,81 @@ def pick_options(order: Sequence[Candidate], count: int, duration: float) -> tup
     picks: list[Candidate] = []
     relaxed = False
     visible = any(c.rejected not in UNUSABLE for c in order)
+    edges = _beside_transitions(order)
     for level in LEVELS if visible else (*LEVELS, _LAST_RESORT):
+        if len(picks) == count:
+            break
         gap = max(MIN_GAP if level.gap_share < 1.0 else 0.0, level.gap_share * duration / (2 * count))
+        pool = _shots_first([c for c in order if c.rejected in level.allowed and c not in picks])
+        if level.bits < LOOK_ALIKE_BITS and level.allowed == _CLEAN:  # beside a fade or dissolve, a frame may
+            pool = [c for c in pool if c not in edges]  # carry its last traces: not the way to a look-alike set
         before = len(picks)
-        for candidate in _shots_first([c for c in order if c.rejected in level.allowed and c not in picks]):
-            if len(picks) == count:
-                break
-            if all(_distinct(candidate, other, gap, level) for other in picks):
-                picks.append(candidate)
+        picks = _completed(picks, pool, count, lambda a, b, g=gap, lv=level: _distinct(a, b, g, lv),
+                           search=level.gap_share == 0.0)
         relaxed = relaxed or (level.bits < LOOK_ALIKE_BITS and len(picks) > before)
     if len(picks) < count:
         distinct = len(picks)
         picks = [picks[i % len(picks)] for i in range(count)]
         return picks, f"only {distinct} usable frames in the video: options repeat"
-    return picks, "too few visibly different frames: some options look alike" if relaxed else None
+    if not relaxed:
+        return picks, None
+    least = min(hamming(a.dhash, b.dhash) for i, a in enumerate(picks) for b in picks[i + 1:])
+    return picks, (f"too few visibly different frames: some options look alike (no {count} usable candidates "
+                   f"differ by {LOOK_ALIKE_BITS} dHash bits; these, the most different found, by {least} or more)")
+
+
+def _completed(kept: list[Candidate], pool: list[Candidate], count: int,
+               distinct: Callable[[Candidate, Candidate], bool], search: bool) -> list[Candidate]:
+    """``kept`` extended from ``pool`` (in order) to ``count`` picks that are pairwise ``distinct``, taken in
+    order; when that leaves them short and ``search`` is on, the first such set in the order ``kept`` then
+    ``pool`` (so every earlier pick stays unless keeping it leaves no way to the count; the latest give way
+    first). Otherwise the picks taken in order."""
+    greedy = list(kept)
+    for candidate in pool:
+        if len(greedy) == count:
+            break
+        if all(distinct(candidate, other) for other in greedy):
+            greedy.append(candidate)
+    if len(greedy) == count or not search:
+        return greedy
+    sequence = [*kept, *pool]
+    found = _first_clique(_compatible(sequence, distinct), count)
+    return [sequence[i] for i in found] if found is not None else greedy
+
+
+def _beside_transitions(candidates: Sequence[Candidate]) -> set[Candidate]:
+    """Clean candidates next (in time) to one flagged as a fade or dissolve."""
+    by_time = sorted(candidates, key=lambda c: c.timestamp)
+    return {c for i, c in enumerate(by_time) if c.rejected is None
+            and any(n.rejected in IMPERFECT for n in (*by_time[max(0, i - 1):i], *by_time[i + 1:i + 2]))}
+
+
+def _compatible(items: list[Candidate], distinct: Callable[[Candidate, Candidate], bool]) -> list[int]:
+    """For each item, the bits of the later items it is distinct from."""
+    return [sum(1 << j for j in range(i + 1, len(items)) if distinct(a, items[j])) for i, a in enumerate(items)]
+
+
+def _first_clique(compatible: list[int], count: int) -> list[int] | None:
+    """The lexicographically first ``count`` indices that are pairwise compatible (``compatible[i]``: bits of the
+    later indices compatible with ``i``), or ``None`` when there is none or :data:`SEARCH_BUDGET` runs out."""
+    tried = 0
+
+    def search(allowed: int, chosen: list[int]) -> list[int] | None:
+        nonlocal tried
+        if len(chosen) == count:
+            return chosen
+        while allowed.bit_count() >= count - len(chosen):
+            tried += 1
+            if tried > SEARCH_BUDGET:
+                return None
+            index = (allowed & -allowed).bit_length() - 1
+            allowed &= allowed - 1
+            found = search(allowed & compatible[index], [*chosen, index])
+            if found is not None:
+                return found
+        return None
+
+    return search((1 << len(compatible)) - 1, [])
 
 
 def _shots_first(pool: list[Candidate]) -> list[Candidate]:
