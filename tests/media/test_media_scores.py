@@ -197,3 +197,12 @@ def test_options_below_the_bar_are_the_most_different_found_and_say_so() -> None
     picks, note = pick_options(pool, 3, duration=6.0)
     assert [p.timestamp for p in picks] == [3.0, 4.0, 5.0]  # 6, 5 and 7 bits apart: no three differ more
     assert "look alike" in note and "by 5 or more" in note
+
+
+def test_the_first_frames_of_a_fade_to_black_are_flagged() -> None:
+    """12 % into a fade the frame is too close to its bright neighbour for the blend test, yet visibly dimmed."""
+    image = textured()
+    early, slight = (image * 0.88).astype(np.uint8), (image * 0.97).astype(np.uint8)
+    clean = [textured(seed) for seed in range(2, 8)]
+    found = rejections([*clean, early, slight], {6: (image, flat(0)), 7: (image, flat(0))})
+    assert found == [None] * 6 + ["fade", None]  # a frame barely dimmer than its neighbour is left alone
