@@ -25,6 +25,8 @@ from storyexport.media.thumbs.measure import measure
 from storyexport.media.thumbs.pick import FACE_LEADERS, pick_options
 from storyexport.media.thumbs.plan import plan_candidates
 
+from .conftest import make_clip
+
 
 def textured(seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
@@ -206,3 +208,22 @@ def test_the_first_frames_of_a_fade_to_black_are_flagged() -> None:
     clean = [textured(seed) for seed in range(2, 8)]
     found = rejections([*clean, early, slight], {6: (image, flat(0)), 7: (image, flat(0))})
     assert found == [None] * 6 + ["fade", None]  # a frame barely dimmer than its neighbour is left alone
+
+
+def test_a_reference_only_pass_skips_frames_yet_decodes_each_one_exactly(tmp_path: Path) -> None:
+    """``-skip_frame noref``: the candidates of a pass without frames at given times are reference frames only,
+    each identical to the same frame in a full decode."""
+    video = make_clip(tmp_path / "bframes.mp4", video="testsrc2=size=180x320:rate=30", audio=None, duration=3.0,
+                      preset="veryfast", g=90)
+    decoder = FrameDecoder(video, (90, 160), (180, 320))
+    times = [round(i * 0.1, 4) for i in range(29)]
+    every = decoder.decode(times, [])
+    only = decoder.decode(times, times, reference_only=True)
+    assert any(only.stamps[t] > every.stamps[t] for t in times)  # B-frames were skipped
+    exact = decoder.decode([], sorted(set(only.stamps.values())))
+    for time, stamp in only.stamps.items():
+        assert stamp >= time - 0.001
+        assert np.array_equal(only.full[time], exact.full[stamp]), time
+    info = probe(video)
+    assert plan_candidates(video, info, 12).reference_only
+    assert not plan_candidates(video, info, 12, extras=[1.0]).reference_only  # that frame must be exact

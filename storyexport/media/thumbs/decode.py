@@ -55,7 +55,8 @@ def decode_plan(decoder: FrameDecoder, info: Probe, plan: Plan, extras: Sequence
         wanted = sorted({key(t) for t in extras} | (set(plan.centres) if plan.keep_full else set()))
         return _decoded(decoder, plan, seek_frames(decoder, plan.small_times(), wanted), extras)
     keep = sorted(set(plan.centres if plan.keep_full else ()) | {key(t) for t in extras})
-    return _decoded(decoder, plan, decoder.decode(plan.small_times(), keep, threads=cpu_share()), extras)
+    grabbed = decoder.decode(plan.small_times(), keep, threads=cpu_share(), reference_only=plan.reference_only)
+    return _decoded(decoder, plan, grabbed, extras)
 
 
 def fetch_full(decoder: FrameDecoder, info: Probe, decoded: Decoded, times: Sequence[float]) -> None:

@@ -35,6 +35,7 @@ MIN_SHARE = 0.4  # candidates placed on keyframes must be at least this share of
 MAX_HOLE = 2.5  # ... and leave no stretch longer than this many spacings without one
 WINNERS = 8  # full-size frames fetched after picking (best, options, a spare) when the decode kept none
 FULL_FRAME_BUDGET = 256 * 1024 * 1024  # bytes of full-size candidate frames a decode may keep
+NON_REFERENCE_CODECS = frozenset({"h264", "hevc", "mpeg4", "mpeg2video", "mpeg1video"})
 _EPSILON = 0.0005
 
 
@@ -60,6 +61,7 @@ class Plan:
     fps: float = 30.0
     cost: float = 0.0
     keep_full: bool = True  # the decode keeps the candidates' full-size frames (see :func:`keeps_full`)
+    reference_only: bool = False  # a pass may skip non-reference frames (see :func:`skips_non_reference`)
     lead: float = 0.0  # seconds a stretch starts after its keyframe: half a frame (a keyframe listed a little
     # early, as times are rounded, is still the first frame); for intra-only video a quarter frame before it, as
     # the concat demuxer drops intra-only packets before the in point instead of starting at the keyframe
@@ -98,7 +100,7 @@ def plan_candidates(video: Path, info: Probe, count: int, extras: Sequence[float
     """The cheapest plan for ``count`` candidates (plus full-size frames at ``extras``): a decode pass, or
     stretches from keyframes with wide or (when clearly cheaper) narrow neighbours."""
     ideal = [min(t, last_frame_time(info)) for t in spread_times(info.duration, count)]
-    whole = _pass_plan(info, ideal, min(NEIGHBOUR, info.duration / 20))
+    whole = _pass_plan(info, ideal, min(NEIGHBOUR, info.duration / 20), skips_non_reference(info, extras))
     if info.variable_fps or info.fps <= 0 or not stretches_may_pay(info, len(ideal)):
         return whole
     keys = listed_keyframes(video)
@@ -110,13 +112,22 @@ def plan_candidates(video: Path, info: Probe, count: int, extras: Sequence[float
     return narrow if narrow.cost <= NARROW_SAVING * wide_best.cost else wide_best
 
 
-def _pass_plan(info: Probe, ideal: list[float], offset: float) -> Plan:
+def _pass_plan(info: Probe, ideal: list[float], offset: float, reference_only: bool) -> Plan:
     limit = last_frame_time(info)
     centres = tuple(sorted(set(ideal)))
     return Plan("pass", offset, centres,
                 before={c: key(c - offset) if c - offset >= 0 else None for c in centres},
                 after={c: key(c + offset) if c + offset <= limit else None for c in centres},
-                fps=max(info.fps, 1.0), cost=pass_cost(info), keep_full=keeps_full(info, len(centres)))
+                fps=max(info.fps, 1.0), cost=pass_cost(info), keep_full=keeps_full(info, len(centres)),
+                reference_only=reference_only)
+
+
+def skips_non_reference(info: Probe, extras: Sequence[float]) -> bool:
+    """Whether a pass may decode reference frames only: candidates need not be any particular frame (each is
+    the frame actually decoded, exact as every reference frame is), but frames at given times (``extras``) must
+    be exactly the first at or after them, which may be a frame nothing refers to. Only codecs whose non-reference
+    frames are skipped without touching any other (B-frames of H.264/HEVC and MPEG-1/2/4)."""
+    return not extras and info.video_codec in NON_REFERENCE_CODECS
 
 
 def _stretch_plan(info: Probe, keys: list[float], ideal: list[float], offset: float,

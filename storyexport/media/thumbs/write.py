@@ -135,7 +135,8 @@ def scores_document(run: Run, options: ThumbnailOptions, paths: ThumbnailSetPath
         "picture": run.picture_area().as_dict(),  # the active picture inside any baked-in bars
         "fit": fit,
         "method": options.method,
-        "plan": {"strategy": run.decoded.plan.strategy, "neighbour": run.decoded.plan.offset},
+        "plan": {"strategy": run.decoded.plan.strategy, "neighbour": run.decoded.plan.offset,
+                 "frames": "reference" if run.decoded.plan.reference_only else "all"},
         "fallback": picked.fallback,
         "note": picked.note,
         "best": entry(paths.best, run.picks.best),
