@@ -157,3 +157,17 @@ def test_fault9_the_plan_never_costs_more_than_one_decode(tmp_path: Path, clip: 
             for slot in plan.slots.values():
                 depth[slot.keyframe] = max(depth.get(slot.keyframe, 0), slot.index + 1)
             assert sum(depth.values()) <= info.duration * info.fps
+
+
+def test_a_static_camera_gets_the_most_different_options_it_has(tmp_path: Path, clip: MakeClip) -> None:
+    """One still background, two small objects moving across it: no five frames differ by 8 dHash bits, and
+    taking the best-scored ones first gave five near-duplicates (1 bit apart). The options must be the most
+    different set the candidates allow, and the note must say they look alike and by how much."""
+    chain = ("testsrc2=size=320x180:rate=10,trim=end_frame=1,loop=loop=-1:size=1,setpts=N/10/TB,format=yuv420p[bg];"
+             "color=c=white:size=24x24:rate=10[a];color=c=black:size=24x48:rate=10[b];"
+             "[bg][a]overlay=x='mod(t*37,320)':y='40+30*sin(t)'[c];[c][b]overlay=x='320-mod(t*23,320)':y=90")
+    video = clip("static.mp4", video=chain, audio=None, duration=20.0)
+    scores = build(video, tmp_path / "set")
+    bits, gap = distinct_options(scores, tmp_path / "set")
+    assert bits >= 3 and gap >= 0.5
+    assert "look alike" in scores["note"] and "or more" in scores["note"]
