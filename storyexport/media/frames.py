@@ -176,13 +176,6 @@ def grab(video: Path, info: Probe, small_times: Iterable[float] = (), full_times
     return decoder.decode(small, full, threads=cpu_share())
 
 
-def seek_frames(decoder: FrameDecoder, small_times: Iterable[float] = (), full_times: Iterable[float] = ()) -> Grab:
-    """Like :func:`grab`, but always by accurate input seeks (one per group of close times)."""
-    small = sorted({key(t) for t in small_times})
-    full = sorted({key(t) for t in full_times})
-    return _by_seeking(decoder, _group(sorted(set(small) | set(full))), set(small), set(full))
-
-
 def grab_small(video: Path, info: Probe, times: Iterable[float]) -> Frames:
     return grab(video, info, small_times=times).small
 

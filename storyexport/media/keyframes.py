@@ -2,14 +2,19 @@
 
 Decoding dominates the cost of a thumbnail set: a frame can only be decoded from the keyframe at or before it,
 so a request costs the frames from each keyframe up to the last frame wanted after it, plus a fixed cost per
-process and per stretch; one decode pass costs every frame of the video. Costs are CPU seconds, independent of
-how many processes share the work, so the plan (and so every output) is the same whatever the core count.
+process and per stretch; one decode pass costs every frame of the video. A frame costs its pixels (motion
+compensation, deblocking) and its compressed bytes (entropy decoding): a keyframe is several times the bytes of
+an inter frame, so stretches, which always decode their keyframe, cost more than their frame count says (on a
+768x576 H.264 clip with a keyframe every 2 s, 40 keyframes were 30 % of a whole decode). Costs are CPU seconds,
+independent of how many processes share the work, so the plan (and so every output) is the same whatever the
+core count.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import ffmpeg
@@ -19,32 +24,66 @@ from storyexport.media.ffmpeg import cpu_share, run
 from storyexport.media.probe import Probe
 
 PROCESS_COST = 0.035  # seconds: start ffmpeg, open, seek and decode one keyframe (measured, 1080x1920)
-STRETCH_COST = 0.004  # seconds: one more stretch (concat segment) in a running process: seek and flush
-PIXEL_COST = 1.0e-9  # seconds per decoded pixel on one thread (~2 ms per 1080x1920 frame)
+STRETCH_COST = 0.009  # seconds: one more stretch (concat segment) in a running process: open, seek, flush
+PIXEL_COST = 1.4e-9  # seconds per decoded pixel on one thread (~3 ms per 1080x1920 frame)
+BYTE_COST = 7e-8  # seconds per compressed byte decoded (H.264, one thread: 0.07 s per MB)
+
+
+@dataclass(frozen=True)
+class Keyframes:
+    """The keyframes' times and compressed sizes (bytes), and the mean size of the other frames."""
+
+    sizes: dict[float, int]
+    inter_bytes: float
+    reordered: bool = False  # frames are decoded out of display order (B-frames): see :func:`keyframe_sizes`
+
+    @property
+    def times(self) -> list[float]:
+        return sorted(self.sizes)
+
+    def mean_key_bytes(self) -> float:
+        return sum(self.sizes.values()) / max(1, len(self.sizes))
 
 
 def keyframe_times(video: Path) -> list[float]:
-    """Times of the video's keyframes, read from packet flags: a stream copy drops every other packet and
-    lists the rest (no decoding, a few tens of milliseconds even for minutes of video). ``-discard nokey``
-    lets demuxers that know their index (MP4's sync-sample table) skip reading the other packets at all,
-    halving the time; the bitstream filter drops them for demuxers that ignore it."""
+    """Times of the video's keyframes (see :func:`keyframe_sizes`)."""
+    return sorted(keyframe_sizes(video)[0])
+
+
+def keyframe_sizes(video: Path) -> tuple[dict[float, int], bool]:
+    """Time -> compressed bytes of the video's keyframes, and whether frames are decoded out of display order
+    (a keyframe's decoding time before its display time: B-frames follow), read from packet flags: a stream
+    copy drops every other packet and lists the rest (no decoding, a few tens of milliseconds even for minutes
+    of video). ``-discard nokey`` lets demuxers that know their index (MP4's sync-sample table) skip reading
+    the other packets at all, halving the time; the bitstream filter drops them for demuxers that ignore it."""
     listing = ffmpeg.input(str(video), discard="nokey").output("pipe:", map="0:v:0", c="copy", f="framecrc",
                                                                **{"bsf:v": "noise=drop=not(key)"})
     text = run(listing, video, "cannot list keyframes").stdout.decode("utf-8", "replace")
     base = re.search(r"^#tb 0: (\d+)/(\d+)", text, re.M)
     if base is None:
-        return []
+        return {}, False
     unit = int(base[1]) / int(base[2])
-    times = {round(int(m[1]) * unit, 4) for m in re.finditer(r"^0,\s*-?\d+,\s*(-?\d+),", text, re.M)}
-    return sorted(t for t in times if t >= 0)
+    sizes: dict[float, int] = {}
+    reordered = False
+    for match in re.finditer(r"^0,\s*(-?\d+),\s*(-?\d+),\s*-?\d+,\s*(\d+),", text, re.M):
+        reordered = reordered or match[1] != match[2]
+        time = round(int(match[2]) * unit, 4)
+        if time >= 0:
+            sizes[time] = sizes.get(time, 0) + int(match[3])
+    return dict(sorted(sizes.items())), reordered
 
 
-def listed_keyframes(video: Path) -> list[float]:
-    """:func:`keyframe_times`, or none when the container cannot list them (then only a decode pass is planned)."""
+def listed_keyframes(video: Path, info: Probe) -> Keyframes | None:
+    """:func:`keyframe_sizes` with the other frames' mean size (from the file's size, audio included: a slight
+    overestimate), or ``None`` when the container cannot list them (then only a decode pass is planned)."""
     try:
-        return keyframe_times(video)
+        sizes, reordered = keyframe_sizes(video)
     except MediaError:
-        return []
+        return None
+    if not sizes:
+        return None
+    others = max(1.0, info.duration * max(info.fps, 1.0) - len(sizes))
+    return Keyframes(sizes, max(0.0, info.size - sum(sizes.values())) / others, reordered)
 
 
 def parallel_workers() -> int:
@@ -55,19 +94,24 @@ def parallel_workers() -> int:
 def pass_cost(info: Probe) -> float:
     """Estimated CPU seconds of one decode pass over the whole video."""
     frames = info.duration * max(info.fps, 1.0)
-    return PROCESS_COST + frames * info.width * info.height * PIXEL_COST
+    return PROCESS_COST + frames * info.width * info.height * PIXEL_COST + info.size * BYTE_COST
 
 
-def stretches_cost(info: Probe, stretches: Mapping[float, int]) -> float:
+def stretches_cost(info: Probe, stretches: Mapping[float, int], keys: Keyframes | None = None) -> float:
     """Estimated CPU seconds of decoding ``stretches`` (keyframe -> frames decoded from it) in a couple of
-    processes."""
+    processes; ``keys``: their compressed sizes (a keyframe missing from it counts as their mean), without
+    which the bytes are left out (a lower bound)."""
     if not stretches:
         return 0.0
     frames = sum(stretches.values())
-    return 2 * PROCESS_COST + len(stretches) * STRETCH_COST + frames * info.width * info.height * PIXEL_COST
+    cost = 2 * PROCESS_COST + len(stretches) * STRETCH_COST + frames * info.width * info.height * PIXEL_COST
+    if keys is not None:
+        mean = keys.mean_key_bytes()
+        cost += BYTE_COST * sum(keys.sizes.get(k, mean) + (n - 1) * keys.inter_bytes for k, n in stretches.items())
+    return cost
 
 
 def stretches_may_pay(info: Probe, candidates: int) -> bool:
     """Listing keyframes costs a process: worth it only when the cheapest stretches thinkable (each candidate
-    and its two neighbours from a keyframe of their own) would beat one decode pass."""
+    and its two neighbours from a keyframe of their own, bytes left out) would beat one decode pass."""
     return stretches_cost(info, {float(i): 3 for i in range(candidates)}) < pass_cost(info)

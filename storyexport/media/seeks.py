@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 _SHOWINFO = re.compile(r"^\[showinfo@(?P<kind>[sf])(?P<index>\d+) @ [^\]]*\] n:\s*\d+\s+pts:\s*-?\d+\s+"
                        r"pts_time:\s*(?P<time>-?[\d.e+-]+)", re.M)
 
+_DECODED = re.compile(r"^\[showinfo@all @ [^\]]*\] n:", re.M)
+
 
 @dataclass(frozen=True)
 class Seek:
@@ -101,7 +103,7 @@ def segment_frames(job: FrameDecoder, starts: Sequence[float], nudge: float,
         folder = Path(name)
         script = folder / "segments.ffconcat"
         script.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        stream = ffmpeg.input(str(script), f="concat", safe=0, threads=1).video
+        stream = ffmpeg.input(str(script), f="concat", safe=0, threads=1).video.filter("showinfo@all", checksum=0)
         sources = stream.filter_multi_output("split") if len(kinds) == 2 else None
         outputs = []
         for index, (kind, picked) in enumerate(kinds.items()):
@@ -113,10 +115,13 @@ def segment_frames(job: FrameDecoder, starts: Sequence[float], nudge: float,
             stderr = run(ffmpeg.merge_outputs(*outputs), job.video, "cannot decode frames").stderr
         except MediaError:  # say, an ffmpeg without the concat demuxer
             return None
+        text = stderr.decode("utf-8", "replace")
         found: dict[str, int] = {}
-        for match in _SHOWINFO.finditer(stderr.decode("utf-8", "replace")):
+        for match in _SHOWINFO.finditer(text):
             found[match["kind"]] = found.get(match["kind"], 0) + 1
         images = {kind: _read(job, kind, folder / f"{kind}.raw") for kind in kinds}
+    if len(_DECODED.findall(text)) != sum(counts):  # a stretch gave frames past its last (or fewer): miscounted
+        return None
     result = []
     for kind, picked in kinds.items():
         wanted = sum(len(ns) for ns in picked)

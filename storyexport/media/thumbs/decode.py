@@ -15,7 +15,7 @@ import numpy as np
 
 from storyexport.media.errors import MediaError
 from storyexport.media.ffmpeg import cpu_share
-from storyexport.media.frames import FrameDecoder, Frames, Grab, grab, key, seek_frames
+from storyexport.media.frames import FrameDecoder, Frames, Grab, grab, key
 from storyexport.media.keyframes import parallel_workers
 from storyexport.media.probe import Probe
 from storyexport.media.seeks import chunks
@@ -50,10 +50,9 @@ def decode_plan(decoder: FrameDecoder, info: Probe, plan: Plan, extras: Sequence
         decoded = _decode_stretches(decoder, plan, extras)
         if decoded is not None:
             return decoded
-        # the stretches did not come back frame for frame: the same times by exact seeks (as cheap, if slower)
-        plan = replace(plan, strategy="seeks", slots={})
-        wanted = sorted({key(t) for t in extras} | (set(plan.centres) if plan.keep_full else set()))
-        return _decoded(decoder, plan, seek_frames(decoder, plan.small_times(), wanted), extras)
+        # the stretches did not come back frame for frame: the same times from one decode pass (exact seeks
+        # of every group cost several passes)
+        plan = replace(plan, strategy="pass", slots={})
     keep = sorted(set(plan.centres if plan.keep_full else ()) | {key(t) for t in extras})
     grabbed = decoder.decode(plan.small_times(), keep, threads=cpu_share(), reference_only=plan.reference_only)
     return _decoded(decoder, plan, grabbed, extras)

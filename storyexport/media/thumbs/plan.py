@@ -7,10 +7,13 @@ from a clean frame. Two strategies, chosen by the estimated cost (see :mod:`stor
 * ``pass``: one decode pass serves every frame exactly (the only choice when keyframes cannot be listed, the
   frame rate varies, or keyframes are too sparse for anything else to pay);
 * ``stretches``: each wanted frame is counted from the keyframe at or before it, and every keyframe's frames come
-  from one stretch decoded from it. A candidate moves to ``offset`` after a nearby keyframe when one is within
-  half the candidates' spacing (its earlier neighbour is then the keyframe itself, the cheapest frame there is),
-  otherwise it stays at its time and is decoded exactly. The guards are applied after this move, and a
-  keyframe carries one candidate at most (a second costs as much again for a near-duplicate).
+  from one stretch decoded from it. Not for video decoded out of display order (B-frames): the concat
+  demuxer's out point goes by decoding time, so a stretch gives frames past its last one and counting goes
+  wrong (exact input seeks instead cost several passes). A candidate moves to ``offset`` after a nearby
+  keyframe when one is within half the candidates' spacing (its earlier neighbour is then the keyframe itself,
+  the cheapest frame there is), otherwise it stays at its time and is decoded exactly. The guards are applied
+  after this move, and a keyframe carries one candidate at most (a second costs as much again for a
+  near-duplicate).
 """
 
 from __future__ import annotations
@@ -23,7 +26,13 @@ from pathlib import Path
 
 from storyexport.media.errors import MediaError
 from storyexport.media.frames import key
-from storyexport.media.keyframes import listed_keyframes, pass_cost, stretches_cost, stretches_may_pay
+from storyexport.media.keyframes import (
+    Keyframes,
+    listed_keyframes,
+    pass_cost,
+    stretches_cost,
+    stretches_may_pay,
+)
 from storyexport.media.probe import Probe
 
 EDGE = 0.07  # skip the first and last 7 % (titles, fades), as vcsi does
@@ -103,8 +112,8 @@ def plan_candidates(video: Path, info: Probe, count: int, extras: Sequence[float
     whole = _pass_plan(info, ideal, min(NEIGHBOUR, info.duration / 20), skips_non_reference(info, extras))
     if info.variable_fps or info.fps <= 0 or not stretches_may_pay(info, len(ideal)):
         return whole
-    keys = listed_keyframes(video)
-    if not keys:
+    keys = listed_keyframes(video, info)
+    if keys is None or keys.reordered:  # stretches cannot tell B-frame video's frames apart (see above)
         return whole
     wide = _stretch_plan(info, keys, ideal, min(NEIGHBOUR, info.duration / 20), extras)
     narrow = _stretch_plan(info, keys, ideal, min(NARROW_NEIGHBOUR, info.duration / 20), extras)
@@ -130,9 +139,10 @@ def skips_non_reference(info: Probe, extras: Sequence[float]) -> bool:
     return not extras and info.video_codec in NON_REFERENCE_CODECS
 
 
-def _stretch_plan(info: Probe, keys: list[float], ideal: list[float], offset: float,
+def _stretch_plan(info: Probe, listing: Keyframes, ideal: list[float], offset: float,
                   extras: Sequence[float]) -> Plan:
     fps = info.fps
+    keys = listing.times
     step = max(1, round(offset * fps))
     spacing = (ideal[-1] - ideal[0]) / (len(ideal) - 1) if len(ideal) > 1 else info.duration
     guard = (min(ideal) - _EPSILON, max(ideal) + _EPSILON)
@@ -165,7 +175,8 @@ def _stretch_plan(info: Probe, keys: list[float], ideal: list[float], offset: fl
     return Plan("stretches", step / fps, tuple(sorted(centres)),
                 before={c: None if t[0] is None else _time(t[0], fps) for c, t in centres.items()},
                 after={c: None if t[2] is None else _time(t[2], fps) for c, t in centres.items()},
-                slots=slots, fps=fps, cost=stretches_cost(info, depth) + stretches_cost(info, winners), keep_full=keep,
+                slots=slots, fps=fps, keep_full=keep,
+                cost=stretches_cost(info, depth, listing) + stretches_cost(info, winners, listing),
                 lead=(-0.25 if intra_only else 0.5) / fps)
 
 
