@@ -23,6 +23,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -74,7 +75,8 @@ def vcsi_available() -> str:
 def _ffprobe_facts(info: Probe, path: Path) -> dict[str, Any]:
     """The few ffprobe fields vcsi reads, from storyexport's probe."""
     stream = {"codec_type": "video", "width": info.width, "height": info.height, "duration": str(info.duration),
-              "sample_aspect_ratio": "1:1", "codec_name": info.video_codec, "avg_frame_rate": f"{info.fps:g}"}
+              "sample_aspect_ratio": "1:1", "codec_name": info.video_codec,
+              "avg_frame_rate": str(Fraction(info.fps).limit_denominator(1001))}
     return {"streams": [stream], "format": {"duration": str(info.duration), "filename": str(path),
                                             "size": str(path.stat().st_size)}}
 
