@@ -20,7 +20,8 @@ import numpy as np
 from storyexport.media.frames import analysis_size, grab_small
 from storyexport.media.probe import Probe, probe
 
-BAR_LUMA = 32.0  # a bar's row/column percentile stays at or below this in every frame (cropdetect: 24 + noise)
+BAR_LUMA = 10.0  # a bar's rows/columns stay at or below this grey level in every frame (cropdetect's limit 24 of
+# TV-range Y is about 9 on the full-range grey OpenCV decodes to; encoded bars sit at 0-3)
 BAR_PERCENTILE = 98.0  # high percentile of a row or column: a few bright pixels make it picture
 MIN_PICTURE_SHARE = 0.2  # a "picture" narrower or shorter than this share of the frame is no detection
 MIN_BAR_SHARE = 0.005  # bars thinner than this share of a side are edge noise, not bars
@@ -91,14 +92,11 @@ def picture_area_of_frames(frames: Sequence[np.ndarray]) -> PictureArea:
     if not frames:
         raise ValueError("picture_area_of_frames needs at least one frame")
     height, width = frames[0].shape[:2]
-    rows = np.zeros(height, np.float32)
-    columns = np.zeros(width, np.float32)
-    for frame in frames:
-        gray = _gray(frame)
-        rows = np.maximum(rows, np.percentile(gray, BAR_PERCENTILE, axis=1))
-        columns = np.maximum(columns, np.percentile(gray, BAR_PERCENTILE, axis=0))
-    top, bottom = _picture_span(rows)
-    left, right = _picture_span(columns)
+    grays = [_gray(frame) for frame in frames]
+    top, bottom = _picture_span(np.max([np.percentile(g, BAR_PERCENTILE, axis=1) for g in grays], axis=0))
+    # columns are judged on the picture's rows only, so letterbox bars do not dilute a dark picture column
+    left, right = _picture_span(np.max([np.percentile(g[top:max(bottom, top + 1)], BAR_PERCENTILE, axis=0)
+                                        for g in grays], axis=0))
     if bottom - top < MIN_PICTURE_SHARE * height or right - left < MIN_PICTURE_SHARE * width:
         return PictureArea.full(width, height)
     top, bottom = _ignore_thin(top, bottom, height)
