@@ -71,11 +71,13 @@ def export_video(story_id: str, source: str, target: str, video: dict[str, Any],
 
 
 @one_line_failures
-def make_thumbnails(video: str, story_dir: str, story_id: str, options: dict[str, Any]) -> None:
+def make_thumbnails(video: str, story_dir: str, story_id: str, options: dict[str, Any],
+                    fit: str = VideoOptions.fit) -> None:
     from storyexport.media.thumbnails import build_thumbnail_set
 
     opts = ThumbnailOptions.merged(options)
-    build_thumbnail_set(Path(video), thumbnail_set_paths(Path(story_dir), story_id, opts), opts, title=story_id)
+    build_thumbnail_set(Path(video), thumbnail_set_paths(Path(story_dir), story_id, opts), opts, title=story_id,
+                        fit=fit)
 
 
 @one_line_failures

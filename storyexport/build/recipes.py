@@ -10,7 +10,7 @@ from __future__ import annotations
 RECIPES: dict[str, int] = {
     "sample": 1,
     "video": 1,
-    "thumbnails": 2,  # 2: the scores record the probe
+    "thumbnails": 3,  # 2: the scores record the probe; 3: picture area, fit, shot-aware options (issue 12)
     "metadata": 1,
     "platform": 1,
     "registry": 1,

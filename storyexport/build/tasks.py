@@ -102,8 +102,10 @@ def story_tasks(ctx: GraphContext, story: Story, files: StoryOutputs,
     thumbs = list(files.thumbnails) if options.thumbnails else []
     if options.thumbnails:
         yield _task("thumbnails", story.id,
-                    action=(actions.make_thumbnails, [files.video, files.folder, story.id, data["thumbnails"]]),
-                    file_dep=[files.video], targets=thumbs, config={"thumbnails": data["thumbnails"]},
+                    action=(actions.make_thumbnails, [files.video, files.folder, story.id, data["thumbnails"],
+                                                      video_options["fit"]]),
+                    file_dep=[files.video], targets=thumbs,
+                    config={"thumbnails": data["thumbnails"], "fit": video_options["fit"]},
                     doc=f"thumbnail set of {story.id}")
     if not options.metadata:
         return

@@ -19,20 +19,18 @@ import cv2
 import numpy as np
 
 METHODS = ("sharpness", "brightness", "contrast", "combined")
-REJECTIONS = ("black", "uniform", "fade", "transition")
-BLACK_MEAN = 19.0  # 0.075 * 255 (Hecate's dark threshold)
-UNIFORM_STD = 8.0
-UNIFORMITY = 0.8
-FADE_STEP = 12.0  # mean-Y change across the +-0.2 s neighbours that marks a fade
-TRANSITION_HSV = 27.0  # PySceneDetect ContentDetector default, mean |dHSV| to a neighbour
+UNUSABLE = ("black", "uniform")  # rejections never shown while anything else exists
+IMPERFECT = ("fade", "dissolve")  # rejections shown only after every clean frame
 BLURRED_SHARE = 0.1  # sharpness under 10 % of the sharpest usable frame counts as blurred
-DHASH_MIN_BITS = 12
-HIST_MIN_DISTANCE = 0.2
+SHARP_SHARE = 0.9  # combined: frames less sharp than 90 % of the clean candidates rank after the others
+SOFT_PENALTY = 0.5
+IMPERFECT_PENALTY = 2.0
+UNUSABLE_PENALTY = 4.0
 COMBINED_WEIGHTS = {"sharpness": 0.4, "contrast": 0.2, "colourfulness": 0.15, "exposure": 0.15, "faces": 0.1}
 DIGITS = 4
 
 
-@dataclass
+@dataclass(eq=False)  # one candidate is one frame: compared by identity (its arrays have no truth value)
 class Candidate:
     """One analysed moment: its metrics, why it was rejected (or ``None``), and its score for the method."""
 
@@ -42,12 +40,15 @@ class Candidate:
     score: float = 0.0
     dhash: int = 0
     histogram: np.ndarray | None = field(default=None, repr=False)
+    window: tuple[int, int, int, int] | None = None  # the part of the small frame measured (and written)
+    shot: int = 0  # candidates of one shot share this number (see :func:`storyexport.media.thumbs.pick.shots`)
 
     def as_dict(self) -> dict[str, Any]:
         """``faces`` is ``None`` for a candidate never examined (it ranked too low to be worth the cascade)."""
         scores = {k: None if v is None else round(float(v), DIGITS) for k, v in sorted(self.metrics.items())}
         scores["score"] = round(self.score, DIGITS)
-        return {"timestamp": round(self.timestamp, DIGITS), "rejected": self.rejected, "scores": scores}
+        return {"timestamp": round(self.timestamp, DIGITS), "rejected": self.rejected, "shot": self.shot,
+                "scores": scores}
 
 
 # --- metrics --------------------------------------------------------------------------------------------------
@@ -104,16 +105,21 @@ def _face_cascade() -> cv2.CascadeClassifier | None:
     return None if cascade.empty() else cascade
 
 
-def count_faces(gray: np.ndarray) -> int:
-    """Frontal faces at least a seventh of the frame's width, searched on a half-size copy (~135x240): faces
-    smaller than that do not sell a thumbnail, and the cascade costs a fraction of full analysis size."""
+def find_faces(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Frontal faces (x, y, width, height in ``gray``'s pixels) at least a seventh of the frame's smaller side,
+    searched on a half-size copy: faces smaller than that do not sell a thumbnail, and the cascade costs a
+    fraction of full analysis size."""
     cascade = _face_cascade()
-    if cascade is None:
-        return 0
+    if cascade is None or min(gray.shape[:2]) < 8:
+        return []
     half = cv2.resize(gray, (max(1, gray.shape[1] // 2), max(1, gray.shape[0] // 2)), interpolation=cv2.INTER_AREA)
     min_side = max(20, min(half.shape) // 7)
     found = cascade.detectMultiScale(half, scaleFactor=1.15, minNeighbors=5, minSize=(min_side, min_side))
-    return len(found)
+    return sorted((2 * int(x), 2 * int(y), 2 * int(w), 2 * int(h)) for x, y, w, h in found)
+
+
+def count_faces(gray: np.ndarray) -> int:
+    return len(find_faces(gray))
 
 
 def to_hsv(image: np.ndarray) -> np.ndarray:
@@ -139,37 +145,6 @@ def hsv_histogram(image: np.ndarray) -> np.ndarray:
     return cv2.normalize(hist, hist).flatten()
 
 
-# --- rejection ------------------------------------------------------------------------------------------------
-
-
-def rejection(metrics: dict[str, float], image: np.ndarray, before: np.ndarray | None,
-              after: np.ndarray | None) -> str | None:
-    """Why a frame is unusable: black, near-uniform, mid-fade or mid-transition (``None`` if usable)."""
-    luma = metrics["brightness"] * 255
-    if luma < BLACK_MEAN:
-        return "black"
-    if metrics["contrast"] < UNIFORM_STD or metrics["uniformity"] >= UNIFORMITY:
-        return "uniform"
-    neighbours = [n for n in (before, after) if n is not None]
-    if before is not None and after is not None and _is_fading(_luma(before), luma, _luma(after)):
-        return "fade"
-    if neighbours:
-        centre = to_hsv(image)
-        if any(hsv_distance(centre, to_hsv(n)) >= TRANSITION_HSV for n in neighbours):
-            return "transition"
-    return None
-
-
-def _luma(image: np.ndarray) -> float:
-    return float(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).mean())
-
-
-def _is_fading(before: float, now: float, after: float) -> bool:
-    steady = (before - now) * (now - after) > 0
-    change = abs(after - before)
-    return steady and change >= FADE_STEP and change >= 0.2 * max(before, after)
-
-
 # --- ranking --------------------------------------------------------------------------------------------------
 
 
@@ -191,19 +166,27 @@ def rank_normalised(values: Sequence[float]) -> list[float]:
 
 
 def score_candidates(candidates: list[Candidate], method: str) -> None:
-    """Set ``score`` on every usable candidate (rejected ones score 0); blurred frames lose to sharp ones."""
+    """Set ``score`` on every candidate, ranking clean frames first, then imperfect ones (fade, dissolve), then
+    unusable ones (black, uniform), each group by the method; blurred frames lose to sharp ones, and for
+    ``combined`` so do frames outside the sharper part of the clip (a thumbnail must look crisp first)."""
     if method not in METHODS:
         raise ValueError(f"unknown thumbnail method {method!r} (use one of {', '.join(METHODS)})")
-    usable = [c for c in candidates if c.rejected is None]
-    for candidate in candidates:
-        candidate.score = 0.0
-    if not usable:
+    if not candidates:
         return
-    scores = _method_scores(usable, method)
-    sharpest = max(c.metrics["sharpness"] for c in usable)
-    for candidate, score in zip(usable, scores, strict=True):
-        blurred = candidate.metrics["sharpness"] < BLURRED_SHARE * sharpest
-        candidate.score = score - (1.0 if blurred else 0.0)
+    visible = [c for c in candidates if c.rejected not in UNUSABLE]
+    pool = visible or candidates
+    clean = [c for c in pool if c.rejected is None] or pool
+    sharpest = max(c.metrics["sharpness"] for c in clean)
+    order = sorted(c.metrics["sharpness"] for c in clean)
+    soft_below = order[min(len(order) - 1, int(SHARP_SHARE * len(order)))] if method == "combined" else -1.0
+    for candidate in candidates:
+        candidate.score = -UNUSABLE_PENALTY - 2.0
+    for candidate, score in zip(pool, _method_scores(pool, method), strict=True):
+        penalty = 1.0 if candidate.metrics["sharpness"] < BLURRED_SHARE * sharpest else 0.0
+        penalty += SOFT_PENALTY if candidate.metrics["sharpness"] < soft_below else 0.0
+        penalty += IMPERFECT_PENALTY if candidate.rejected else 0.0
+        penalty += UNUSABLE_PENALTY if candidate.rejected in UNUSABLE else 0.0
+        candidate.score = score - penalty
 
 
 def _method_scores(usable: list[Candidate], method: str) -> list[float]:
@@ -229,11 +212,8 @@ def _mean_lists(a: list[float], b: list[float]) -> list[float]:
 
 
 def ranked(candidates: list[Candidate]) -> list[Candidate]:
-    """Usable candidates, best first (earlier time wins ties, so the order is stable)."""
-    return sorted((c for c in candidates if c.rejected is None), key=lambda c: (-c.score, c.timestamp))
-
-
-# --- distinct picks -------------------------------------------------------------------------------------------
+    """Every candidate, best first (earlier time wins ties, so the order is stable)."""
+    return sorted(candidates, key=lambda c: (-c.score, c.timestamp))
 
 
 def hamming(a: int, b: int) -> int:
@@ -242,40 +222,3 @@ def hamming(a: int, b: int) -> int:
 
 def histogram_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(cv2.compareHist(a, b, cv2.HISTCMP_BHATTACHARYYA))
-
-
-def pick_distinct(candidates: list[Candidate], count: int, min_gap: float) -> list[Candidate]:
-    """Up to ``count`` usable candidates, greedily by score, each at least ``min_gap`` seconds from the others
-    and visually different (dHash >= 12 bits or HSV histogram distance >= 0.2).
-
-    On footage too uniform for that, the visual test and then the time gap relax step by step; picks are never
-    rejected frames, so fewer than ``count`` come back only when fewer usable frames exist."""
-    pool = ranked(candidates)
-    picks: list[Candidate] = []
-    for bits, distance, gap in _RELAXATION:
-        picks = _greedy(pool, count, min_gap * gap, bits, distance)
-        if len(picks) >= count:
-            break
-    return picks
-
-
-_RELAXATION = ((DHASH_MIN_BITS, HIST_MIN_DISTANCE, 1.0), (6, 0.1, 1.0), (0, 0.0, 1.0), (0, 0.0, 0.5), (0, 0.0, 0.0))
-
-
-def _greedy(pool: list[Candidate], count: int, min_gap: float, bits: int, distance: float) -> list[Candidate]:
-    picks: list[Candidate] = []
-    for candidate in pool:
-        if len(picks) == count:
-            break
-        if all(_distinct(candidate, pick, min_gap, bits, distance) for pick in picks):
-            picks.append(candidate)
-    return picks
-
-
-def _distinct(a: Candidate, b: Candidate, min_gap: float, bits: int, distance: float) -> bool:
-    if a.timestamp == b.timestamp or abs(a.timestamp - b.timestamp) < min_gap:
-        return False
-    if hamming(a.dhash, b.dhash) >= bits:
-        return True
-    return a.histogram is not None and b.histogram is not None and histogram_distance(
-        a.histogram, b.histogram) >= distance

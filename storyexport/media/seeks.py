@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import ffmpeg
 import numpy as np
@@ -22,17 +22,11 @@ import numpy as np
 from storyexport.media.errors import MediaError
 from storyexport.media.ffmpeg import run
 
+if TYPE_CHECKING:
+    from storyexport.media.frames import FrameDecoder
+
 _SHOWINFO = re.compile(r"^\[showinfo@(?P<kind>[sf])(?P<index>\d+) @ [^\]]*\] n:\s*\d+\s+pts:\s*-?\d+\s+"
                        r"pts_time:\s*(?P<time>-?[\d.e+-]+)", re.M)
-
-
-class FrameJob(Protocol):
-    video: Path
-
-    def _branch(self, stream: Any, name: str, expression: str, target: str, frames: int | None = None,
-                label: str | None = None) -> Any: ...
-
-    def _images(self, name: str, raw: dict[str, bytes]) -> list[np.ndarray]: ...
 
 
 @dataclass(frozen=True)
@@ -61,7 +55,7 @@ class SeekResult:
     full_stamps: list[float] = field(default_factory=list)
 
 
-def run_seeks(job: FrameJob, seeks: Sequence[Seek]) -> list[SeekResult]:
+def run_seeks(job: FrameDecoder, seeks: Sequence[Seek]) -> list[SeekResult]:
     """Run ``seeks`` in one ffmpeg process; results in the same order."""
     if not seeks:
         return []
@@ -81,24 +75,9 @@ def run_seeks(job: FrameJob, seeks: Sequence[Seek]) -> list[SeekResult]:
     return results
 
 
-def run_segments(job: FrameJob, seeks: Sequence[Seek], step: int, nudge: float) -> list[SeekResult] | None:
-    """Keyframe-anchored small-frame seeks (see ``frames._anchored_seek``: each starts ``nudge``, half a frame,
-    past its keyframe) as segments of ONE concat input (see :func:`segment_frames`); every ``step``-th frame
-    of each is kept. ``None`` when the segments did not come back frame for frame (seek as usual then)."""
-    keep = [[j * step for j in range(seek.frames)] for seek in seeks]
-    found = segment_frames(job, [seek.start for seek in seeks], nudge, small=keep)
-    if found is None:
-        return None
-    results = []
-    for seek, images, indices in zip(seeks, found[0], keep, strict=True):
-        key = round(seek.start - nudge, 4)  # the listed keyframe time seek.start was made from
-        results.append(SeekResult(images, [key + n * 2 * nudge - seek.start for n in indices]))
-    return results
-
-
-def segment_frames(job: FrameJob, starts: Sequence[float], nudge: float,
-                   small: Sequence[Sequence[int]] | None = None,
-                   full: Sequence[Sequence[int]] | None = None) -> tuple[list[list[np.ndarray]], ...] | None:
+def segment_frames(job: FrameDecoder, starts: Sequence[float], nudge: float,
+                   small: Sequence[Sequence[int]] | None = None, full: Sequence[Sequence[int]] | None = None,
+                   frame: float | None = None) -> tuple[list[list[np.ndarray]], ...] | None:
     """Frames ``small[i]`` (small BGR) and ``full[i]`` (full-size I420), counted from the keyframe, of the
     stretch starting at keyframe + ``nudge`` (``starts[i]``), all from ONE concat input: opening the file, a
     decoder and a filter chain once instead of per seek halves the CPU. A segment reads from its keyframe up to
@@ -109,13 +88,14 @@ def segment_frames(job: FrameJob, starts: Sequence[float], nudge: float,
         return tuple([] for kind in (small, full) if kind is not None)
     kinds = {name: [sorted(set(indices)) for indices in wanted]
              for name, wanted in (("small", small), ("full", full)) if wanted is not None}
-    frame = 2 * nudge
+    frame = frame or 2 * nudge  # a frame's duration: by default ``nudge`` is half a frame
     counts = [max((n for picked in kinds.values() for n in picked[i]), default=0) + 1 for i in range(len(starts))]
     source = str(Path(job.video).resolve()).replace("'", "'\\''")
     lines = ["ffconcat version 1.0"]
     for start, count in zip(starts, counts, strict=True):
         last = start - nudge + (count - 1) * frame
-        lines += [f"file '{source}'", f"inpoint {start:.6f}", f"outpoint {last + frame / 4:.6f}"]
+        outpoint = max(last, start) + frame / 4  # past the inpoint even for a stretch of just its keyframe
+        lines += [f"file '{source}'", f"inpoint {start:.6f}", f"outpoint {outpoint:.6f}"]
     firsts = [sum(counts[:i]) for i in range(len(counts))]
     with tempfile.TemporaryDirectory(prefix="storyexport-frames-") as name:
         folder = Path(name)
@@ -127,7 +107,7 @@ def segment_frames(job: FrameJob, starts: Sequence[float], nudge: float,
         for index, (kind, picked) in enumerate(kinds.items()):
             expression = "+".join(f"eq(n,{first + n})" for first, ns in zip(firsts, picked, strict=True)
                                   for n in ns) or "0"
-            outputs.append(job._branch(sources[index] if sources is not None else stream, kind, expression,
+            outputs.append(job.branch(sources[index] if sources is not None else stream, kind, expression,
                                        str(folder / f"{kind}.raw"), None, label=f"{kind[0]}0"))
         try:
             stderr = run(ffmpeg.merge_outputs(*outputs), job.video, "cannot decode frames").stderr
@@ -147,11 +127,11 @@ def segment_frames(job: FrameJob, starts: Sequence[float], nudge: float,
     return tuple(result)
 
 
-def _read(job: FrameJob, kind: str, path: Path) -> list[np.ndarray]:
-    return job._images(kind, {kind: path.read_bytes() if path.exists() else b""})
+def _read(job: FrameDecoder, kind: str, path: Path) -> list[np.ndarray]:
+    return job.images(kind, path.read_bytes() if path.exists() else b"")
 
 
-def _outputs(job: FrameJob, seek: Seek, folder: Path, index: int) -> list[Any]:
+def _outputs(job: FrameDecoder, seek: Seek, folder: Path, index: int) -> list[Any]:
     args: dict[str, Any] = {"ss": f"{seek.start:.4f}", "threads": 1}
     if not seek.accurate:
         args["noaccurate_seek"] = None
@@ -159,13 +139,13 @@ def _outputs(job: FrameJob, seek: Seek, folder: Path, index: int) -> list[Any]:
         args["t"] = f"{seek.span:.4f}"
     stream = ffmpeg.input(str(job.video), **args).video
     if seek.full_expression is None:
-        return [job._branch(stream, seek.kind, seek.expression, str(folder / f"s{index}.raw"), seek.frames,
+        return [job.branch(stream, seek.kind, seek.expression, str(folder / f"s{index}.raw"), seek.frames,
                             label=f"s{index}")]
     split = stream.filter_multi_output("split")
     small, full = split[0], split[1]
-    return [job._branch(small, seek.kind, seek.expression, str(folder / f"s{index}.raw"), seek.frames,
+    return [job.branch(small, seek.kind, seek.expression, str(folder / f"s{index}.raw"), seek.frames,
                         label=f"s{index}"),
-            job._branch(full, "full", seek.full_expression, str(folder / f"f{index}.raw"),
+            job.branch(full, "full", seek.full_expression, str(folder / f"f{index}.raw"),
                         seek.full_frames if seek.full_frames is not None else (seek.frames - 1) // 2,
                         label=f"f{index}")]
 

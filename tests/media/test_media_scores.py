@@ -8,8 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from storyexport.media.analysis import FACE_LEADERS, Analysis, _candidate, _features, analyse, spread_times
-from storyexport.media.frames import _by_seeking, _group, _Job, analysis_size, full_size, grab_moments, to_bgr
+from storyexport.media.frames import FrameDecoder, _by_seeking, _group, analysis_size, to_bgr
 from storyexport.media.probe import probe
 from storyexport.media.scores import (
     Candidate,
@@ -17,11 +16,14 @@ from storyexport.media.scores import (
     dhash,
     frame_metrics,
     hsv_histogram,
-    pick_distinct,
     rank_normalised,
-    rejection,
     score_candidates,
 )
+from storyexport.media.thumbs.decode import Moment, decode_plan
+from storyexport.media.thumbs.fit import Fitting
+from storyexport.media.thumbs.measure import measure
+from storyexport.media.thumbs.pick import FACE_LEADERS, pick_options
+from storyexport.media.thumbs.plan import plan_candidates
 
 
 def textured(seed: int = 0) -> np.ndarray:
@@ -41,15 +43,26 @@ def test_sharp_beats_blurred_on_both_sharpness_measures() -> None:
     assert a["sharpness"] > 10 * b["sharpness"] and a["tenengrad"] > 3 * b["tenengrad"]
 
 
-def test_rejects_black_uniform_fade_and_transition() -> None:
-    image = textured()
-    assert rejection(frame_metrics(flat(5)), flat(5), None, None) == "black"
-    assert rejection(frame_metrics(flat(128)), flat(128), None, None) == "uniform"
-    darker, darkest = (image * 0.7).astype(np.uint8), (image * 0.4).astype(np.uint8)
-    assert rejection(frame_metrics(darker), darker, image, darkest) == "fade"
-    other = textured(1)
-    assert rejection(frame_metrics(image), image, image, other) == "transition"
-    assert rejection(frame_metrics(image), image, image, image) is None
+def rejections(images: list[np.ndarray], neighbours: dict[int, tuple[np.ndarray, np.ndarray]]) -> list:
+    moments = [Moment(float(i), image, *neighbours.get(i, (None, None))) for i, image in enumerate(images)]
+    return [c.rejected for c in measure(moments, Fitting("pad", (270, 480))).candidates]
+
+
+def test_rejects_black_uniform_fade_and_dissolve_relative_to_the_clip() -> None:
+    image, other = textured(), textured(1)
+    darker, darkest = (image * 0.6).astype(np.uint8), (image * 0.2).astype(np.uint8)
+    blend = cv2.addWeighted(image, 0.5, other, 0.5, 0)
+    clean = [textured(seed) for seed in range(2, 8)]
+    found = rejections([*clean, flat(5), flat(128), darker, blend, image],
+                       {8: (image, darkest), 9: (image, other), 10: (image, image)})
+    assert found == [None] * 6 + ["black", "uniform", "fade", "dissolve", None]
+
+
+def test_a_night_scene_is_not_black() -> None:
+    """Dim frames (mean grey ~12, brightest 1 % well above 24) in a dim clip are usable."""
+    night = [(textured(seed) * 0.12).astype(np.uint8) for seed in range(6)]
+    assert all(float(cv2.cvtColor(n, cv2.COLOR_BGR2GRAY).mean()) < 19 for n in night)
+    assert rejections(night, {}) == [None] * 6
 
 
 def test_integer_colourfulness_equals_the_float_formula() -> None:
@@ -86,16 +99,18 @@ def test_unknown_method_is_refused() -> None:
         score_candidates([candidate(1.0, textured())], "prettiest")
 
 
-def test_pick_distinct_respects_gap_skips_rejected_and_prefers_different_frames() -> None:
+def test_options_respect_the_gap_skip_rejected_and_prefer_different_frames() -> None:
     same = textured(0)
     pool = [candidate(1.0, same), candidate(1.2, same), candidate(3.0, same), candidate(5.0, textured(1)),
             candidate(7.0, flat(3), rejected="black")]
-    for c, score in zip(pool, (0.9, 0.8, 0.7, 0.1, 1.0), strict=True):
+    for c, score in zip(pool, (0.9, 0.8, 0.7, 0.1, -5.0), strict=True):
         c.score = score
-    picks = pick_distinct(pool, 2, min_gap=1.0)
-    assert [p.timestamp for p in picks] == [1.0, 5.0]  # 3.0 looks identical to 1.0; 7.0 is rejected
-    relaxed = pick_distinct(pool, 3, min_gap=1.0)
-    assert sorted(p.timestamp for p in relaxed) == [1.0, 3.0, 5.0]
+    picks, note = pick_options(pool, 2, duration=4.0)
+    assert [p.timestamp for p in picks] == [1.0, 5.0] and note is None  # 3.0 looks like 1.0; 7.0 is black
+    relaxed, note = pick_options(pool, 3, duration=4.0)
+    assert [p.timestamp for p in relaxed] == [1.0, 5.0, 3.0] and "alike" in note  # a look-alike, never black
+    repeated, note = pick_options(pool[:2], 3, duration=4.0)
+    assert [p.timestamp for p in repeated] == [1.0, 1.0, 1.0] and "repeat" in note  # 1.2 is too close
 
 
 def test_analysis_size_keeps_shape_and_never_upscales() -> None:
@@ -106,11 +121,12 @@ def test_analysis_size_keeps_shape_and_never_upscales() -> None:
 
 def test_seeking_and_single_decode_return_the_same_frames(sample_clip: Path) -> None:
     small, full = [0.5, 0.7, 1.6, 4.0, 4.2, 7.0], [0.7, 3.0, 7.0]
-    job = _Job(sample_clip, (90, 160), (180, 320))
-    seeked = _by_seeking(job, _group(sorted(set(small) | set(full))), set(small), set(full))
-    decoded = job.run(small, full, start=0.0, threads=None)
+    decoder = FrameDecoder(sample_clip, (90, 160), (180, 320))
+    seeked = _by_seeking(decoder, _group(sorted(set(small) | set(full))), set(small), set(full))
+    decoded = decoder.decode(small, full)
     assert sorted(seeked.small) == sorted(decoded.small) == small
     assert sorted(seeked.full) == sorted(decoded.full) == full
+    assert seeked.stamps == decoded.stamps
     for time in small:
         assert np.array_equal(seeked.small[time], decoded.small[time]), time
     for time in full:
@@ -119,52 +135,25 @@ def test_seeking_and_single_decode_return_the_same_frames(sample_clip: Path) -> 
     assert not np.array_equal(decoded.small[0.5], decoded.small[0.7])
 
 
-def test_few_candidates_sit_just_after_keyframes_and_match_a_full_decode(sample_clip: Path) -> None:
-    """The sample has a keyframe every 2 s; 2 candidates + 1 exact time < 8 s / 2 take the seeking path."""
-    info = probe(sample_clip)
-    moments, extra = grab_moments(sample_clip, info, [1.0, 5.0], 0.2, extra_full=[2.5])
-    assert [m.time for m in moments] == [0.2, 4.2]
-    assert list(extra) == [2.5]
-    job = _Job(sample_clip, analysis_size(info.width, info.height), full_size(info))
-    decoded = job.run([0.0, 0.2, 0.4, 4.0, 4.2, 4.4], [0.2, 2.5, 4.2], start=0.0, threads=None)
-    for moment in moments:
-        assert np.array_equal(moment.small, decoded.small[moment.time])
-        assert np.array_equal(moment.before, decoded.small[round(moment.time - 0.2, 4)])
-        assert np.array_equal(moment.after, decoded.small[round(moment.time + 0.2, 4)])
-        assert np.array_equal(moment.full, decoded.full[moment.time])
-    assert np.array_equal(extra[2.5], decoded.full[2.5])
-
-
 def test_many_candidates_are_taken_exactly_in_one_pass(sample_clip: Path) -> None:
     info = probe(sample_clip)
-    times = [0.5 + 0.5 * i for i in range(12)]
-    moments, _ = grab_moments(sample_clip, info, times, 0.2)
-    assert [m.time for m in moments] == times
-    assert moments[0].before is not None and moments[-1].after is not None
-
-
-@pytest.mark.parametrize("count", [30, 3])  # one streamed decode pass / keyframe seeks
-def test_scoring_while_decoding_matches_scoring_afterwards(sample_clip: Path, count: int) -> None:
-    info = probe(sample_clip)
-    times = spread_times(info.duration, count)
-    analysed = analyse(sample_clip, info, times, "combined")
-    moments, _ = grab_moments(sample_clip, info, times, 0.2)
-    afterwards = [_candidate(m, _features(m.small)) for m in moments]
-    score_candidates(afterwards, "combined")
-    Analysis(afterwards, {m.time: m.small for m in moments}, {}, sample_clip, info, "combined").examine_leaders()
-    assert [c.as_dict() for c in analysed.candidates] == [c.as_dict() for c in afterwards]
+    plan = plan_candidates(sample_clip, info, 12)
+    decoded = decode_plan(FrameDecoder.of(sample_clip, info), info, plan)
+    assert plan.strategy == "pass" and len(decoded.moments) == len(plan.centres) == 12
+    for moment, planned in zip(decoded.moments, plan.centres, strict=True):  # keyed by the frame decoded
+        assert 0 <= moment.time - planned < 1 / 30
+    assert decoded.moments[0].before is not None and decoded.moments[-1].after is not None
 
 
 def test_options_fill_in_with_imperfect_frames_but_never_black() -> None:
-    from storyexport.media.thumbnails import _options
-
-    pool = [candidate(1.0, textured(0)), candidate(3.0, textured(1), rejected="transition"),
+    pool = [candidate(1.0, textured(0)), candidate(3.0, textured(1), rejected="dissolve"),
             candidate(5.0, textured(2), rejected="fade"), candidate(7.0, flat(3), rejected="black")]
     score_candidates(pool, "combined")
-    picks = _options(pool, 3, duration=8.0, method="combined")
+    order = sorted(pool, key=lambda c: -c.score)
+    picks, _ = pick_options(order, 3, duration=8.0)
     assert sorted(p.timestamp for p in picks) == [1.0, 3.0, 5.0]
     assert picks[0].timestamp == 1.0  # the flawless frame leads
-    assert [p.timestamp for p in _options(pool, 4, 8.0, "combined")].count(7.0) == 0
+    assert [p.timestamp for p in pick_options(order[:3], 4, 8.0)[0]].count(7.0) == 0
 
 
 def test_faces_are_counted_on_the_leaders_and_the_picks_only(sample_clip: Path, tmp_path: Path) -> None:

@@ -12,21 +12,15 @@ import pytest
 
 from storyexport.config.model import ThumbnailOptions
 from storyexport.layout import thumbnail_set_paths
-from storyexport.media import MediaError, ThumbnailGenerator, build_thumbnail_set, frames, sample_sections
+from storyexport.media import MediaError, ThumbnailGenerator, build_thumbnail_set, keyframes, sample_sections
 from storyexport.media import ffmpeg as ffmpeg_tools
-from storyexport.media.analysis import spread_times
+from storyexport.media.frames import FrameDecoder, analysis_size
 from storyexport.media.probe import probe
 from storyexport.media.samples import generate_sample
-from storyexport.media.scores import (
-    DHASH_MIN_BITS,
-    HIST_MIN_DISTANCE,
-    dhash,
-    frame_metrics,
-    hamming,
-    histogram_distance,
-    hsv_histogram,
-)
-from storyexport.media.seeks import run_seeks, run_segments
+from storyexport.media.scores import dhash, frame_metrics, hamming, histogram_distance, hsv_histogram
+from storyexport.media.thumbs import plan as planning
+from storyexport.media.thumbs.decode import decode_plan, fetch_full
+from storyexport.media.thumbs.plan import plan_candidates
 
 SECTIONS = sample_sections(8)
 
@@ -89,7 +83,7 @@ def test_multiple_options_are_distinct_and_never_black(sample_clip: Path, tmp_pa
     assert all(image.mean() > 40 for image in images)
     assert all(not in_section(t, "black") for t in times)
     histograms = [hsv_histogram(image) for image in images]
-    assert all(histogram_distance(a, b) >= HIST_MIN_DISTANCE or hamming(dhash(x), dhash(y)) >= DHASH_MIN_BITS
+    assert all(histogram_distance(a, b) >= 0.2 or hamming(dhash(x), dhash(y)) >= 12
                for i, (a, x) in enumerate(zip(histograms, images, strict=True))
                for b, y in zip(histograms[i + 1:], images[i + 1:], strict=True))
 
@@ -108,7 +102,7 @@ def test_build_thumbnail_set_writes_every_path_and_a_scores_document(sample_clip
     assert [o["path"] for o in scores["options"]] == ["s1_option1.jpg", "s1_option2.jpg", "s1_option3.jpg"]
     assert len(scores["candidates"]) == 20
     rejected = {c["rejected"] for c in scores["candidates"]}
-    assert {"black", "fade"} <= rejected and rejected <= {None, "black", "fade", "uniform", "transition"}
+    assert "black" in rejected and rejected <= {None, "black", "fade", "dissolve", "uniform"}
     assert all(in_section(c["timestamp"], "black", 0.6) for c in scores["candidates"] if c["rejected"])
     assert [t["requested"] for t in scores["timestamps"]] == ["0.5", "25%", "50%", "75%"]
     assert [t["timestamp"] for t in scores["timestamps"]] == [0.5, 2.0, 4.0, 6.0]
@@ -165,7 +159,7 @@ def test_over_the_memory_budget_winners_are_sought_again_with_identical_results(
     options = ThumbnailOptions(num_options=2, num_candidates=12, grid=(0, 0), timestamps=("1",))
     kept = thumbnail_set_paths(tmp_path / "kept", "s", options)
     build_thumbnail_set(sample_clip, kept, options)
-    monkeypatch.setattr(frames, "FULL_FRAME_BUDGET", 0)  # keep no full-size candidate frames in memory
+    monkeypatch.setattr(planning, "FULL_FRAME_BUDGET", 0)  # keep no full-size candidate frames in memory
     sought = thumbnail_set_paths(tmp_path / "sought", "s", options)
     build_thumbnail_set(sample_clip, sought, options)
     assert [digest(p) for p in kept.all()] == [digest(p) for p in sought.all()]
@@ -196,141 +190,78 @@ def dense_keyframe_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_keyframe_times_come_from_packet_flags(dense_keyframe_clip: Path, sample_clip: Path,
                                                keyframes: Callable) -> None:
-    dense = frames.keyframe_times(dense_keyframe_clip)
+    dense = listed(dense_keyframe_clip)
     assert dense == [0.5 * i for i in range(16)] and len(dense) == keyframes(dense_keyframe_clip)
-    assert frames.keyframe_times(sample_clip) == [0.0, 2.0, 4.0, 6.0]
+    assert listed(sample_clip) == [0.0, 2.0, 4.0, 6.0]
+
+
+def listed(video: Path) -> list[float]:
+    return keyframes.keyframe_times(video)
 
 
 def test_sparse_keyframes_or_cheap_decodes_keep_the_single_pass(sample_clip: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     info = probe(sample_clip)
-    times = spread_times(info.duration, 20)
-    assert frames._plan_and_keyframes(sample_clip, info, times)[0] == {}  # a tiny clip decodes faster than 20 seeks
-    monkeypatch.setattr(frames, "PIXEL_COST", 1e-6)
-    assert frames._plan_and_keyframes(sample_clip, info, times)[0] == {}  # keyframes every 2 s leave gaps in 6.9 s
+    assert plan_candidates(sample_clip, info, 20).strategy == "pass"  # a tiny clip decodes faster than stretches
+    monkeypatch.setattr(keyframes, "PIXEL_COST", 1e-6)
+    plan = plan_candidates(sample_clip, info, 20)
+    assert plan.strategy == "pass"  # keyframes every 2 s: 20 candidates with neighbours need every frame anyway
 
 
-def test_keyframe_anchored_candidates_when_decoding_is_costly(dense_keyframe_clip: Path, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch,
-                                                              digest: Callable) -> None:
-    monkeypatch.setattr(frames, "PIXEL_COST", 1e-6)  # as if each frame were large: seeking wins
+def test_stretches_from_keyframes_when_decoding_is_costly(dense_keyframe_clip: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          digest: Callable) -> None:
+    monkeypatch.setattr(keyframes, "PIXEL_COST", 1e-6)  # as if each frame were large: stretches win
     info = probe(dense_keyframe_clip)
-    plan = frames._plan_and_keyframes(dense_keyframe_clip, info, spread_times(info.duration, 20))[0]
-    assert plan and sum(plan.values()) == 20 and set(plan) <= set(frames.keyframe_times(dense_keyframe_clip))
-    options = ThumbnailOptions(num_options=3, num_candidates=20, grid=(2, 2))
+    plan = plan_candidates(dense_keyframe_clip, info, 3)
+    assert plan.strategy == "stretches" and len(plan.centres) == 3
+    keys = set(listed(dense_keyframe_clip))
+    assert all(plan.slots[c].keyframe in keys for c in plan.centres)
+    assert all(plan.before[c] == plan.slots[c].keyframe for c in plan.centres)  # the keyframe is a neighbour
+    options = ThumbnailOptions(num_options=2, num_candidates=3, grid=(2, 2))
     paths = thumbnail_set_paths(tmp_path / "a", "s", options)
     scores = build_thumbnail_set(dense_keyframe_clip, paths, options)
+    assert scores["plan"]["strategy"] == "stretches"
     times = [c["timestamp"] for c in scores["candidates"]]
-    assert len(times) == 20 and times == sorted(set(times))
-    assert max(plan.values()) == 2  # 20 candidates on 14 keyframes: some stack two
-    step = frames._step_frames(info)  # candidates 1 and 3 steps after a keyframe, neighbours between
-    assert sorted({round(t % 0.5, 3) for t in times}) == pytest.approx([step / 30, 3 * step / 30], abs=1e-3)
-    rejected = {c["rejected"] for c in scores["candidates"]}
-    assert "black" in rejected
-    assert all(in_section(c["timestamp"], "black", 0.6) for c in scores["candidates"] if c["rejected"])
+    assert times == list(plan.centres)
     best = scores["best"]
     assert best["rejected"] is None and not in_section(best["timestamp"], "blur")
     assert not in_section(best["timestamp"], "black") and read_jpeg(paths.best).mean() > 40
-    option_times = [o["timestamp"] for o in scores["options"]]
-    assert min(abs(a - b) for i, a in enumerate(option_times) for b in option_times[i + 1:]) >= 8 / (2 * 3)
     assert [t["timestamp"] for t in scores["timestamps"]] == [0.5, 2.0, 4.0, 6.0]
-    small = cv2.resize(read_jpeg(paths.best), frames.analysis_size(180, 320), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(read_jpeg(paths.best), analysis_size(180, 320), interpolation=cv2.INTER_AREA)
     assert frame_metrics(small)["sharpness"] == pytest.approx(best["scores"]["sharpness"], rel=0.25)
     again = thumbnail_set_paths(tmp_path / "b", "s", options)
     build_thumbnail_set(dense_keyframe_clip, again, options)
     assert [digest(p) for p in paths.all()] == [digest(p) for p in again.all()]
-    monkeypatch.setattr(frames, "FULL_FRAME_BUDGET", 0)  # winners sought again instead of carried: same bytes
-    sought = thumbnail_set_paths(tmp_path / "c", "s", options)
-    build_thumbnail_set(dense_keyframe_clip, sought, options)
-    assert [digest(p) for p in paths.all()] == [digest(p) for p in sought.all()]
     monkeypatch.setenv(ffmpeg_tools.THREADS_ENV, "1")  # one extraction process, as under doit -n 4: same bytes
-    assert frames.parallel_workers() == 1
+    assert keyframes.parallel_workers() == 1
     single = thumbnail_set_paths(tmp_path / "d", "s", options)
     build_thumbnail_set(dense_keyframe_clip, single, options)
     assert [digest(p) for p in paths.all()] == [digest(p) for p in single.all()]
 
 
-def test_a_known_probe_gives_the_same_thumbnail_set(sample_clip: Path, tmp_path: Path, digest: Callable) -> None:
-    options = ThumbnailOptions(num_options=2, num_candidates=8, grid=(2, 1))
-    probed = thumbnail_set_paths(tmp_path / "probed", "s", options)
-    given = thumbnail_set_paths(tmp_path / "given", "s", options)
-    assert build_thumbnail_set(sample_clip, probed, options) == build_thumbnail_set(
-        sample_clip, given, options, info=probe(sample_clip))
-    assert [digest(p) for p in probed.all()] == [digest(p) for p in given.all()]
-
-
-def test_exact_times_in_anchored_stretches_are_cut_from_those_seeks(dense_keyframe_clip: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(frames, "PIXEL_COST", 1e-6)  # as if each frame were large: seeking wins
-    info = probe(dense_keyframe_clip)
-    centres = spread_times(info.duration, 20)
-    plan, keys = frames._plan_and_keyframes(dense_keyframe_clip, info, centres)
-    exact = [0.2, 2.3, 2.4333, 4.0, 5.9]
-    merged = frames._merged_extras(exact, plan, keys)
-    assert merged == {2.0: [2.3, 2.4333], 4.0: [4.0], 5.5: [5.9]}  # 0.2 is before the first anchored keyframe
-    moments, extra = frames.grab_moments(dense_keyframe_clip, info, centres, 0.2, exact)
-    reference = frames.grab(dense_keyframe_clip, info, full_times=exact).full
-    assert sorted(extra) == exact and len(moments) == 20
+@pytest.mark.parametrize("codec", ["h264", "mjpeg"])  # keyframes every 0.5 s / every frame (intra-only)
+def test_stretches_give_the_frames_a_decode_pass_gives(dense_keyframe_clip: Path, tmp_path: Path, clip_at: Callable,
+                                                       monkeypatch: pytest.MonkeyPatch, codec: str) -> None:
+    monkeypatch.setattr(keyframes, "PIXEL_COST", 1e-6)
+    video = dense_keyframe_clip if codec == "h264" else clip_at(
+        tmp_path / "intra.avi", video="testsrc2=size=180x320:rate=30", audio=None, duration=8.0,
+        **{"c:v": "mjpeg", "pix_fmt": "yuvj420p", "q:v": 5})
+    info = probe(video)
+    exact = [0.5, 2.3, 4.0, 6.0]
+    plan = plan_candidates(video, info, 3, exact)
+    decoder = FrameDecoder.of(video, info)
+    decoded = decode_plan(decoder, info, plan, exact)
+    assert decoded.plan.strategy == "stretches"
+    reference = decoder.decode(plan.small_times(), exact)
+    for moment in decoded.moments:
+        assert np.array_equal(moment.small, reference.small[moment.time]), moment.time
+        assert np.array_equal(moment.before, reference.small[plan.before[moment.time]])
+        assert np.array_equal(moment.after, reference.small[plan.after[moment.time]])
     for time in exact:
-        assert np.array_equal(extra[time], reference[time]), time
-
-
-def test_anchored_winners_are_fetched_at_full_size_from_their_keyframe(dense_keyframe_clip: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(frames, "PIXEL_COST", 1e-6)  # as if each frame were large: seeking wins
-    info = probe(dense_keyframe_clip)
-    moments, _ = frames.grab_moments(dense_keyframe_clip, info, spread_times(info.duration, 20), 0.2)
-    assert all(m.full is None and m.anchor is not None for m in moments)  # candidates come small only
-    anchors = {m.time: m.anchor for m in moments[::3] if m.anchor is not None}
-    fetched = frames.grab_anchored_full(dense_keyframe_clip, info, anchors)
-    reference = frames.grab(dense_keyframe_clip, info, full_times=list(anchors)).full
-    assert sorted(fetched) == sorted(anchors)
-    for time, image in fetched.items():
-        assert np.array_equal(image, reference[time]), time
-
-
-def test_anchored_stretches_decoded_as_concat_segments_match_a_decode_pass(dense_keyframe_clip: Path,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(frames, "PIXEL_COST", 1e-6)  # as if each frame were large: seeking wins
-    info = probe(dense_keyframe_clip)
-    job = frames._Job(dense_keyframe_clip, frames.analysis_size(info.width, info.height), frames.full_size(info))
-    step, nudge = frames._step_frames(info), 0.5 / 30
-    seeks = [frames._anchored_seek(key, count, step, nudge, keep_full=False)
-             for key, count in ((1.0, 2), (2.5, 1), (6.0, 3))]
-    segmented = run_segments(job, seeks, step, nudge)
-    assert segmented is not None
-    separate = run_seeks(job, seeks)
-    for seek, one, other in zip(seeks, segmented, separate, strict=True):
-        assert len(one.images) == len(other.images) == seek.frames
-        assert one.stamps == pytest.approx(other.stamps, abs=1e-3)
-        for a, b in zip(one.images, other.images, strict=True):
-            assert np.array_equal(a, b)
-    moments, _ = frames.grab_moments(dense_keyframe_clip, info, spread_times(info.duration, 20), 0.2)
-    around = {m.time: [frames._key(m.time + d * step / 30) for d in (-1, 0, 1)] for m in moments}
-    reference = job.run(sorted({t for times in around.values() for t in times}), [], start=0.0,
-                        threads=None).small
-    for moment in moments:
-        before, now, after = (reference[t] for t in around[moment.time])
-        assert np.array_equal(moment.small, now) and np.array_equal(moment.before, before)
-        assert moment.after is not None and np.array_equal(moment.after, after)
-
-
-def test_segmented_grab_serves_candidates_and_exact_times_like_seeks(dense_keyframe_clip: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(frames, "PIXEL_COST", 1e-6)  # as if each frame were large: seeking wins
-    info = probe(dense_keyframe_clip)
-    job = frames._Job(dense_keyframe_clip, frames.analysis_size(info.width, info.height), frames.full_size(info))
-    centres = spread_times(info.duration, 20)
-    plan, keys = frames._plan_and_keyframes(dense_keyframe_clip, info, centres)
-    exact = [0.2, 2.3, 4.0, 7.9]
-    step = (frames._step_frames(info), 0.5 / 30)
-    segmented = frames._segmented_moments(job, plan, step, exact, keys, None)
-    assert segmented is not None  # the concat path, not the fallback
-    sought = frames._anchored_moments(job, plan, step, exact, None, frames._merged_extras(exact, plan, keys))
-    assert [m.time for m in segmented[0]] == pytest.approx([m.time for m in sought[0]], abs=2e-4)
-    for one, other in zip(segmented[0], sought[0], strict=True):
-        assert np.array_equal(one.small, other.small) and np.array_equal(one.before, other.before)
-    reference = frames.grab(dense_keyframe_clip, info, full_times=exact).full
-    assert sorted(segmented[1]) == exact
-    for time in exact:
-        assert np.array_equal(segmented[1][time], reference[time]), time
+        assert np.array_equal(decoded.full[time], reference.full[time]), time
+    winners = [m.time for m in decoded.moments[::2]]
+    fetch_full(decoder, info, decoded, winners)  # from their keyframes, as stretches
+    again = decoder.decode([], winners)
+    for time in winners:
+        assert np.array_equal(decoded.full[time], again.full[time]), time

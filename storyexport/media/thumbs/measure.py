@@ -1,0 +1,172 @@
+"""Step 3: measure every candidate on what will be written, and reject what is not worth showing.
+
+The picture area (inside any baked-in bars) is found once, on the candidates' own small frames. Each
+candidate is measured on its *window*: the part of the picture the fitted thumbnail shows (the whole picture
+for ``pad``/``blur-pad``; for ``crop`` from a wider or taller picture, a window of the thumbnail's shape placed
+on the most detailed region, or on the faces once they are counted). Rejection is relative to the clip:
+"black" and "uniform" compare with the clip's own typical frame (a night scene is not black), and a frame
+that is a blend of its two neighbours (a fade, a dip to black, a cross-dissolve) is flagged as imperfect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from storyexport.media.keyframes import parallel_workers
+from storyexport.media.picture import PictureArea, picture_area_of_frames
+from storyexport.media.scores import Candidate, dhash, find_faces, frame_metrics, hsv_histogram
+from storyexport.media.thumbs.decode import Moment
+from storyexport.media.thumbs.fit import Fitting, Window, fit_picture
+
+AREA_FRAMES = 12  # candidates (evenly spread) the picture area is found on: bars are the same in every frame
+BLACK_P99 = 24.0  # grey: a picture whose brightest 1 % stays below this is black, whatever the clip
+DARK_SHARE = 0.2  # ... or whose mean is under this share of the clip's typical mean,
+DARK_PEAK_SHARE = 0.4  # ... with its brightest 1 % under this share of the clip's typical brightest 1 %
+UNIFORM_STD = 3.0  # grey levels: flatter than this is uniform, whatever the clip
+UNIFORM_SHARE = 0.2  # ... or flatter than this share of the clip's typical contrast
+UNIFORMITY = 0.8  # share of pixels in the three fullest of 64 bins (of the frame's own range): a blank card
+FADE_STEP = 12.0  # mean-grey change across the neighbours that marks a fade (with FADE_SHARE of the brighter)
+FADE_SHARE = 0.2
+BLEND_MIN_CHANGE = 5.0  # RMS grey difference of the neighbours below which no blend can be told (static)
+BLEND_RESIDUAL = 0.4  # a blend's residual is at most this share of the neighbours' difference,
+BLEND_COVERAGE = 0.5  # a dissolve or fade changes most of the picture, not just a moving subject
+BLEND_CLOSENESS = 0.7  # ... and this share of the frame's distance to the nearer neighbour (smooth motion is not)
+BLEND_WEIGHTS = (0.15, 0.85)  # ... with the frame between its neighbours, not at one of them (a cut)
+FADE_RESIDUAL = 0.5  # a fade told by its mean grey alone must still be roughly a blend
+HASH_SIDE = 72  # pixels: pad/blur-pad thumbnails are hashed as fitted to a copy this long on its longer side
+BLEND_WIDTH = 96  # pixels: the blend test runs on the picture scaled to this width (motion noise averages out)
+
+
+
+
+@dataclass
+class Measured:
+    """The candidates in time order, the picture area (small-frame pixels) and the small frames."""
+
+    candidates: list[Candidate]
+    area: PictureArea
+    frames: dict[float, np.ndarray]
+    fitting: Fitting
+
+    def remeasure_on_faces(self, candidate: Candidate) -> None:
+        """Count ``candidate``'s faces; for ``crop``, move its window onto them and measure it again."""
+        gray = cv2.cvtColor(self.frames[candidate.timestamp], cv2.COLOR_BGR2GRAY)
+        faces = find_faces(self.area.crop(gray))
+        shifted = [(x + self.area.x, y + self.area.y, w, h) for x, y, w, h in faces]
+        candidate.metrics["faces"] = float(len(faces))
+        if faces and self.fitting.fit == "crop":
+            window = self.fitting.window(gray, self.area, shifted)
+            if window != candidate.window:
+                metrics, candidate.dhash, candidate.histogram = _features(self.frames[candidate.timestamp], window,
+                                                                          self.area, self.fitting)
+                candidate.metrics.update({k: v for k, v in metrics.items() if k != "faces"})
+                candidate.window = window
+
+
+def measure(moments: Sequence[Moment], fitting: Fitting) -> Measured:
+    """Picture area, windows, metrics and rejections of every candidate."""
+    area = picture_area_of_frames([m.small for m in moments[::max(1, -(-len(moments) // AREA_FRAMES))]])
+    grays = [cv2.cvtColor(m.small, cv2.COLOR_BGR2GRAY) for m in moments]
+    windows = [fitting.window(gray, area) for gray in grays]
+    with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
+        features = list(pool.map(lambda m, w: _features(m.small, w, area, fitting), moments, windows))
+        flaws = list(pool.map(lambda m: _motion_flaw(m, area), moments))
+    candidates = [Candidate(timestamp=m.time, metrics=f[0], dhash=f[1], histogram=f[2], window=w)
+                  for m, f, w in zip(moments, features, windows, strict=True)]
+    typical = {name: float(np.median([c.metrics[name] for c in candidates])) for name in ("mean", "peak", "contrast")}
+    for candidate, flaw in zip(candidates, flaws, strict=True):
+        candidate.rejected = _still_flaw(candidate.metrics, typical) or flaw
+        if candidate.rejected:
+            candidate.metrics["faces"] = 0.0  # never examined: a rejected frame is not shown while others exist
+    return Measured(candidates, area, {m.time: m.small for m in moments}, fitting)
+
+
+def _features(image: np.ndarray, window: Window, area: PictureArea,
+              fitting: Fitting) -> tuple[dict[str, float | None], int, np.ndarray]:
+    """Metrics (faces left ``None`` until examined) and HSV histogram of the window, and the dHash of the
+    thumbnail as it will look (with ``pad``/``blur-pad`` the surround counts: options must differ as written)."""
+    x, y, w, h = window
+    region = image[y:y + h, x:x + w]
+    gray = cv2.cvtColor(region, cv2.COLOR_BGR2GRAY)
+    metrics: dict[str, float | None] = {**frame_metrics(region, faces=False), "faces": None}
+    peak = float(np.percentile(gray, 99))
+    metrics.update(mean=float(gray.mean()), peak=peak, uniformity=_stretched_uniformity(gray, peak))
+    width, height = fitting.size
+    longer = max(width, height)
+    small = (max(9, round(HASH_SIDE * width / longer)), max(8, round(HASH_SIDE * height / longer)))
+    written = region if fitting.fit == "crop" else fit_picture(image, area, Fitting(fitting.fit, small))
+    return metrics, dhash(written), hsv_histogram(region)
+
+
+def _stretched_uniformity(gray: np.ndarray, peak: float) -> float:
+    """Share of pixels in the fullest 3 of 64 bins spanning 0 .. the frame's own brightest 1 %: a dark but
+    legible frame spreads over them, a blank card does not."""
+    top = max(16.0, peak)
+    bins = np.minimum(63, (gray.astype(np.float32) * (64.0 / (top + 1.0))).astype(np.int32))
+    hist = np.bincount(bins.ravel(), minlength=64)
+    return float(np.sort(hist)[-3:].sum()) / gray.size
+
+
+def _still_flaw(metrics: dict, typical: dict[str, float]) -> str | None:
+    """Black or uniform, judged on the window and against the clip's median frame."""
+    dark = metrics["mean"] < DARK_SHARE * typical["mean"] and metrics["peak"] < DARK_PEAK_SHARE * typical["peak"]
+    if metrics["peak"] < BLACK_P99 or dark:
+        return "black"
+    if metrics["contrast"] < max(UNIFORM_STD, UNIFORM_SHARE * typical["contrast"]) or \
+            metrics["uniformity"] >= UNIFORMITY:
+        return "uniform"
+    return None
+
+
+def _motion_flaw(moment: Moment, area: PictureArea) -> str | None:
+    """Fade or dissolve (a blend of the neighbours), on the picture area: a fade when the grey level moves
+    steadily from one neighbour's towards the other's, or one of them is black."""
+    if moment.before is None or moment.after is None:
+        return None
+    before, now, after = (_blend_scale(area.crop(image)) for image in (moment.before, moment.small, moment.after))
+    weight, residual, closeness = blend(before, now, after)
+    if not BLEND_WEIGHTS[0] <= weight <= BLEND_WEIGHTS[1] or residual > FADE_RESIDUAL:
+        return None
+    means = float(before.mean()), float(now.mean()), float(after.mean())
+    fading = _is_fading(*means)
+    if residual <= BLEND_RESIDUAL and closeness <= BLEND_CLOSENESS:
+        return "fade" if fading or min(means[0], means[2]) < BLACK_P99 / 2 else "dissolve"
+    return "fade" if fading else None
+
+
+def _blend_scale(image: np.ndarray) -> np.ndarray:
+    height, width = image.shape[:2]
+    size = (BLEND_WIDTH, max(1, round(height * BLEND_WIDTH / max(1, width))))
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def blend(before: np.ndarray, now: np.ndarray, after: np.ndarray) -> tuple[float, float, float]:
+    """``now`` as ``w * before + (1 - w) * after``: the weight ``w``, the residual's RMS as a share of the
+    neighbours' difference (``inf`` when they differ too little or in too small a part of the picture: no blend
+    can be told, a subject moving over a still background is not one) and as a share of ``now``'s
+    distance to the nearer neighbour. A dissolve or a fade (a dissolve with black) has w well inside 0..1 and a
+    residual small on both counts; motion (an object in a third place) and cuts (w near 0 or 1) do not."""
+    change = before - after
+    spread = float(np.sqrt(np.mean(change * change)))
+    if spread < BLEND_MIN_CHANGE or np.count_nonzero(np.abs(change) >= BLEND_MIN_CHANGE) < BLEND_COVERAGE * change.size:
+        return 0.0, float("inf"), float("inf")  # too little change, or only part of the picture moved
+    weight = float(np.sum((now - after) * change) / np.sum(change * change))
+    residual = float(np.sqrt(np.mean(np.square(now - after - weight * change))))
+    nearer = min(float(np.sqrt(np.mean(np.square(now - before)))), float(np.sqrt(np.mean(np.square(now - after)))))
+    return weight, residual / spread, residual / max(nearer, 1e-6)
+
+
+def _is_fading(before: float, now: float, after: float) -> bool:
+    """The mean grey moves steadily and clearly, and the frame sits well between its neighbours (not at one
+    of them, as next to a cut or at the very end of a fade)."""
+    change = abs(after - before)
+    if change < FADE_STEP or change < FADE_SHARE * max(before, after):
+        return False
+    share = (now - after) / (before - after)
+    return BLEND_WEIGHTS[0] <= share <= BLEND_WEIGHTS[1]

@@ -1,0 +1,207 @@
+"""Step 1: which frames to decode for the candidates, and the one strategy chooser.
+
+Candidates are spread evenly over the video between the start and end guards. Each comes with two neighbours
+``offset`` seconds either side, so the measure step can tell a dissolve or fade (a blend of its neighbours)
+from a clean frame. Two strategies, chosen by the estimated cost (see :mod:`storyexport.media.keyframes`):
+
+* ``pass``: one decode pass serves every frame exactly (the only choice when keyframes cannot be listed, the
+  frame rate varies, or keyframes are too sparse for anything else to pay);
+* ``stretches``: each wanted frame is counted from the keyframe at or before it, and every keyframe's frames come
+  from one stretch decoded from it. A candidate moves to ``offset`` after a nearby keyframe when one is within
+  half the candidates' spacing (its earlier neighbour is then the keyframe itself, the cheapest frame there is),
+  otherwise it stays at its time and is decoded exactly. The guards are applied after this move, and a
+  keyframe carries one candidate at most (a second costs as much again for a near-duplicate).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+
+from storyexport.media.errors import MediaError
+from storyexport.media.frames import key
+from storyexport.media.keyframes import listed_keyframes, pass_cost, stretches_cost, stretches_may_pay
+from storyexport.media.probe import Probe
+
+EDGE = 0.07  # skip the first and last 7 % (titles, fades), as vcsi does
+NEIGHBOUR = 0.5  # seconds: a dissolve frame is a blend of the frames this far either side
+STRETCH_SAVING = 0.85  # stretches only at most this share of a pass's cost (the estimates are rough)
+NARROW_NEIGHBOUR = 0.2  # closer neighbours (fades and dissolves are told less surely), only when they cost
+NARROW_SAVING = 0.8  # ... at most this share of the cheapest plan with NEIGHBOUR
+MIN_SHARE = 0.4  # candidates placed on keyframes must be at least this share of those asked for,
+MAX_HOLE = 2.5  # ... and leave no stretch longer than this many spacings without one
+WINNERS = 8  # full-size frames fetched after picking (best, options, a spare) when the decode kept none
+FULL_FRAME_BUDGET = 256 * 1024 * 1024  # bytes of full-size candidate frames a decode may keep
+_EPSILON = 0.0005
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A frame as counted from a keyframe: the ``index``-th frame at or after ``keyframe``."""
+
+    keyframe: float
+    index: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """``centres``: the candidates' times; ``before``/``after``: each centre's neighbour times (``None`` off the
+    video's ends); ``slots``: with ``stretches``, every wanted time's frame counted from its keyframe."""
+
+    strategy: str
+    offset: float
+    centres: tuple[float, ...]
+    before: dict[float, float | None]
+    after: dict[float, float | None]
+    slots: dict[float, Slot] = field(default_factory=dict)
+    fps: float = 30.0
+    cost: float = 0.0
+    keep_full: bool = True  # the decode keeps the candidates' full-size frames (see :func:`keeps_full`)
+    lead: float = 0.0  # seconds a stretch starts after its keyframe: half a frame (a keyframe listed a little
+    # early, as times are rounded, is still the first frame); for intra-only video a quarter frame before it, as
+    # the concat demuxer drops intra-only packets before the in point instead of starting at the keyframe
+
+    def small_times(self) -> list[float]:
+        wanted = set(self.centres) | {t for t in (*self.before.values(), *self.after.values()) if t is not None}
+        return sorted(wanted)
+
+
+def spread_times(duration: float, count: int) -> list[float]:
+    """``count`` evenly spaced times between 7 % and 93 % of ``duration`` (the middle for one)."""
+    if count <= 0:
+        return []
+    if count == 1:
+        return [round(duration / 2, 4)]
+    span = duration * (1 - 2 * EDGE)
+    return [round(duration * EDGE + span * i / (count - 1), 4) for i in range(count)]
+
+
+def resolve_timestamp(value: float | str, info: Probe, video: Path) -> float:
+    """Seconds (``2``, ``"0.5"``) or a share of the duration (``"25%"``), clamped to the last frame."""
+    try:
+        text = str(value).strip()
+        seconds = float(text[:-1]) / 100 * info.duration if text.endswith("%") else float(text)
+    except ValueError:
+        raise MediaError(f"{video.name}: bad thumbnail timestamp {value!r} (use seconds or a share like '25%')") \
+            from None
+    return round(min(max(0.0, seconds), last_frame_time(info)), 4)
+
+
+def last_frame_time(info: Probe) -> float:
+    return max(0.0, info.duration - 2.0 / max(info.fps, 1.0))
+
+
+def plan_candidates(video: Path, info: Probe, count: int, extras: Sequence[float] = ()) -> Plan:
+    """The cheapest plan for ``count`` candidates (plus full-size frames at ``extras``): a decode pass, or
+    stretches from keyframes with wide or (when clearly cheaper) narrow neighbours."""
+    ideal = [min(t, last_frame_time(info)) for t in spread_times(info.duration, count)]
+    whole = _pass_plan(info, ideal, min(NEIGHBOUR, info.duration / 20))
+    if info.variable_fps or info.fps <= 0 or not stretches_may_pay(info, len(ideal)):
+        return whole
+    keys = listed_keyframes(video)
+    if not keys:
+        return whole
+    wide = _stretch_plan(info, keys, ideal, min(NEIGHBOUR, info.duration / 20), extras)
+    narrow = _stretch_plan(info, keys, ideal, min(NARROW_NEIGHBOUR, info.duration / 20), extras)
+    wide_best = wide if wide.cost <= STRETCH_SAVING * whole.cost else whole
+    return narrow if narrow.cost <= NARROW_SAVING * wide_best.cost else wide_best
+
+
+def _pass_plan(info: Probe, ideal: list[float], offset: float) -> Plan:
+    limit = last_frame_time(info)
+    centres = tuple(sorted(set(ideal)))
+    return Plan("pass", offset, centres,
+                before={c: key(c - offset) if c - offset >= 0 else None for c in centres},
+                after={c: key(c + offset) if c + offset <= limit else None for c in centres},
+                fps=max(info.fps, 1.0), cost=pass_cost(info), keep_full=keeps_full(info, len(centres)))
+
+
+def _stretch_plan(info: Probe, keys: list[float], ideal: list[float], offset: float,
+                  extras: Sequence[float]) -> Plan:
+    fps = info.fps
+    step = max(1, round(offset * fps))
+    spacing = (ideal[-1] - ideal[0]) / (len(ideal) - 1) if len(ideal) > 1 else info.duration
+    guard = (min(ideal) - _EPSILON, max(ideal) + _EPSILON)
+    last = _slot(keys, last_frame_time(info), fps)
+    slots: dict[float, Slot] = {}
+    centres: dict[float, tuple[Slot | None, Slot, Slot | None]] = {}
+    gaps = sorted(b - a for a, b in pairwise(keys)) or [info.duration]
+    reach = max(spacing, gaps[len(gaps) // 2]) / 2  # every time may go to its nearest keyframe, if regular
+    dropped = []
+    for time in ideal:
+        placed = _anchored(keys, time, step, fps, reach, guard, centres)
+        if placed is False:
+            dropped.append(time)
+            continue
+        _add(centres, placed or _exact(keys, time, step, fps), last, fps)
+    if dropped and not _covered(sorted(centres), guard, spacing):  # too few keyframes: the others exactly
+        for time in dropped:
+            _add(centres, _exact(keys, time, step, fps), last, fps)
+    for trio in centres.values():
+        slots.update({_time(s, fps): s for s in trio if s is not None})
+    for time in extras:
+        slots[key(time)] = _slot(keys, time, fps)
+    depth: dict[float, int] = {}
+    for slot in slots.values():
+        depth[slot.keyframe] = max(depth.get(slot.keyframe, 0), slot.index + 1)
+    keep = keeps_full(info, len(centres))
+    mean_depth = sum(depth.values()) / max(1, len(depth))
+    winners = {} if keep else {-1.0 - i: math.ceil(mean_depth) for i in range(min(WINNERS, len(centres)))}
+    intra_only = len(keys) >= 0.9 * info.duration * fps
+    return Plan("stretches", step / fps, tuple(sorted(centres)),
+                before={c: None if t[0] is None else _time(t[0], fps) for c, t in centres.items()},
+                after={c: None if t[2] is None else _time(t[2], fps) for c, t in centres.items()},
+                slots=slots, fps=fps, cost=stretches_cost(info, depth) + stretches_cost(info, winners), keep_full=keep,
+                lead=(-0.25 if intra_only else 0.5) / fps)
+
+
+def keeps_full(info: Probe, candidates: int) -> bool:
+    """Whether the decode keeps every candidate's full-size frame (the winners then need no second decode)."""
+    return candidates * max(2, info.width // 2 * 2) * max(2, info.height // 2 * 2) * 3 // 2 <= FULL_FRAME_BUDGET
+
+
+def _covered(times: list[float], guard: tuple[float, float], spacing: float) -> bool:
+    """Enough candidates (:data:`MIN_SHARE`) and none of the span without one for long (:data:`MAX_HOLE`)."""
+    edges = [guard[0], *times, guard[1]]
+    return len(times) >= MIN_SHARE * ((guard[1] - guard[0]) / max(spacing, _EPSILON) + 1) and \
+        max(b - a for a, b in pairwise(edges)) <= MAX_HOLE * spacing
+
+
+def _add(centres: dict[float, tuple], trio: tuple[Slot | None, Slot, Slot | None], last: Slot, fps: float) -> None:
+    """A candidate with its neighbours (one past the last frame is dropped), unless its frame is already one."""
+    kept = tuple(s if s is None or _time(s, fps) <= _time(last, fps) + _EPSILON else None for s in trio)
+    centres.setdefault(_time(trio[1], fps), kept)
+
+
+def _anchored(keys: list[float], time: float, step: int, fps: float, reach: float, guard: tuple[float, float],
+              taken: dict[float, tuple]) -> tuple[Slot | None, Slot, Slot | None] | bool | None:
+    """One step after the keyframe nearest ``time`` within ``reach`` (its neighbours: the keyframe itself and one
+    step further), inside the guards; ``False`` when that keyframe already has its candidate (one per keyframe:
+    a second would cost as much again for a near-duplicate), ``None`` when no keyframe is near."""
+    near = [k for k in keys if abs(k + step / fps - time) <= reach and guard[0] <= k + step / fps <= guard[1]]
+    if not near:
+        return None
+    keyframe = min(near, key=lambda k: (abs(k + step / fps - time), k))
+    if key(keyframe + step / fps) in taken:
+        return False
+    return Slot(keyframe, 0), Slot(keyframe, step), Slot(keyframe, 2 * step)
+
+
+def _exact(keys: list[float], time: float, step: int, fps: float) -> tuple[Slot | None, Slot, Slot | None]:
+    centre = _slot(keys, time, fps)
+    exact = _time(centre, fps)
+    before = _slot(keys, exact - step / fps, fps) if exact - step / fps >= 0 else None
+    return before, centre, _slot(keys, exact + step / fps, fps)
+
+
+def _slot(keys: list[float], time: float, fps: float) -> Slot:
+    """The first frame at or after ``time``, counted from the keyframe at or before it."""
+    keyframe = max((k for k in keys if k <= time + _EPSILON), default=keys[0])
+    return Slot(keyframe, max(0, math.ceil((time - keyframe) * fps - 1e-3)))
+
+
+def _time(slot: Slot, fps: float) -> float:
+    return key(slot.keyframe + slot.index / fps)
