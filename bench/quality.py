@@ -41,6 +41,7 @@ class ClipResult:
 
     entry: dict[str, Any]
     frames: int
+    spread: float
     decode: float
     methods: dict[str, Judged]
     peers: dict[str, Judged] = field(default_factory=dict)
@@ -90,7 +91,7 @@ def measure_clip(root: Path, entry: dict[str, Any], work: Path, runs: int) -> Cl
     before = full_decode(clip, 1).seconds
     methods = run_methods(clip, entry, work / entry["name"], frames)
     after = full_decode(clip, 1).seconds
-    result = ClipResult(entry, len(frames.times), statistics.median([before, after]), methods)
+    result = ClipResult(entry, len(frames.times), frames.spread(), statistics.median([before, after]), methods)
     result.peers, result.peer_notes = _run_peers(clip, entry, frames, work / entry["name"])
     if SPEED in entry["groups"]:
         folder = work / entry["name"] / "speed"

@@ -43,12 +43,14 @@ def _section(lines: list[str], title: str, intro: str, header: list[str], rows: 
 
 def _best_frames(results: list[ClipResult], lines: list[str]) -> list[bool]:
     verdicts = [all((r.methods[m].percentile or 0) >= MIN_PERCENTILE for m in BEST_METHODS) for r in results]
-    rows = [[r.name, *(_pct(r.methods[m]) for m in BEST_METHODS), *(_pct(r.peers.get(p)) for p in PEERS),
-             _verdict(ok)] for r, ok in zip(results, verdicts, strict=True)]
+    rows = [[r.name, f"{r.spread:.0%}", *(_pct(r.methods[m]) for m in BEST_METHODS),
+             *(_pct(r.peers.get(p)) for p in PEERS), _verdict(ok)] for r, ok in zip(results, verdicts, strict=True)]
     return _section(lines, "Best frame: sharpness percentile ≥ 80 on every clip",
                     "Percentile of the picked frame's sharpness (variance of the Laplacian over the picture area) "
-                    "among all of the clip's decoded frames. Peers for comparison (no target).",
-                    ["clip", *(SHORT[m] for m in BEST_METHODS), *PEERS, "result"], rows, verdicts)
+                    "among all of the clip's decoded frames. Peers for comparison (no target). *Spread*: how much "
+                    "the clip's frames differ in sharpness, (P90 − P10) / median; where it is a few percent (vtest: "
+                    "a fixed camera), frames between the 60th and 90th percentile look alike.",
+                    ["clip", "spread", *(SHORT[m] for m in BEST_METHODS), *PEERS, "result"], rows, verdicts)
 
 
 def _mean_percentiles(results: list[ClipResult], lines: list[str]) -> list[bool]:

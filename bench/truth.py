@@ -48,9 +48,11 @@ class Frames:
         below = np.count_nonzero(self.sharpness < value) + 0.5 * np.count_nonzero(self.sharpness == value)
         return float(100.0 * below / len(self.sharpness))
 
-    def peak_gap(self, time: float) -> float:
-        """The clip's sharpest frame's sharpness over this frame's (1.0: the sharpest)."""
-        return float(self.sharpness.max() / max(self.sharpness[self.index(time)], 1e-9))
+    def spread(self) -> float:
+        """How much the clip's frames differ in sharpness: (90th - 10th percentile) / median. On a flat clip
+        (a fixed camera) a few percent separate the 50th from the 90th percentile."""
+        low, median, high = np.percentile(self.sharpness, [10, 50, 90])
+        return float((high - low) / max(median, 1e-9))
 
 
 def analysis_shape(width: int, height: int) -> tuple[int, int]:
