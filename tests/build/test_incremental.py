@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -118,3 +119,15 @@ def test_h_bumping_a_recipe_reruns_only_that_kind(project: Project, monkeypatch:
     if kind == "thumbnails":
         expected |= {p for p in before if p.endswith("_thumbnail.jpg")}
     assert rewritten == expected
+
+
+def test_i_a_fit_edit_rebuilds_that_storys_thumbnails(project: Project) -> None:
+    """Thumbnails fit the picture with the story's ``video.fit``: part of their task's config."""
+    before = project.snapshot()
+    project.edit_story("alpha", video={"fit": "crop"})
+    assert project.build() == 0
+    rewritten = project.rewritten(before)
+    assert "women/18-23/thumbnails/alpha_scores.json" in rewritten
+    assert not (story_files(before, "beta") | story_files(before, "gamma")) & rewritten
+    scores = json.loads((project.root / "out" / "women" / "18-23" / "thumbnails" / "alpha_scores.json").read_text())
+    assert scores["fit"] == "crop"

@@ -17,6 +17,9 @@ import numpy as np
 from storyexport.media.picture import PictureArea
 
 _BLUR_SHRINK = 8  # blur-pad: blur a 1/8-size copy (as soft as a huge kernel at full size, for a fraction)
+SURROUND_PEAK = 48.0  # blur-pad: a darker surround is brightened to this grey at its brightest 2 % ...
+SURROUND_GAIN = 4.0  # ... by at most this gain
+SURROUND_FLOOR = 20  # ... and never darker than this grey, even around an all-black picture
 Window = tuple[int, int, int, int]
 
 
@@ -71,7 +74,7 @@ def fit_picture(image: np.ndarray, window: PictureArea, fitting: Fitting) -> np.
         canvas = np.zeros((height, width, 3), np.uint8)
     else:
         small = fit_cover(picture, max(2, width // _BLUR_SHRINK), max(2, height // _BLUR_SHRINK))
-        blurred = cv2.GaussianBlur(small, (0, 0), max(1.0, small.shape[1] / 24))
+        blurred = _lifted(cv2.GaussianBlur(small, (0, 0), max(1.0, small.shape[1] / 24)))
         canvas = cv2.resize(blurred, (width, height), interpolation=cv2.INTER_LINEAR)
     y, x = (height - inner.shape[0]) // 2, (width - inner.shape[1]) // 2
     canvas[y:y + inner.shape[0], x:x + inner.shape[1]] = inner
@@ -95,3 +98,13 @@ def _contain(image: np.ndarray, width: int, height: int) -> np.ndarray:
     scale = min(width / w, height / h)
     size = (min(width, max(2, round(w * scale))), min(height, max(2, round(h * scale))))
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+
+
+def _lifted(background: np.ndarray) -> np.ndarray:
+    """A blurred surround of a dark picture brightened until its brightest 2 % reach :data:`SURROUND_PEAK`
+    grey (at most :data:`SURROUND_GAIN` times), and never darker than :data:`SURROUND_FLOOR`: a near-black
+    surround would read as the very bars that were removed."""
+    peak = float(np.percentile(cv2.cvtColor(background, cv2.COLOR_BGR2GRAY), 98))
+    if peak < SURROUND_PEAK:
+        background = cv2.convertScaleAbs(background, alpha=min(SURROUND_GAIN, SURROUND_PEAK / max(peak, 1.0)))
+    return np.maximum(background, np.uint8(SURROUND_FLOOR))

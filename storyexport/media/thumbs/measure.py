@@ -38,7 +38,7 @@ BLEND_COVERAGE = 0.5  # a dissolve or fade changes most of the picture, not just
 BLEND_CLOSENESS = 0.7  # ... and this share of the frame's distance to the nearer neighbour (smooth motion is not)
 BLEND_WEIGHTS = (0.15, 0.85)  # ... with the frame between its neighbours, not at one of them (a cut)
 FADE_RESIDUAL = 0.5  # a fade told by its mean grey alone must still be roughly a blend
-HASH_SIDE = 72  # pixels: pad/blur-pad thumbnails are hashed as fitted to a copy this long on its longer side
+HASH_SIDE = 160  # pixels: pad/blur-pad thumbnails are hashed as fitted to a copy this long on its longer side
 BLEND_WIDTH = 96  # pixels: the blend test runs on the picture scaled to this width (motion noise averages out)
 
 

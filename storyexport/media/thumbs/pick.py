@@ -44,8 +44,8 @@ class Level:
 
 
 _CLEAN: tuple[str | None, ...] = (None,)
-DISTINCT_BITS = 10  # options differ by this many dHash bits while the video allows: 2 spare over
-LOOK_ALIKE_BITS = 8  # ... this, below which options count as look-alikes (and the note says so)
+DISTINCT_BITS = 10  # options differ by this many dHash bits while the video allows, then by at least
+LOOK_ALIKE_BITS = 9  # ... this (8, the usual bar, and one spare), below which options count as look-alikes (noted)
 LEVELS = (
     Level(1.0, DISTINCT_BITS, True, _CLEAN),
     Level(1.0, DISTINCT_BITS, False, _CLEAN),
