@@ -101,7 +101,8 @@ def story_tasks(ctx: GraphContext, story: Story, files: StoryOutputs,
     limits = {p: ctx.limits[p] for p in story.platforms}
     yield _task("video", story.id,
                 action=(actions.export_video, [story.id, source, files.video, video_options, limits]),
-                file_dep=[source], targets=[files.video], config={"video": video_options, "limits": limits},
+                file_dep=[source], targets=[files.video],
+                config={"video": _video_slice(video_options), "limits": limits},
                 doc=f"export {story.id} for {', '.join(story.platforms)}")
     thumbs = list(files.thumbnails) if options.thumbnails else []
     if options.thumbnails:
@@ -127,6 +128,16 @@ def story_tasks(ctx: GraphContext, story: Story, files: StoryOutputs,
                     file_dep=[files.base_metadata, ctx.rule_files[platform], *([scores] if scores else [])],
                     targets=[target], config={"story": text, "metadata": data["metadata"]},
                     doc=f"{platform} metadata of {story.id}")
+
+
+# Video options added after the video recipe's first version, at the value that leaves the export as it was: they
+# enter the config slice only when set otherwise, so upgrading storyexport does not re-export every video.
+_VIDEO_DEFAULTS_OUTSIDE_SLICE = {"remove_bars": False}
+
+
+def _video_slice(options: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in options.items()
+            if k not in _VIDEO_DEFAULTS_OUTSIDE_SLICE or v != _VIDEO_DEFAULTS_OUTSIDE_SLICE[k]}
 
 
 def _text_slice(fields: dict[str, Any]) -> dict[str, Any]:

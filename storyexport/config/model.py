@@ -56,6 +56,7 @@ class VideoOptions(_Options):
     loudness_target: float = -14
     trim: bool = False
     copy_if_conforming: bool = True
+    remove_bars: bool = False
 
 
 @dataclass(frozen=True)

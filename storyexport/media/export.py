@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ffmpeg
 
@@ -20,6 +20,9 @@ from storyexport.media.ffmpeg import run, thread_count
 from storyexport.media.filters import fit_frame, square_pixels, tone_map_to_sdr
 from storyexport.media.probe import Probe, probe
 from storyexport.media.spec import SpecError, TargetSpec
+
+if TYPE_CHECKING:
+    from storyexport.media.picture import PictureArea
 
 _CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov"}
 _STILL_IMAGE_FORMATS = ("image2", "image2pipe")  # and every "<codec>_pipe" image demuxer
@@ -40,16 +43,21 @@ class ExportResult:
 
 
 def export_video(source: Path, target: Path, spec: TargetSpec) -> ExportResult:
-    """Write ``target`` from ``source``: copied with ``+faststart`` when it conforms, else transcoded."""
+    """Write ``target`` from ``source``: copied with ``+faststart`` when it conforms, else transcoded (with
+    ``spec.remove_bars``, a source with baked-in bars is transcoded from the picture inside them)."""
     source, target = Path(source), Path(target)
     container = _container_of(target, spec)
     info = probe(source)
     _check_is_video(source, info)
     _check_duration(source, info, spec)
     reasons = conformance_problems(info, spec)
+    picture = _baked_in_picture(source, info) if spec.remove_bars else None
+    if picture is not None:
+        reasons.append(f"baked-in bars removed (video.remove_bars): picture {picture.width}x{picture.height} "
+                       f"at {picture.x},{picture.y}")
     with atomic_path(target) as tmp:
         if reasons:
-            _transcode(source, tmp, info, spec, container)
+            _transcode(source, tmp, info, spec, container, picture)
             result = probe(tmp)
         else:
             result = _copied_probe(info, tmp, _copy(source, tmp, container))
@@ -97,6 +105,14 @@ def _check_file_size(source: Path, result: Probe, spec: TargetSpec) -> None:
                          "(lower video.max_bitrate or raise video.crf)")
 
 
+def _baked_in_picture(source: Path, info: Probe) -> PictureArea | None:
+    """The picture inside the source's baked-in bars, in displayed pixels; ``None`` when it has no bars."""
+    from storyexport.media.picture import detect_picture_area  # OpenCV: only when bars are to be removed
+
+    area = detect_picture_area(source, info=info)
+    return None if area.is_full(info.width, info.height) else area
+
+
 def _copy(source: Path, tmp: Path, container: str) -> float:
     """Stream-copy; returns how many seconds were copied (``-progress``), so a cut-off source shows."""
     inp = ffmpeg.input(str(source))
@@ -115,7 +131,8 @@ def _copied_probe(info: Probe, tmp: Path, copied: float) -> Probe:
     return replace(info, duration=duration, size=size, bitrate=bitrate)
 
 
-def _transcode(source: Path, tmp: Path, info: Probe, spec: TargetSpec, container: str) -> None:
+def _transcode(source: Path, tmp: Path, info: Probe, spec: TargetSpec, container: str,
+               picture: PictureArea | None = None) -> None:
     threads = thread_count()
     inp = ffmpeg.input(str(source), threads=threads)
     source_video = inp["v:0"].filter("fps", spec.fps)
@@ -123,6 +140,8 @@ def _transcode(source: Path, tmp: Path, info: Probe, spec: TargetSpec, container
         source_video = tone_map_to_sdr(source_video)
     if info.sample_aspect_ratio != "1:1":
         source_video = square_pixels(source_video)
+    if picture is not None:  # displayed pixels: after rotation (ffmpeg's autorotate) and square pixels
+        source_video = source_video.filter("crop", picture.width, picture.height, picture.x, picture.y)
     video = (
         fit_frame(source_video, spec.width, spec.height, spec.fit)
         .filter("scale", out_range="tv")  # full-range sources (MJPEG, phones) would otherwise stay yuvj420p

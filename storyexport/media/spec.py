@@ -49,6 +49,7 @@ class TargetSpec:
     loudness_target: float = VideoOptions.loudness_target
     trim: bool = VideoOptions.trim
     copy_if_conforming: bool = VideoOptions.copy_if_conforming
+    remove_bars: bool = VideoOptions.remove_bars
     video_bitrate_cap_kbps: float | None = None
     min_duration_s: float | None = None
     max_duration_s: float | None = None
@@ -96,6 +97,7 @@ def target_spec(video: VideoOptions, platform_limits: Mapping[str, Mapping[str, 
         loudness_target=video.loudness_target,
         trim=video.trim,
         copy_if_conforming=video.copy_if_conforming,
+        remove_bars=video.remove_bars,
         platforms=tuple(sorted(platform_limits)),
         set_by=tuple(sorted(set_by.items())),
         **limits,

@@ -69,3 +69,14 @@ def test_doit_builds_another_manifest_given_on_the_command_line(project: Project
     assert result.returncode == 0, result.stdout + result.stderr
     assert (project.root / "other-out" / "men" / "24-29" / "gamma.mp4").is_file()
     assert not (project.root / "other-out" / "women").exists()
+
+
+def test_remove_bars_reexports_only_the_story_that_sets_it(project: Project,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    data = project.data()
+    data["stories"][1]["video"] = {"remove_bars": False}  # the default, spelled out: nothing to redo
+    data["stories"][0]["video"] = {"remove_bars": True}
+    project.write(data)
+    entries = plan(project, capsys)
+    assert "video.remove_bars" in entries["video:alpha"][0]
+    assert [name for name in entries if name.startswith("video:")] == ["video:alpha"]

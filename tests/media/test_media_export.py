@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import cv2
 import pytest
 
 from storyexport.config.model import VideoOptions
@@ -233,3 +234,47 @@ def test_a_copy_reports_the_probe_of_the_written_file_without_probing_it(clip: C
             "audio_channels", "rotation", "sample_aspect_ratio", "color_transfer", "variable_fps")
     assert {k: getattr(result.probe, k) for k in same} == {k: getattr(written, k) for k in same}
     assert result.probe.bitrate == pytest.approx(written.bitrate, rel=0.1)
+
+
+def boxed_clip(clip: Clip, picture: str, x: int, y: int) -> Path:
+    """A conforming 180x320 H.264/AAC clip whose picture (``picture`` at ``x``, ``y``) sits inside baked-in bars."""
+    return clip(video=f"testsrc2=size={picture}:rate=30",
+                filters=[("pad", {"w": 180, "h": 320, "x": x, "y": y, "color": "black"})], **{"c:a": "aac"})
+
+
+def edge_bands(path: Path) -> list[float]:
+    """The brightest grey value in the outer 4 pixels of each side (top, bottom, left, right) at 0.5 s."""
+    frame = cv2.cvtColor(grab_full(path, probe(path), [0.5])[0.5], cv2.COLOR_BGR2GRAY)
+    return [float(band.max()) for band in (frame[:4], frame[-4:], frame[:, :4], frame[:, -4:])]
+
+
+def test_baked_in_bars_are_kept_by_default_and_a_conforming_source_is_copied(clip: Clip, tmp_path: Path,
+                                                                              packets: Callable) -> None:
+    source = boxed_clip(clip, "180x100", 0, 110)
+    result = export(source, tmp_path)
+    assert result.mode == "copy" and result.reasons == []
+    assert packets(tmp_path / "out" / "story.mp4") == packets(source)
+    top, bottom, _, _ = edge_bands(tmp_path / "out" / "story.mp4")
+    assert top < 20 and bottom < 20
+
+
+@pytest.mark.parametrize(("picture", "x", "y"), [("180x100", 0, 110), ("100x320", 40, 0)],
+                         ids=["letterbox", "pillarbox"])
+@pytest.mark.parametrize("fit", ["crop", "blur-pad"])
+def test_remove_bars_refits_the_picture_without_bars(clip: Clip, tmp_path: Path, picture: str, x: int, y: int,
+                                                     fit: str) -> None:
+    source = boxed_clip(clip, picture, x, y)
+    result = export(source, tmp_path, remove_bars=True, fit=fit)
+    assert result.mode == "transcode"
+    w, h = picture.split("x")
+    assert any(f"baked-in bars removed (video.remove_bars): picture {w}x{h} at {x},{y}" in r for r in result.reasons)
+    assert_conforming_output(result)
+    assert min(edge_bands(tmp_path / "out" / "story.mp4")) > 40  # picture (or its blurred copy) on every side
+
+
+def test_remove_bars_leaves_a_source_without_bars_stream_copied(clip: Clip, tmp_path: Path,
+                                                                packets: Callable) -> None:
+    source = clip(**{"c:a": "aac"})
+    result = export(source, tmp_path, remove_bars=True, fit="crop")
+    assert result.mode == "copy" and result.reasons == []
+    assert packets(tmp_path / "out" / "story.mp4") == packets(source)
