@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from storyexport.build import stamp
-from storyexport.build.invocation import dodo_invocation
+from storyexport.build.doit_internals import dodo_invocation
 from storyexport.build.reporter import BuildReporter
 from storyexport.build.signals import handle_sigterm
 

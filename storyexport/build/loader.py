@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from storyexport.build import parallel, stamp, tolerance
+from storyexport.build import doit_internals, stamp
 from storyexport.build.checker import checker_for
 from storyexport.build.reporter import BuildReporter
 from storyexport.build.tasks import BuildOptions, generate_tasks, rel
@@ -71,8 +71,7 @@ def build_namespace(manifest_path: Path | str, *, progress: str = "auto", report
 
     With ``stamp_start`` (a plain run of every task) the run writes an up-to-date stamp if it finishes cleanly."""
     apply_start_method()
-    tolerance.install()
-    parallel.install()
+    doit_internals.install()
     stamp.discard()
     with paused_gc():
         if manifest is None or rules is None:

@@ -16,9 +16,9 @@ from typing import Any
 
 from storyexport.build import actions
 from storyexport.build.checker import cache_path_for
+from storyexport.build.doit_internals import AFTER_FAILURES
 from storyexport.build.orphans import remove_orphans
 from storyexport.build.recipes import recipe
-from storyexport.build.tolerance import AFTER_FAILURES
 from storyexport.build.uptodate import ConfigSlice, InputsDigest
 from storyexport.config.model import Manifest, Story
 from storyexport.layout import REGISTRY_JSON, REPORT_HTML, StoryOutputs, story_outputs
@@ -129,7 +129,7 @@ def _text_slice(fields: dict[str, Any]) -> dict[str, Any]:
 
 def aggregate_tasks(manifest: Manifest, ctx: GraphContext, outputs: list[StoryOutputs], story_task_names: list[str],
                     dep_file: Path) -> Iterator[dict[str, Any]]:
-    """``registry`` and ``report``: they run after every story task, even when some failed (see ``tolerance``)."""
+    """``registry`` and ``report``: they run after every story task, even when some failed (``AFTER_FAILURES``)."""
     metadata_files = sorted(path for f in outputs for path in (f.base_metadata, *f.platforms.values()))
     thumbs = sorted(path for f in outputs for path in f.thumbnails)
     registry_json = f"{ctx.out}/{REGISTRY_JSON}"

@@ -23,8 +23,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_manifest_option(parser)
     parser.add_argument("-n", "--workers", type=int, default=2, metavar="N",
                         help="tasks run in parallel (default: 2)")
-    parser.add_argument("-P", "--parallel-type", choices=("process", "thread"), default="process",
-                        help="how parallel tasks run (default: process)")
+    parser.add_argument("-P", "--parallel-type", choices=("process", "thread", "dask"), default="process",
+                        help="how parallel tasks run (default: process); dask: videos, thumbnails and samples run "
+                        "on Dask workers (needs: pip install 'storyexport[distributed]'; see docs/distributed.md)")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", default="",
+                        help="with -P dask: a running 'dask scheduler' (default: an embedded local cluster of -n "
+                        "worker processes)")
     parser.add_argument("--progress", choices=MODES, default="auto",
                         help="progress output: bar on a terminal, plain lines in logs, jsonl for machines")
     parser.add_argument("tasks", nargs="*", metavar="TASK",
@@ -34,7 +38,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     def build(namespace: dict[str, Any]) -> int:
-        code = run_doit(namespace, doit_argv("run", args.workers, args.parallel_type, args.tasks))
+        options = ["--scheduler", args.scheduler] if args.scheduler else []
+        code = run_doit(namespace, doit_argv("run", args.workers, args.parallel_type, args.tasks, options))
         return DOIT_EXIT_CODES.get(code, 1)
 
     return in_project(args.manifest, args.progress, build, plain_run=not args.tasks)
