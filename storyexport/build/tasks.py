@@ -77,13 +77,12 @@ class GraphContext:
     """What every story's tasks share, computed once per manifest (thousands of stories make this matter)."""
 
     out: str
-    rules_dir: str
     rule_files: dict[str, str]
     limits: dict[str, dict[str, Any]]
 
     @classmethod
     def create(cls, manifest: Manifest, rules: dict[str, dict[str, Any]]) -> GraphContext:
-        return cls(out=rel(manifest.output_dir), rules_dir=rel(manifest.platforms_dir),
+        return cls(out=rel(manifest.output_dir),
                    rule_files={p: rel(rules_file(manifest.platforms_dir, p)) for p in rules},
                    limits={p: rules[p].get("video") or {} for p in rules})
 
@@ -116,7 +115,7 @@ def story_tasks(ctx: GraphContext, story: Story, files: StoryOutputs,
     for platform, target in files.platforms.items():
         yield _task("platform", f"{story.id}:{platform}",
                     action=(actions.write_platform_metadata,
-                            [data, platform, ctx.rules_dir, files.base_metadata, scores, target]),
+                            [data, platform, ctx.rule_files[platform], files.base_metadata, scores, target]),
                     file_dep=[files.base_metadata, ctx.rule_files[platform], *([scores] if scores else [])],
                     targets=[target], config={"story": text, "metadata": data["metadata"]},
                     doc=f"{platform} metadata of {story.id}")
