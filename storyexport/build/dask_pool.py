@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,9 +28,16 @@ class DaskSetupError(RuntimeError):
     """Dask is missing or the scheduler cannot be reached; the message is one line."""
 
 
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # ValueError: blocked (``sys.modules[name] = None``)
+        return False
+
+
 def require_dask() -> None:
     """Checked before a ``-P dask`` run starts, without importing Dask (the import is left to the first task)."""
-    if importlib.util.find_spec("distributed") is None or importlib.util.find_spec("dask") is None:
+    if not (_installed("dask") and _installed("distributed")):
         raise DaskSetupError(f"-P dask needs Dask, which is not installed: {INSTALL_HINT}")
 
 
@@ -56,6 +65,8 @@ class RemotePool:
     _completed: Any = None
     _owners: dict[Any, Any] = field(default_factory=dict)
     _threads: int = 0
+    _scratch: str | None = None
+    _config: Any = None
 
     def _start(self) -> None:
         from distributed import Client, as_completed
@@ -74,10 +85,15 @@ class RemotePool:
         self._completed = as_completed()
 
     def _local_cluster(self) -> Any:
+        import dask
         from distributed import LocalCluster
 
         # each worker is one job: media code splits its side work by STORYEXPORT_JOBS, as under doit -n N
         env = {JOBS_ENV: str(self.spec.workers), BLAS_ENV: os.environ.get(BLAS_ENV, "1")}
+        # the scheduler's and workers' scratch space (also of a worker restarted later) is ours to remove, whatever
+        # way the run ends: Dask itself leaves its folder and lock files behind
+        self._scratch = tempfile.mkdtemp(prefix="storyexport-dask-")
+        self._config = dask.config.set({"temporary-directory": self._scratch})
         return LocalCluster(n_workers=self.spec.workers, threads_per_worker=1, processes=True,
                             dashboard_address=None, silence_logs=logging.ERROR, env=env)
 
@@ -126,3 +142,9 @@ class RemotePool:
                 except Exception as exc:  # closing must not hide the run's own outcome
                     logging.getLogger(__name__).debug("closing %s: %s", closable, exc)
         self._client = self._cluster = None
+        if self._config is not None:
+            self._config.__exit__(None, None, None)
+            self._config = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
