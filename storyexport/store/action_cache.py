@@ -39,6 +39,15 @@ def tool_versions() -> dict[str, str]:
     return {"storyexport": __version__, "ffmpeg": ffmpeg_build(), "opencv": opencv_version()}
 
 
+def tool_mismatch(expected: dict[str, str], here: dict[str, str] | None = None) -> str | None:
+    """One line naming each tool whose version differs between ``expected`` (the coordinator's) and this process,
+    or None when they agree."""
+    here = tool_versions() if here is None else here
+    differences = [f"{name} '{here.get(name)}' here, '{expected.get(name)}' on the coordinator"
+                   for name in sorted(set(expected) | set(here)) if expected.get(name) != here.get(name)]
+    return "refusing to work across versions: " + "; ".join(differences) if differences else None
+
+
 @dataclass(frozen=True)
 class ActionSpec:
     """One cacheable action, JSON-safe (it travels to workers): ``function`` is ``module:name`` of a module-level

@@ -28,6 +28,7 @@ from storyexport.store.action_cache import (
     action_key,
     input_digests,
     restore_targets,
+    tool_mismatch,
     upload_targets,
 )
 from storyexport.store.cas import ContentStore, CorruptObject, StoreError, open_store
@@ -119,11 +120,20 @@ def scratch_folder(parent: str | None = None) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+class VersionMismatch(StoreError):
+    """Coordinator and worker run different storyexport, ffmpeg or OpenCV versions."""
+
+
 def run_hermetic(spec: dict[str, Any], inputs: dict[str, str], store_url: str,
-                 scratch_parent: str | None = None) -> dict[str, Any]:
+                 scratch_parent: str | None = None, tools: dict[str, str] | None = None) -> dict[str, Any]:
     """Worker side: fetch ``inputs`` (path -> digest) into a scratch folder, restore or run the action there, upload
     its targets. Returns a JSON-safe dict: ``targets`` (path -> digest), ``values``, ``result``, ``cached``, and
-    ``failure`` (the action's one-line reason, or None)."""
+    ``failure`` (the action's one-line reason, or None). ``tools``: the coordinator's ``tool_versions()``; a worker
+    with other versions raises ``VersionMismatch`` (one line naming both) before touching anything."""
+    if tools is not None:
+        mismatch = tool_mismatch(tools)
+        if mismatch:
+            raise VersionMismatch(mismatch)
     action = ActionSpec.from_dict(spec)
     store = open_store(store_url)
     for path in (*inputs, *action.targets):

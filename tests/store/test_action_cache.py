@@ -174,3 +174,16 @@ def test_spec_of_finds_the_cached_action_of_a_doit_task(tmp_path: Path) -> None:
     task = Task("video:clip", [(cached_action, [spec.to_dict(), "file:///x", True])])
     assert spec_of(task) == (spec, "file:///x", True)
     assert spec_of(Task("metadata:clip", [(actions.write_report, [{}])])) is None
+
+
+def test_a_worker_with_other_tool_versions_refuses_in_one_line(tmp_path: Path) -> None:
+    from storyexport.store.remote import VersionMismatch
+
+    coordinator = {**ac.tool_versions(), "ffmpeg": "ffmpeg version 4.4-other"}
+    with pytest.raises(VersionMismatch) as info:
+        run_hermetic(video_spec().to_dict(), {}, (tmp_path / "store").as_uri(), tools=coordinator)
+    message = str(info.value)
+    assert "\n" not in message and "ffmpeg version 4.4-other" in message and ac.tool_versions()["ffmpeg"] in message
+    assert "storyexport" not in message.split(":", 1)[1]  # only what differs is named
+    assert not (tmp_path / "store").exists()
+    assert ac.tool_mismatch(ac.tool_versions()) is None
