@@ -7,11 +7,13 @@ instead of running, or runs and uploads them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from storyexport.build.uptodate import ConfigSlice
 from storyexport.config.model import Manifest
 from storyexport.store.settings import Shard, StoreSettings, StoreSettingsError
 
@@ -43,23 +45,41 @@ def shard_manifest(manifest: Manifest, shard: Shard) -> Manifest:
     return replace(manifest, stories=stories, samples=samples)
 
 
-def through_cache(task: dict[str, Any], settings: StoreSettings) -> dict[str, Any]:
+class CachedConfigSlice(ConfigSlice):
+    """A cached task's ``ConfigSlice`` that also hands the digests its worker computed to this process's hash cache
+    before doit records the task (doit calls value savers there, after the worker's answer arrived)."""
+
+    def __init__(self, base: ConfigSlice, hash_cache: str):
+        super().__init__(base.config, base.targets)
+        self.hash_cache = hash_cache
+
+    def configure_task(self, task: Any) -> None:
+        from storyexport.store.remote import adopt_digests
+
+        super().configure_task(task)
+        task.value_savers.append(functools.partial(adopt_digests, task, self.hash_cache))
+
+
+def through_cache(task: dict[str, Any], settings: StoreSettings, hash_cache: str) -> dict[str, Any]:
     """``task`` with its action replaced by ``cached_action`` over the same function and arguments."""
     from storyexport.store.action_cache import ActionSpec
     from storyexport.store.remote import cached_action
 
     function, args = task["actions"][0]
-    config = task["uptodate"][0].config  # the task's ConfigSlice: its recipe version and configuration slice
+    config_slice, *others = task["uptodate"]  # the task's recipe version and configuration slice come first
+    config = config_slice.config
     spec = ActionSpec.for_action(task["basename"], config["recipe"], config, function, args, task["file_dep"],
                                  task["targets"])
-    return {**task, "actions": [(cached_action, [spec.to_dict(), settings.url, settings.read_only])]}
+    return {**task, "actions": [(cached_action, [spec.to_dict(), settings.url, settings.read_only, hash_cache])],
+            "uptodate": [CachedConfigSlice(config_slice, hash_cache), *others]}
 
 
-def with_store(tasks: Iterable[dict[str, Any]], settings: StoreSettings | None) -> Iterator[dict[str, Any]]:
+def with_store(tasks: Iterable[dict[str, Any]], settings: StoreSettings | None,
+               hash_cache: str) -> Iterator[dict[str, Any]]:
     if settings is None or not settings.enabled:
         yield from tasks
         return
     from storyexport.store.action_cache import CACHED_KINDS
 
     for task in tasks:
-        yield through_cache(task, settings) if task.get("basename") in CACHED_KINDS else task
+        yield through_cache(task, settings, hash_cache) if task.get("basename") in CACHED_KINDS else task

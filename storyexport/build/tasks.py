@@ -163,7 +163,7 @@ def generate_tasks(manifest: Manifest, rules: dict[str, dict[str, Any]], dep_fil
     if store is not None and store.shard is not None:
         manifest = shard_manifest(manifest, store.shard)
         options = replace(options, aggregates=False)
-    yield from with_store(_graph(manifest, rules, dep_file, options), store)
+    yield from with_store(_graph(manifest, rules, dep_file, options), store, rel(cache_path_for(dep_file)))
     yield {
         "basename": "orphans",
         "actions": None,

@@ -14,6 +14,7 @@ a half-written object; an S3 PUT is atomic by itself. A read-only store (untrust
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import uuid
@@ -24,6 +25,7 @@ from storyexport.build.checker import file_digest
 from storyexport.fsutil import atomic_path
 
 OBJECTS = "cas/sha256"
+CHUNK = 4 << 20
 
 
 class StoreError(Exception):
@@ -79,19 +81,21 @@ class ContentStore:
         return digest
 
     def fetch(self, digest: str, target: Path | str) -> None:
-        """Download object ``digest`` to ``target`` atomically, verifying its digest first. Raises
-        ``FileNotFoundError`` when absent and ``CorruptObject`` when its bytes do not match (the bad object is
-        removed unless read-only, so the next writer uploads a good one)."""
+        """Download object ``digest`` to ``target`` atomically, hashing it as it streams in (one pass). Raises
+        ``FileNotFoundError`` when absent and ``CorruptObject`` when its bytes do not match: nothing is placed, and
+        the bad object is removed unless read-only, so the next writer uploads a good one."""
         source = self.object_path(digest)
-        with atomic_path(Path(target)) as tmp:
-            self.fs.get_file(source, str(tmp))
-            actual = sha256_file(tmp)
-            if actual != digest:
+        hasher = hashlib.sha256()
+        with atomic_path(Path(target)) as tmp, self.fs.open(source, "rb") as remote, open(tmp, "wb") as local:
+            while chunk := remote.read(CHUNK):
+                hasher.update(chunk)
+                local.write(chunk)
+            if hasher.hexdigest() != digest:
                 if not self.read_only:
                     with contextlib.suppress(OSError):
                         self.fs.rm_file(source)
                 raise CorruptObject(f"store {self.url}: object {digest[:12]}… is corrupt (its content hashes to "
-                                    f"{actual[:12]}…)")
+                                    f"{hasher.hexdigest()[:12]}…)")
 
     # records ------------------------------------------------------------------------------------------------
     def read_record(self, name: str) -> dict[str, Any] | None:

@@ -31,8 +31,10 @@ from storyexport.store.action_cache import (
     tool_mismatch,
     upload_targets,
 )
-from storyexport.store.cas import ContentStore, CorruptObject, StoreError, open_store
+from storyexport.store.cas import ContentStore, CorruptObject, StoreError, open_store, sha256_file
 from storyexport.store.settings import CACHED_ATTR
+
+DIGESTS_ATTR = "storyexport_digests"  # path -> [size, mtime_ns, sha256] of a cached task's inputs and targets
 
 SCRATCH_PREFIX = "storyexport-scratch-"
 
@@ -78,16 +80,49 @@ def run_cached(spec: ActionSpec, store: ContentStore, root: Path | str = ".",
     return Outcome(result, entry, cached=False)
 
 
-def cached_action(spec: dict[str, Any], store_url: str, read_only: bool, task: Any) -> Any:
+def cached_action(spec: dict[str, Any], store_url: str, read_only: bool, hash_cache: str | None, task: Any) -> Any:
     """The doit action of a cacheable task when a store is configured (doit passes ``task``): the same return
-    value as the wrapped action, whether it ran or was restored; ``task.storyexport_cached`` tells which."""
+    value as the wrapped action, whether it ran or was restored; ``task.storyexport_cached`` tells which.
+
+    Inputs are hashed through the build's persistent hash cache (``hash_cache``), and the digests of the inputs
+    and targets go back to the main process on the task (``DIGESTS_ATTR``), so doit's checker there does not hash
+    the same files again."""
     setattr(task, CACHED_ATTR, False)
+    action = ActionSpec.from_dict(spec)
     try:
-        outcome = run_cached(ActionSpec.from_dict(spec), open_store(store_url, read_only))
+        inputs = _hashed(action.inputs, hash_cache)
+        outcome = run_cached(action, open_store(store_url, read_only), ".", inputs)
     except (StoreError, OSError) as exc:
         return TaskFailed(f"store {store_url}: {_one_line(exc)}")
     setattr(task, CACHED_ATTR, outcome.cached)
+    targets = outcome.entry.targets if outcome.entry else {}
+    setattr(task, DIGESTS_ATTR, {path: [*_stat(path), digest] for path, digest in {**inputs, **targets}.items()})
     return outcome.result
+
+
+def _stat(path: str) -> tuple[int, int]:
+    stat = os.stat(path)
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _hashed(paths: list[str], hash_cache: str | None) -> dict[str, str]:
+    if not hash_cache:
+        return {path: sha256_file(path) for path in paths}
+    from storyexport.build.checker import shared_cache
+
+    cache = shared_cache(hash_cache)
+    return {path: cache.digest(path, os.stat(path)) for path in paths}
+
+
+def adopt_digests(task: Any, hash_cache: str) -> dict[str, Any]:
+    """A doit value saver (runs in the main process before doit records the task): the digests the worker computed
+    enter the main process's hash cache. Adds no value."""
+    from storyexport.build.checker import shared_cache
+
+    cache = shared_cache(hash_cache)
+    for path, (size, mtime_ns, digest) in (getattr(task, DIGESTS_ATTR, None) or {}).items():
+        cache.record(path, size, mtime_ns, digest)
+    return {}
 
 
 def spec_of(task: Any) -> tuple[ActionSpec, str, bool] | None:
@@ -95,7 +130,7 @@ def spec_of(task: Any) -> tuple[ActionSpec, str, bool] | None:
     only such tasks to remote workers)."""
     for action in getattr(task, "actions", None) or []:
         if getattr(action, "py_callable", None) is cached_action:
-            spec, url, read_only = action.args[:3]
+            spec, url, read_only = action.args[:3]  # the 4th is the hash cache of the build that made the task
             return ActionSpec.from_dict(spec), url, bool(read_only)
     return None
 

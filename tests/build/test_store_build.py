@@ -140,3 +140,22 @@ def test_bad_store_options_are_one_line(project: Project, capsys: pytest.Capture
     code = main(["build", "-m", str(project.manifest), "--store", "file:///tmp/x", "--shard", "3/2"])
     err = capsys.readouterr().err
     assert code == 2 and "expected i/N" in err
+
+
+def test_the_main_process_reuses_the_digests_its_workers_computed(built_template: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """doit records every task in the main process, one at a time: hashing each source and restored video again
+    there would serialise what the workers already did in parallel."""
+    from storyexport.build import checker
+
+    store = (tmp_path / "store").as_uri()
+    assert build_events(checkout(built_template, tmp_path / "first"), capsys, "--store", store)[0] == 0
+    hashed: list[str] = []
+    real = checker.file_digest
+    monkeypatch.setattr(checker, "file_digest", lambda path: hashed.append(path) or real(path))
+    second = checkout(built_template, tmp_path / "second")
+    code, events = build_events(second, capsys, "--store", store)  # -n 2: forked workers keep their own list
+    assert code == 0 and events[-1]["cached"] == 6
+    media = [p for p in hashed if p.endswith(".mp4")]
+    assert media == [], media

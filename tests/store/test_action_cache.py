@@ -171,7 +171,7 @@ def test_spec_of_finds_the_cached_action_of_a_doit_task(tmp_path: Path) -> None:
     from storyexport.store.remote import cached_action
 
     spec = video_spec()
-    task = Task("video:clip", [(cached_action, [spec.to_dict(), "file:///x", True])])
+    task = Task("video:clip", [(cached_action, [spec.to_dict(), "file:///x", True, None])])
     assert spec_of(task) == (spec, "file:///x", True)
     assert spec_of(Task("metadata:clip", [(actions.write_report, [{}])])) is None
 
