@@ -27,7 +27,7 @@ AGE_GROUPS = ("18-23", "24-29", "30-35")
 
 # The 1,000-story project: a tiny conforming clip and the smallest thumbnail set that still has every part
 # (a timestamp, one option, candidates to score, a grid), one platform, so the full build fits the time budget.
-_SUMMARY = re.compile(r"storyexport: (\d+) task\(s\) run, (\d+) up to date")
+_SUMMARY = re.compile(r"storyexport: (\d+) task\(s\) run(?: \(\d+ restored from the cache\))?, (\d+) up to date")
 
 _TASK_LINE = re.compile(r"\] (\w+)\S* ok \(([\d.]+) s\)")
 

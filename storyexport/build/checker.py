@@ -63,6 +63,12 @@ class HashCache:
         self._dirty = True
         return digest
 
+    def record(self, file_path: str, size: int, mtime_ns: int, digest: str) -> None:
+        """Remember a digest computed elsewhere (a worker that hashed or verified the file), so it is not hashed
+        again here."""
+        self._load()[os.path.abspath(file_path)] = [size, mtime_ns, digest]
+        self._dirty = True
+
     def memo(self, key: str) -> Any:
         """A value remembered under ``key`` (for derived digests, e.g. of a set of files' stats)."""
         return self._load().get(f"memo:{key}")

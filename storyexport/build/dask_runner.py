@@ -20,11 +20,12 @@ import socket
 from typing import Any
 
 from doit.cmd_run import Run as DoitRun
-from doit.exceptions import InvalidCommand, TaskError
+from doit.exceptions import InvalidCommand, TaskError, TaskFailed
 from doit.runner import JobHold, MRunner
 
 from storyexport.build import doit_internals
 from storyexport.build.dask_pool import ClusterSpec, DaskSetupError, RemotePool, one_line, require_dask
+from storyexport.store.settings import CACHED_ATTR, STORE_ENV
 
 DASK = "dask"
 PLUGIN = "storyexport.build.dask_runner:Run"  # the value of ``run`` under ``[COMMAND]`` in doit.cfg
@@ -42,20 +43,35 @@ opt_scheduler = {
 }
 
 
+opt_store = {
+    "name": "store",
+    "short": "",
+    "long": "store",
+    "type": str,
+    "default": "",
+    "help": "shared store and action cache (file:///path, s3://bucket/prefix) [default: $STORYEXPORT_STORE]; "
+            "with -P dask, workers then need no shared file system (docs/store.md)",
+}
+opt_store_read_only = {
+    "name": "store_read_only",
+    "short": "",
+    "long": "store-read-only",
+    "type": bool,
+    "default": False,
+    "help": "read the store, never write it (untrusted builds such as pull requests)",
+}
+opt_shard = {
+    "name": "shard",
+    "short": "",
+    "long": "shard",
+    "type": str,
+    "default": "",
+    "help": "build only the story tasks of shard i of N (e.g. 2/4; stable by story id; needs --store)",
+}
+
+
 def runs_remotely(task: Any) -> bool:
     return task.name.partition(":")[0] in REMOTE_KINDS and bool(task.actions)
-
-
-def tool_versions() -> dict[str, str]:
-    """What must match between the coordinator and every worker: outputs depend on both."""
-    from storyexport import __version__
-    from storyexport.media.ffmpeg import ffmpeg_build
-
-    return {"storyexport": __version__, "ffmpeg": ffmpeg_build()}
-
-
-def describe(versions: dict[str, str]) -> str:
-    return f"storyexport {versions.get('storyexport')} with ffmpeg {versions.get('ffmpeg')}"
 
 
 def _worker_name() -> str:
@@ -70,18 +86,33 @@ def _worker_name() -> str:
 def execute_remotely(task: Any, stream: Any, coordinator: dict[str, str], project_dir: str) -> dict[str, Any]:
     """Runs on a Dask worker: refuse a coordinator of another build of the tools, else run the task's actions in
     the project folder and return what doit's main process records."""
-    mine = tool_versions()
-    if mine != coordinator:
-        return {"refused": f"worker {_worker_name()} runs {describe(mine)}, this build runs {describe(coordinator)}: "
-                           "install the same versions everywhere"}
+    from storyexport.store.action_cache import tool_mismatch
+
+    mismatch = tool_mismatch(coordinator)
+    if mismatch:
+        return {"refused": f"worker {_worker_name()}: {mismatch}"}
     if os.getcwd() != project_dir:
         if not os.path.isdir(project_dir):
             return {"failure": TaskError(f"worker {_worker_name()} cannot see the project folder {project_dir} "
                                          "(run the workers on a shared file system)")}
         os.chdir(project_dir)  # task paths are relative to the project, as in doit's own workers
     failure = task.execute(stream)
-    return {"failure": failure, "values": task.values, "result": task.result,
+    # what doit's own workers send back (``MRunner.execute_task_subprocess``): the task's state carries its values,
+    # its result, and what the store's action wrapper noted on it (restored from the cache or not)
+    return {"failure": failure, "task": task.pickle_safe_dict(),
             "out": [action.out for action in task.actions], "err": [action.err for action in task.actions]}
+
+
+def hermetic_spec(task: Any) -> tuple[Any, str] | None:
+    """(action spec, store URL) when ``task`` goes through a writable store: a worker then runs it in a scratch
+    folder of its own, from inputs fetched by digest, and needs no access to the project. A read-only store
+    (untrusted builds) cannot take a worker's outputs: such tasks run in the shared project folder."""
+    if not os.environ.get(STORE_ENV):
+        return None  # no store: the store stack is not even imported
+    from storyexport.store.remote import spec_of
+
+    found = spec_of(task)
+    return (found[0], found[1]) if found is not None and not found[2] else None
 
 
 class DaskRunner(MRunner):
@@ -92,6 +123,7 @@ class DaskRunner(MRunner):
     def run_tasks(self, task_dispatcher: Any) -> None:
         self._run_tasks_init(task_dispatcher)
         self._versions: dict[str, str] | None = None
+        self._hermetic: dict[str, str] = {}  # task name -> store URL, for the tasks running hermetically
         pool = RemotePool(self.cluster)
         try:
             self._dispatch(pool)
@@ -114,50 +146,95 @@ class DaskRunner(MRunner):
                     break
                 else:
                     node = self.task_dispatcher.nodes[job.name]
-                    if runs_remotely(node.task):
-                        self._submit(pool, node)
-                    else:
-                        self.process_task_result(node, self.execute_task(node.task))
-                        completed = node
+                    if not (runs_remotely(node.task) and self._submit(pool, node)):
+                        completed = node  # it finished here: doit may release its dependents at once
             if not pool.in_flight():
                 return
             node, outcome, error = pool.next_done()
             self._record(pool, node, outcome, error)
             completed = node
 
-    def _submit(self, pool: RemotePool, node: Any) -> None:
+    def _tools(self) -> dict[str, str]:
         if self._versions is None:
+            from storyexport.store.action_cache import tool_versions
+
             self._versions = tool_versions()
+        return self._versions
+
+    def _submit(self, pool: RemotePool, node: Any) -> bool:
+        """Send a media task to Dask (True), or finish it here (False): a JSON task, or a cache hit."""
         task = node.task
-        pool.submit(node, execute_remotely, task, self.stream, self._versions, os.getcwd())
+        hermetic = hermetic_spec(task)
+        if hermetic is None:
+            pool.submit(node, execute_remotely, task, self.stream, self._tools(), os.getcwd())
+        else:
+            from storyexport.store.cas import StoreError
+            from storyexport.store.remote import restore_or_stage, run_hermetic
+
+            spec, url = hermetic
+            self.reporter.execute_task(task)
+            try:
+                entry, inputs = restore_or_stage(spec, url)
+            except (StoreError, OSError) as exc:
+                self.process_task_result(node, TaskFailed(f"store {url}: {one_line(exc)}"))
+                return False
+            if entry is not None:
+                self._adopt_entry(task, entry)
+                self.process_task_result(node, None)
+                return False
+            pool.submit(node, run_hermetic, spec.to_dict(), inputs, url, None, self._tools())
+            self._hermetic[task.name] = url
+            return True
         self.reporter.execute_task(task)
+        return True
+
+    @staticmethod
+    def _adopt_entry(task: Any, entry: Any) -> None:
+        task.executed = True
+        task.values.update(entry.values)
+        task.result = entry.result
+        setattr(task, CACHED_ATTR, True)
 
     def _record(self, pool: RemotePool, node: Any, outcome: dict[str, Any] | None, error: BaseException | None,
                 ) -> None:
         task = node.task
-        if error is not None:
-            self.process_task_result(node, TaskError(f"Dask: {one_line(error)}"))
-            return
-        assert outcome is not None
-        if "refused" in outcome:
+        refused = outcome.get("refused") if outcome else None
+        if error is not None and type(error).__name__ == "VersionMismatch":
+            refused = f"a worker: {one_line(error)}"
+        if refused:
             pool.cancel()  # nothing more may run on a mixed cluster
-            self._handle_task_error(node, TaskError(outcome["refused"]))
+            self._handle_task_error(node, TaskError(refused))
             self._stop_running = True
-            return
-        task.executed = True
-        if outcome["failure"] is None:
-            task.values.update(outcome["values"])
-            task.result = outcome["result"]
-            for action, out, err in zip(task.actions, outcome["out"], outcome["err"], strict=False):
-                action.out, action.err = out, err
-        self.process_task_result(node, outcome["failure"])
+        elif error is not None:
+            self.process_task_result(node, TaskError(f"Dask: {one_line(error)}"))
+        elif task.name in self._hermetic:
+            from storyexport.store.remote import adopt
+
+            task.executed = True
+            self.process_task_result(node, adopt(task, outcome, self._hermetic.pop(task.name)))
+        else:
+            self._process_result(node, task, outcome)  # doit's own: the worker's task state, out, err, record
 
 
 class Run(DoitRun):
-    """doit's ``run`` command plus ``-P dask`` and ``--scheduler`` (also settable in doit's configuration:
-    ``[run]`` ``par_type = dask`` / ``scheduler = tcp://HOST:PORT`` in doit.cfg, or ``DOIT_CONFIG``)."""
+    """doit's ``run`` command plus ``-P dask``, ``--scheduler`` and the store's ``--store``, ``--store-read-only``
+    and ``--shard`` (each also settable in doit's configuration: ``[run]`` ``par_type = dask`` / ``scheduler =
+    tcp://HOST:PORT`` in doit.cfg, or ``DOIT_CONFIG``)."""
 
-    cmd_options = (*DoitRun.cmd_options, opt_scheduler)
+    cmd_options = (*DoitRun.cmd_options, opt_scheduler, opt_store, opt_store_read_only, opt_shard)
+
+    def execute(self, params: Any, args: Any) -> Any:
+        """The store options reach the task graph (built when doit loads the dodo file, next) and every worker
+        process through the environment, as ``storyexport build --store`` passes them."""
+        from storyexport.store import settings
+
+        try:
+            chosen = settings.overridden(params.get("store"), params.get("store_read_only") or None,
+                                         params.get("shard"))
+        except settings.StoreSettingsError as exc:
+            raise InvalidCommand(str(exc)) from None
+        settings.apply(chosen)
+        return super().execute(params, args)
 
     def _execute(self, outfile: Any, verbosity: Any = None, always: bool = False, continue_: bool = False,
                  reporter: Any = "console", num_process: int = 0, par_type: str = "process", single: bool = False,

@@ -117,7 +117,8 @@ def parallel_runner_class(runner: type) -> Iterator[None]:
 # -- invocation ------------------------------------------------------------------------------------------------------
 # Options that cannot change which tasks a run finds up to date, nor what it prints.
 HARMLESS_OPTIONS = frozenset({"verbosity", "failure_verbosity", "num_process", "par_type", "continue", "single",
-                              "pdb", "auto_delayed_regex", "dodoFile", "cwdPath", "seek_file", "scheduler"})
+                              "pdb", "auto_delayed_regex", "dodoFile", "cwdPath", "seek_file", "scheduler",
+                              "store", "store_read_only"})
 
 
 @dataclass(frozen=True)

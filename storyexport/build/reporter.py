@@ -8,6 +8,7 @@ JSON object per event, for machines); ``auto`` picks ``bar`` on a TTY and ``plai
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from doit.exceptions import UnmetDependency
+
+from storyexport.store.settings import CACHED_ATTR, STORE_ENV
 
 MODES = ("auto", "bar", "plain", "jsonl", "quiet")
 STAMP_NOTE = "(no file changed since the last clean run)"  # ends the summary line of a run the stamp answered
@@ -34,6 +37,7 @@ class RunState:
     total: int = 0
     done: int = 0
     executed: int = 0
+    cached: int = 0  # of the executed tasks, those restored from the store's action cache
     started_at: float = field(default_factory=time.monotonic)
     running: dict[str, float] = field(default_factory=dict)
     outcomes: list[TaskOutcome] = field(default_factory=list)
@@ -114,7 +118,7 @@ class BuildReporter:
 
     def add_success(self, task: Any) -> None:
         if task.actions:
-            self._finish(task, True, None)
+            self._finish(task, True, None, cached=bool(getattr(task, CACHED_ATTR, False)))
             if task.name.startswith("platform:"):
                 self._collect_check_failures(task)
 
@@ -153,6 +157,7 @@ class BuildReporter:
         self._clear_bar()
         failures = [o for o in self.state.outcomes if not o.success]
         summary = {"event": "summary", "total": self.state.total, "executed": self.state.executed,
+                   "cached": self.state.cached,
                    "failed": [{"task": o.task, "reason": o.reason} for o in failures],
                    "check_failures": [{"task": t, "check": c} for t, c in self.state.check_failures],
                    "blocked": [{"task": t, "upstream": u} for t, u in self.state.blocked],
@@ -192,15 +197,17 @@ class BuildReporter:
             stack.extend(tasks[name].task_dep)
         return {name for name in seen if tasks[name].actions}
 
-    def _finish(self, task: Any, success: bool, reason: str | None) -> None:
+    def _finish(self, task: Any, success: bool, reason: str | None, cached: bool = False) -> None:
         started = self.state.running.pop(task.name, None)
         now = time.monotonic()
         duration = now - started if started is not None else 0.0
         self.state.done += 1
         self.state.executed += 1
+        self.state.cached += cached
         self.state.outcomes.append(TaskOutcome(task.name, success, duration, reason))
-        self._emit({"event": "success" if success else "failure", "task": task.name,
-                    "duration_s": round(duration, 3), "reason": reason})
+        event = {"event": "success" if success else "failure", "task": task.name, "duration_s": round(duration, 3),
+                 "reason": reason}
+        self._emit({**event, "cached": True} if cached else event)
         self._record_event(task.name, time.time() - duration, duration, success, reason)
 
     def _collect_check_failures(self, task: Any) -> None:
@@ -237,6 +244,7 @@ class BuildReporter:
             self._write_json(event)
         elif self.mode == "plain" and event["event"] in ("success", "failure"):
             status = "ok" if event["event"] == "success" else f"FAILED: {event['reason']}"
+            status += " (restored from the cache)" if event.get("cached") else ""
             self._line(f"[{state.done:>{len(str(state.total))}}/{state.total}] {event['task']} {status} "
                        f"({event['duration_s']:.1f} s) elapsed {_clock(state.elapsed())} eta {_clock(state.eta())}")
         elif self.mode == "bar":
@@ -269,7 +277,9 @@ class BuildReporter:
     def _write_summary(self, failures: list[TaskOutcome]) -> None:
         state = self.state
         up_to_date = state.done - state.executed - len(state.blocked)
-        self._line(f"storyexport: {state.executed} task(s) run, {up_to_date} up to date, {len(failures)} failed, "
+        restored = f" ({state.cached} restored from the cache)" if state.cached or os.environ.get(STORE_ENV) else ""
+        self._line(f"storyexport: {state.executed} task(s) run{restored}, {up_to_date} up to date, "
+                   f"{len(failures)} failed, "
                    f"{len(state.blocked)} not run because of a failure, in {state.elapsed():.1f} s"
                    + (f" {STAMP_NOTE}" if self.from_stamp else ""))
         for outcome in failures:

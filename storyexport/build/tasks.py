@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from storyexport.build import actions
+from storyexport.build.caching import shard_manifest, with_store
 from storyexport.build.checker import cache_path_for
 from storyexport.build.doit_internals import AFTER_FAILURES
 from storyexport.build.orphans import remove_orphans
@@ -22,6 +23,7 @@ from storyexport.build.recipes import recipe
 from storyexport.build.uptodate import ConfigSlice, InputsDigest
 from storyexport.config.model import Manifest, Story
 from storyexport.layout import REGISTRY_JSON, REPORT_HTML, StoryOutputs, story_outputs
+from storyexport.store.settings import StoreSettings
 
 
 @dataclass(frozen=True)
@@ -151,8 +153,26 @@ def aggregate_tasks(manifest: Manifest, ctx: GraphContext, outputs: list[StoryOu
 
 
 def generate_tasks(manifest: Manifest, rules: dict[str, dict[str, Any]], dep_file: Path,
-                   options: BuildOptions | None = None) -> Iterator[dict[str, Any]]:
+                   options: BuildOptions | None = None,
+                   store: StoreSettings | None = None) -> Iterator[dict[str, Any]]:
+    """Every task of the manifest; with a store, media tasks go through the action cache, and with a shard only
+    that shard's story tasks are built (no registry or report: the final job builds those)."""
     options = options or BuildOptions()
+    all_ids = [s.id for s in manifest.stories]
+    if store is not None and store.shard is not None:
+        manifest = shard_manifest(manifest, store.shard)
+        options = replace(options, aggregates=False)
+    yield from with_store(_graph(manifest, rules, dep_file, options), store, rel(cache_path_for(dep_file)))
+    yield {
+        "basename": "orphans",
+        "actions": None,
+        "clean": [(remove_orphans, [str(dep_file), all_ids])],
+        "doc": "'doit clean orphans' removes the outputs of stories no longer in the manifest",
+    }
+
+
+def _graph(manifest: Manifest, rules: dict[str, dict[str, Any]], dep_file: Path,
+           options: BuildOptions) -> Iterator[dict[str, Any]]:
     yield from sample_tasks(manifest)
     ctx = GraphContext.create(manifest, rules)
     story_task_names: list[str] = []
@@ -163,9 +183,3 @@ def generate_tasks(manifest: Manifest, rules: dict[str, dict[str, Any]], dep_fil
             yield task
     if options.aggregates and options.metadata:
         yield from aggregate_tasks(manifest, ctx, outputs, story_task_names, dep_file)
-    yield {
-        "basename": "orphans",
-        "actions": None,
-        "clean": [(remove_orphans, [str(dep_file), [s.id for s in manifest.stories]])],
-        "doc": "'doit clean orphans' removes the outputs of stories no longer in the manifest",
-    }

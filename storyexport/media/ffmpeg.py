@@ -75,22 +75,6 @@ def ffprobe_exe() -> str | None:
     return shutil.which("ffprobe")
 
 
-@functools.cache
-def _build_of(binary: str) -> str:
-    try:
-        done = subprocess.run([binary, "-version"], capture_output=True, text=True, check=False, timeout=30)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"unavailable ({exc})"
-    words = (done.stdout.splitlines() or [""])[0].split()
-    return words[2] if len(words) > 2 and words[:2] == ["ffmpeg", "version"] else "unknown"
-
-
-def ffmpeg_build() -> str:
-    """The resolved ffmpeg's version string (``n9.0.2-17-g2a571b6068-20260930``), run once per process and binary:
-    machines that encode for one build must run the same build, or their outputs may differ."""
-    return _build_of(ffmpeg_exe())
-
-
 def thread_count() -> int:
     """Threads for an encode: every core by default, or ``STORYEXPORT_THREADS``. Deliberately not divided
     among parallel jobs: x264's output can depend on its thread count, and a build must give the same bytes

@@ -63,7 +63,8 @@ def test_run_picks_its_parallel_runner_through_the_module_global_mrunner() -> No
 
 def test_the_run_plugin_overrides_every_parameter_of_doits_run() -> None:
     assert parameters(dask_runner.Run._execute) == [*parameters(doit.cmd_run.Run._execute), "scheduler"]
-    assert [o["name"] for o in dask_runner.Run.cmd_options][:-1] == [o["name"] for o in doit.cmd_run.Run.cmd_options]
+    assert [o["name"] for o in dask_runner.Run.cmd_options][:-4] == [o["name"] for o in doit.cmd_run.Run.cmd_options]
+    assert parameters(dask_runner.Run.execute) == parameters(DoitCmdBase.execute) == ["self", "params", "args"]
     assert dask_runner.Run.get_name() == "run"
 
 
@@ -85,6 +86,8 @@ def test_the_invocation_is_read_from_doit_cmd_base_execute_locals() -> None:
 
 def test_the_runner_protocol_used_by_the_dask_runner() -> None:
     """MRunner's helpers keep their names and signatures, and doit's jobs and tasks carry what is sent to workers."""
+    assert parameters(MRunner._process_result) == ["self", "node", "task", "result"]
+    assert {"update_from_pickle", "pickle_safe_dict"} <= set(vars(Task))
     for name, expected in (("_run_tasks_init", ["self", "task_dispatcher"]), ("select_task", ["self", "node",
                            "tasks_dict"]), ("execute_task", ["self", "task"]), ("process_task_result",
                            ["self", "node", "base_fail"]), ("_handle_task_error", ["self", "node", "base_fail"])):

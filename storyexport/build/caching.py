@@ -1,0 +1,85 @@
+"""The task graph with a store: media tasks go through the action cache, and ``--shard i/N`` keeps one shard.
+
+Applied at task creation, so doit's own checks are untouched: a task that is up to date locally never asks the
+store; a stale one (a fresh checkout, another runner's shard) restores its outputs and doit's values from the cache
+instead of running, or runs and uploads them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from storyexport.build.uptodate import ConfigSlice
+from storyexport.config.model import Manifest
+from storyexport.store.settings import Shard, StoreSettings, StoreSettingsError
+
+
+def store_location_problem(settings: StoreSettings, output_dir: Path) -> str | None:
+    """A ``file://`` store inside the output folder would be removed by ``doit clean`` and would sit beside the
+    SQLite registry, which never lives on the store."""
+    url = settings.url or ""
+    if not url.startswith("file://"):
+        return None
+    folder = Path(url.removeprefix("file://")).resolve()
+    out = output_dir.resolve()
+    if folder == out or out in folder.parents:
+        return f"--store {url}: the store must not live inside the output folder {output_dir}"
+    return None
+
+
+def check_store(settings: StoreSettings, manifest: Manifest) -> None:
+    problem = store_location_problem(settings, manifest.output_dir)
+    if problem:
+        raise StoreSettingsError(problem)
+
+
+def shard_manifest(manifest: Manifest, shard: Shard) -> Manifest:
+    """The stories of one shard, and only the sample clips their sources need."""
+    stories = tuple(story for story in manifest.stories if shard.includes(story.id))
+    sources = {story.source.resolve() for story in stories}
+    samples = tuple(sample for sample in manifest.samples if sample.path.resolve() in sources)
+    return replace(manifest, stories=stories, samples=samples)
+
+
+class CachedConfigSlice(ConfigSlice):
+    """A cached task's ``ConfigSlice`` that also hands the digests its worker computed to this process's hash cache
+    before doit records the task (doit calls value savers there, after the worker's answer arrived)."""
+
+    def __init__(self, base: ConfigSlice, hash_cache: str):
+        super().__init__(base.config, base.targets)
+        self.hash_cache = hash_cache
+
+    def configure_task(self, task: Any) -> None:
+        from storyexport.store.remote import adopt_digests
+
+        super().configure_task(task)
+        task.value_savers.append(functools.partial(adopt_digests, task, self.hash_cache))
+
+
+def through_cache(task: dict[str, Any], settings: StoreSettings, hash_cache: str) -> dict[str, Any]:
+    """``task`` with its action replaced by ``cached_action`` over the same function and arguments."""
+    from storyexport.store.action_cache import ActionSpec
+    from storyexport.store.remote import cached_action
+
+    function, args = task["actions"][0]
+    config_slice, *others = task["uptodate"]  # the task's recipe version and configuration slice come first
+    config = config_slice.config
+    spec = ActionSpec.for_action(task["basename"], config["recipe"], config, function, args, task["file_dep"],
+                                 task["targets"])
+    return {**task, "actions": [(cached_action, [spec.to_dict(), settings.url, settings.read_only, hash_cache])],
+            "uptodate": [CachedConfigSlice(config_slice, hash_cache), *others]}
+
+
+def with_store(tasks: Iterable[dict[str, Any]], settings: StoreSettings | None,
+               hash_cache: str) -> Iterator[dict[str, Any]]:
+    if settings is None or not settings.enabled:
+        yield from tasks
+        return
+    from storyexport.store.action_cache import CACHED_KINDS
+
+    for task in tasks:
+        yield through_cache(task, settings, hash_cache) if task.get("basename") in CACHED_KINDS else task
