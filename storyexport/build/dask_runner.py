@@ -146,8 +146,12 @@ class DaskRunner(MRunner):
                     break
                 else:
                     node = self.task_dispatcher.nodes[job.name]
-                    if not (runs_remotely(node.task) and self._submit(pool, node)):
-                        completed = node  # it finished here: doit may release its dependents at once
+                    if runs_remotely(node.task):
+                        if self._submit(pool, node):
+                            continue
+                    else:
+                        self.process_task_result(node, self.execute_task(node.task))
+                    completed = node  # it finished here: doit may release its dependents at once
             if not pool.in_flight():
                 return
             node, outcome, error = pool.next_done()
