@@ -90,7 +90,7 @@ def execute_remotely(task: Any, stream: Any, coordinator: dict[str, str], projec
 
     mismatch = tool_mismatch(coordinator)
     if mismatch:
-        return {"refused": f"worker {_worker_name()}: {mismatch}"}
+        return {"refused": f"Dask worker {_worker_name()}: {mismatch}"}
     if os.getcwd() != project_dir:
         if not os.path.isdir(project_dir):
             return {"failure": TaskError(f"worker {_worker_name()} cannot see the project folder {project_dir} "
@@ -203,8 +203,8 @@ class DaskRunner(MRunner):
                 ) -> None:
         task = node.task
         refused = outcome.get("refused") if outcome else None
-        if error is not None and type(error).__name__ == "VersionMismatch":
-            refused = f"a worker: {one_line(error)}"
+        if error is not None and type(error).__name__ == "VersionMismatch":  # from the store's run_hermetic
+            refused = "a Dask worker: " + " ".join(str(error).split())
         if refused:
             pool.cancel()  # nothing more may run on a mixed cluster
             self._handle_task_error(node, TaskError(refused))
