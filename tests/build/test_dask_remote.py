@@ -9,21 +9,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 import pytest
 
-from storyexport.media.samples import generate_sample
-
 from .conftest import Project, make_project
-from .test_dask import _encoding_worker, events, story_outputs, summary
+from .test_dask import build_killing_a_worker_mid_encode, events, story_outputs
 from .test_store_s3 import bucket, free_port, s3_endpoint, wait_for  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.cluster
@@ -135,25 +130,9 @@ def test_workers_that_cannot_see_the_project_build_it_from_the_store(
 @requires_namespaces
 def test_a_worker_killed_mid_encode_on_a_remote_cluster_is_rescheduled(cluster: Cluster, tmp_path: Path) -> None:
     project = make_project(cluster.projects / "killed")
-    generate_sample(project.root / "src" / "alpha.mp4", seed=0, duration=20, width=360, height=640, fps=30)
-    build = subprocess.Popen([sys.executable, "-m", "doit", "-n", "2", "-P", "dask", "--scheduler", cluster.address,
-                              "--store", f"file://{tmp_path / 'store'}", "progress=jsonl"], cwd=project.root,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    killed = None
-    deadline = time.monotonic() + 120
-    while killed is None and time.monotonic() < deadline and build.poll() is None:
-        for nanny in cluster.workers:
-            worker = _encoding_worker(psutil.Process(nanny.pid))
-            if worker is not None:
-                worker.send_signal(signal.SIGKILL)
-                killed = worker.pid
-                break
-        time.sleep(0.05)
-    stdout, stderr = build.communicate(timeout=300)
-    assert killed is not None, "no worker was seen encoding"
-    assert build.returncode == 0, stdout + stderr
-    successes = [e["task"] for e in events(stdout) if e["event"] == "success"]
-    assert len(successes) == len(set(successes)) == summary(stdout)["total"]
+    build_killing_a_worker_mid_encode(project, ["-n", "2", "-P", "dask", "--scheduler", cluster.address, "--store",
+                                                f"file://{tmp_path / 'store'}", "progress=jsonl"],
+                                      nannies=[worker.pid for worker in cluster.workers])
 
 
 @requires_namespaces
