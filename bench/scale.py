@@ -4,7 +4,8 @@
   default thumbnail set), built from nothing serially and with ``-n 4``, then a no-op rebuild;
 * many: the 1,000-story project (a tiny 360x640 clip, one platform, the smallest thumbnail set with every part),
   built once (reused while it stays up to date), then no-op rebuilds (answered from the up-to-date stamp, and
-  verifying: stamp removed, every file checked), ``plan`` and ``validate``;
+  verifying: stamp removed, every file checked), ``plan`` and ``validate``, and what checkpointing doit's database
+  costs (``checkpoint``);
 * doit's bare no-op on as many trivial tasks, as the baseline for both no-op rows.
 """
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import projects
+from checkpoint import checkpoint_row
 from clips import ensure_clip, full_decode
 from settings import Settings
 from table import Baseline, Row, Target
@@ -120,6 +122,7 @@ def many_rows(settings: Settings, log: list[str]) -> ScaleResults:
             note="schema, semantic checks, sources exist", baselines=[Baseline("bare doit no-op", bare.seconds)],
             target=Target(1.0, "issue 7")),
     ]
+    rows.append(checkpoint_row(root, settings.fast_runs, n))
     memory = [Row(f"Peak RSS of one process, verifying no-op of {n:,} stories", verifying.max_rss_mb, unit="MB",
                   note="the doit process holding the whole task graph", target=Target(MEMORY_LIMIT_MB, "issue 7"))]
     if built:

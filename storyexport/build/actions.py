@@ -51,10 +51,21 @@ def one_line_failures(action: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @one_line_failures
-def make_sample(target: str, duration: float, width: int, height: int, fps: float, seed: int) -> None:
+def make_sample(target: str, record: str, duration: float, width: int, height: int, fps: float, seed: int) -> None:
+    """Generate a sample clip, but never over a file storyexport did not generate (``record`` keeps track)."""
+    from storyexport.build.generated import remember, require_generated
     from storyexport.media.samples import generate_sample
 
+    require_generated(Path(target), Path(record))
     generate_sample(Path(target), duration=duration, width=width, height=height, fps=fps, seed=seed)
+    remember(Path(target), Path(record))
+
+
+def clean_sample(target: str, record: str) -> None:
+    """``doit clean`` of a sample: remove the clip only if storyexport generated it."""
+    from storyexport.build.generated import remove_generated
+
+    remove_generated(Path(target), Path(record))
 
 
 @one_line_failures

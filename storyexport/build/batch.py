@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from storyexport.build.loader import build_namespace, load_for_build
+from storyexport.build.lock import LOCK_NAME, project_lock
 from storyexport.build.reporter import BuildReporter
 from storyexport.build.runner import doit_argv, run_doit
 from storyexport.build.tasks import BuildOptions
@@ -90,6 +91,14 @@ class BatchExporter:
     def _run(self, entries: list[dict[str, Any]], options: BuildOptions, parallel: bool,
              progress: ProgressCallback | None, selected: list[str] | None,
              only: set[str] | None = None) -> dict[str, Any]:
+        """Write the batch manifest and build it, holding the project lock throughout (another batch into the same
+        output folder waits)."""
+        with project_lock(self.output_dir / ".storyexport" / LOCK_NAME):
+            return self._build(entries, options, parallel, progress, selected, only)
+
+    def _build(self, entries: list[dict[str, Any]], options: BuildOptions, parallel: bool,
+               progress: ProgressCallback | None, selected: list[str] | None,
+               only: set[str] | None) -> dict[str, Any]:
         started = time.monotonic()
         manifest_path = self._write_manifest(entries)
         manifest, rules = load_for_build(manifest_path)

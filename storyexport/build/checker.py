@@ -4,7 +4,7 @@ doit's MD5Checker trusts an unchanged mtime, but when the mtime changed and the 
 and it stores the new state only when the task runs. After a fresh checkout (every mtime new) or a content-neutral
 ``touch``, every later no-op run re-hashes every source, forever. This checker remembers the digest of each file
 keyed by (path, size, mtime_ns) in a small JSON file beside doit's database, so each file is hashed at most once per
-change of its stat.
+change of its stat. It also refuses to record an input that changed while its task ran (see ``CachedHashChecker``).
 
 The digest is SHA-256 rather than doit's md5: hashlib runs it on the CPU's SHA instructions (x86 SHA-NI, ARMv8),
 2-3 times faster than md5, and a build hashes every video it reads or writes.
@@ -17,12 +17,13 @@ import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
 from doit.dependency import MD5Checker
 
-from storyexport.build import stamp
+from storyexport.build import doit_db, stamp
 from storyexport.fsutil import write_text_atomic
 
 FORMAT = "sha256"  # entries of another format (older storyexport: md5) are dropped on load
@@ -108,13 +109,39 @@ def cache_path_for(dep_file: Path) -> Path:
 
 
 class CachedHashChecker(MD5Checker):
-    """doit's MD5Checker logic (mtime first, then size, then content), hashing through a persistent ``HashCache``."""
+    """doit's MD5Checker logic (mtime first, then size, then content), hashing through a persistent ``HashCache``.
+
+    doit records a file's state after its task ran, so an input replaced while the task ran (``mv new.mp4 src.mp4``
+    during an encode) would be recorded as the state the output was built from. The checker keeps the stat it saw
+    when doit checked the task (before the action) and refuses to record a file whose stat changed since: the
+    task fails with one line and stays stale. An unchanged stat (mtime, ctime, size, inode) means unchanged content,
+    so the digest taken afterwards is the digest of what the action read.
+    """
 
     cache_path: ClassVar[Path] = Path(".storyexport-hashes.json")
+
+    def __init__(self) -> None:
+        self._before: dict[str, stamp.StatKey] = {}  # each file's stat when doit first looked at it in this run
+        self._fresh: dict[str, os.stat_result] = {}  # taken by ``note_before`` for doit's check that follows
 
     @classmethod
     def cache(cls) -> HashCache:
         return shared_cache(cls.cache_path)
+
+    def note_before(self, paths: Iterable[str]) -> None:
+        """doit is about to check a task (and run it if stale): remember its inputs' stats as they are now."""
+        for path in paths:
+            try:
+                stat = os.stat(path)
+            except OSError:
+                continue
+            self._fresh[path] = stat
+            self._before.setdefault(path, stamp.stat_key(stat))
+
+    def info(self, file_path: str) -> os.stat_result:
+        stat = self._fresh.pop(file_path, None) or os.stat(file_path)
+        self._before.setdefault(file_path, stamp.stat_key(stat))
+        return stat
 
     def check_modified(self, file_path: str, file_stat: os.stat_result, state: Any) -> bool:
         stamp.observe(file_path, file_stat)
@@ -127,6 +154,10 @@ class CachedHashChecker(MD5Checker):
 
     def get_state(self, dep: str, current_state: Any) -> Any:
         stat = os.stat(dep)
+        before = self._before.get(dep)
+        if before is not None and stamp.stat_key(stat) != before:
+            doit_db.refuse_changed_input(dep, f"input {dep} changed while the task ran; its output was not recorded "
+                                              "as up to date (run again)")
         stamp.observe(dep, stat)
         if current_state and current_state[0] == stat.st_mtime:
             return None

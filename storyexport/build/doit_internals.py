@@ -125,6 +125,7 @@ HARMLESS_OPTIONS = frozenset({"verbosity", "failure_verbosity", "num_process", "
 class DodoInvocation:
     plain_run: bool
     dodo_file: str | None
+    command: str | None = None  # doit's command name ("run", "list", ...), None outside doit
 
 
 def _doit_execute_frame(frame: FrameType | None) -> FrameType | None:
@@ -158,7 +159,9 @@ def dodo_invocation(depth: int = 2) -> DodoInvocation:
     if frame is None:
         return DodoInvocation(False, dodo_file)
     local = frame.f_locals
-    return DodoInvocation(is_plain_run(local.get("self"), local.get("params"), local.get("args")), dodo_file)
+    command = local.get("self")
+    return DodoInvocation(is_plain_run(command, local.get("params"), local.get("args")), dodo_file,
+                          getattr(command, "name", None))
 
 
 # -- the JSON database -----------------------------------------------------------------------------------------------

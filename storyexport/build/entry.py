@@ -13,6 +13,7 @@ from typing import Any
 
 from storyexport.build import stamp
 from storyexport.build.doit_internals import dodo_invocation
+from storyexport.build.lock import READ_ONLY_DOIT_COMMANDS, acquire, lock_file_for
 from storyexport.build.reporter import BuildReporter
 from storyexport.build.signals import handle_sigterm
 from storyexport.store.settings import SHARD_ENV, StoreSettingsError
@@ -38,7 +39,8 @@ def load_namespace(manifest_path: Path | str, scope: stamp.StampScope, *, plain_
 
 def dodo_namespace(manifest_path: str, progress: str = "auto") -> dict[str, Any]:
     """For ``dodo.py``: the namespace doit loads tasks from. A plain run that the stamp answers ends here (exit 0);
-    on a bad manifest print one line per problem and exit 3 (doit's load-error code)."""
+    on a bad manifest print one line per problem and exit 3 (doit's load-error code). Any doit command but a
+    read-only one then takes the project lock (``lock``), waiting while another build runs."""
     handle_sigterm()
     invocation = dodo_invocation()
     scope = stamp.StampScope.create(manifest_path, invocation.dodo_file)
@@ -48,10 +50,13 @@ def dodo_namespace(manifest_path: str, progress: str = "auto") -> dict[str, Any]
     from storyexport.config.problems import ConfigError, print_problems  # only now: it loads the config stack
 
     try:
-        return load_namespace(manifest_path, scope, plain_run=plain_run, progress=progress)
+        namespace = load_namespace(manifest_path, scope, plain_run=plain_run, progress=progress)
     except ConfigError as exc:
         print_problems(exc.problems)
         raise SystemExit(3) from None
     except (FileNotFoundError, StoreSettingsError) as exc:
         print(f"storyexport: {exc}", file=sys.stderr)
         raise SystemExit(3) from None
+    if invocation.command not in READ_ONLY_DOIT_COMMANDS:  # held until doit exits
+        acquire(lock_file_for(namespace["DOIT_CONFIG"]["dep_file"]))
+    return namespace

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from storyexport.build import doit_internals, stamp
+from storyexport.build import doit_db, doit_internals, stamp
 from storyexport.build.caching import check_store
 from storyexport.build.checker import checker_for
 from storyexport.build.reporter import BuildReporter
@@ -76,6 +76,7 @@ def build_namespace(manifest_path: Path | str, *, progress: str = "auto", report
     ``StoreSettingsError``."""
     apply_start_method()
     doit_internals.install()
+    doit_db.install()
     stamp.discard()
     with paused_gc():
         if manifest is None or rules is None:
@@ -87,7 +88,9 @@ def build_namespace(manifest_path: Path | str, *, progress: str = "auto", report
     if reporter is None:
         reporter = BuildReporter(sys.stdout, mode=progress, events_db=manifest.output_dir / REGISTRY_DB)
     if stamp_start is not None:
-        pending = stamp_start.begin(tasks, [rel(dep_file)], late_config=stamp.rules_paths(str(manifest.platforms_dir)))
+        # the registry database is watched like doit's: deleting it must reach the registry task's check
+        databases = [rel(dep_file), rel(manifest.output_dir / REGISTRY_DB)]
+        pending = stamp_start.begin(tasks, databases, late_config=stamp.rules_paths(str(manifest.platforms_dir)))
         if pending is not None:
             reporter.on_complete = pending.settle
 

@@ -15,7 +15,7 @@ from doit.control import TaskControl
 from doit.dependency import Dependency, JsonDB
 from doit.loader import load_tasks
 
-from storyexport.build.uptodate import CONFIG_KEY, ConfigSlice, InputsDigest, changed_keys
+from storyexport.build.uptodate import CONFIG_KEY, ConfigSlice, InputsDigest, StorePresent, changed_keys
 
 
 @dataclass
@@ -34,6 +34,8 @@ def _uptodate_reasons(failed: list[Any], stored: dict[str, Any]) -> list[str]:
             reasons.append(f"config changed: {', '.join(keys)}")
         elif isinstance(item, InputsDigest):
             reasons.append("story outputs changed")
+        elif isinstance(item, StorePresent):
+            reasons.append(repr(item))
         else:
             reasons.append(f"up-to-date check failed: {item!r}")
     return reasons

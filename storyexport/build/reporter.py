@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from doit.exceptions import UnmetDependency
 
+from storyexport.build import doit_db
 from storyexport.store.settings import CACHED_ATTR, STORE_ENV
 
 MODES = ("auto", "bar", "plain", "jsonl", "quiet")
@@ -98,6 +99,7 @@ class BuildReporter:
         self.state = RunState()
         self._registry: Any = None
         self._events_broken = False
+        self._held_events: list[tuple[Any, ...]] = []  # events of a run that started without a registry store
         self._tasks: dict[str, Any] = {}
         self.on_complete: Callable[[bool], Any] | None = None  # told whether the run finished cleanly
         self.from_stamp = False
@@ -109,7 +111,7 @@ class BuildReporter:
         self._emit({"event": "begin", "total": self.state.total})
 
     def get_status(self, task: Any) -> None:
-        pass
+        doit_db.before_task(task)
 
     def execute_task(self, task: Any) -> None:
         if task.actions:
@@ -117,6 +119,7 @@ class BuildReporter:
             self._emit({"event": "start", "task": task.name})
 
     def add_success(self, task: Any) -> None:
+        doit_db.checkpoint(task.name)
         if task.actions:
             self._finish(task, True, None, cached=bool(getattr(task, CACHED_ATTR, False)))
             if task.name.startswith("platform:"):
@@ -129,7 +132,8 @@ class BuildReporter:
                 self.state.blocked.append((task.name, str(fail.message or "")))
                 self._emit({"event": "blocked", "task": task.name, "reason": f"upstream failed: {fail.message}"})
         elif task.actions or task.name in self.state.running:
-            self._finish(task, False, _first_line(fail))
+            self._finish(task, False, doit_db.failure_reason(fail) or _first_line(fail))
+        doit_db.checkpoint(task.name)
 
     def skip_uptodate(self, task: Any) -> None:
         if task.actions:
@@ -166,10 +170,14 @@ class BuildReporter:
             self._write_json(summary)
         elif self.mode != "quiet":
             self._write_summary(failures)
+        if self._held_events and self.events_db is not None and self.events_db.is_file():
+            self._write_events(self._held_events)
+        self._held_events = []
         if self._registry is not None:
+            self._registry.close()  # now, not at exit: the up-to-date stamp records the store's final state
             self._registry = None
         if self.on_complete is not None:
-            self.on_complete(self.state.finished_cleanly())
+            self.on_complete(self.state.finished_cleanly() and not doit_db.last_save_failed())
 
     def report_up_to_date(self, names: list[str]) -> None:
         """What a run that finds every task up to date reports, for an answer from the stamp (doit did not run)."""
@@ -224,13 +232,20 @@ class BuildReporter:
                       reason: str | None) -> None:
         if self.events_db is None or self._events_broken:
             return
-        kind, story, platform = split_task_name(name)
+        event = (*split_task_name(name), started_at, duration, success, reason)
+        if self._registry is None and not self.events_db.is_file():
+            self._held_events.append(event)  # only the registry task creates (or restores) a missing store
+            return
+        self._write_events([event])
+
+    def _write_events(self, events: list[tuple[Any, ...]]) -> None:
         try:
             if self._registry is None:
                 from storyexport.registry import ExportRegistry
 
                 self._registry = ExportRegistry(self.events_db)
-            self._registry.record_event(kind, story, platform, started_at, duration, success, reason)
+            for event in events:
+                self._registry.record_event(*event)
         except Exception as exc:  # events are a side record: never fail the build for them
             self._events_broken = True
             self._line(f"warning: build events not recorded ({exc})")

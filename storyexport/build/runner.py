@@ -11,6 +11,7 @@ from typing import Any
 from doit.cmd_base import ModuleTaskLoader
 from doit.doit_cmd import DoitMain
 
+from storyexport.build.lock import lock_file_for, project_lock
 from storyexport.build.signals import sigterm_as_interrupt
 
 
@@ -38,6 +39,7 @@ RUN_PLUGIN = {"COMMAND": {"run": "storyexport.build.dask_runner:Run"}}
 
 
 def run_doit(namespace: dict[str, Any], argv: list[str]) -> int:
-    """doit's own command line over an in-memory dodo namespace; returns doit's exit code."""
-    with sigterm_as_interrupt():
+    """doit's own command line over an in-memory dodo namespace, holding the project lock; returns doit's exit
+    code."""
+    with project_lock(lock_file_for(namespace["DOIT_CONFIG"]["dep_file"])), sigterm_as_interrupt():
         return DoitMain(ModuleTaskLoader(namespace), config_filenames=(), extra_config=RUN_PLUGIN).run(argv)

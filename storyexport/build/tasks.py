@@ -18,11 +18,12 @@ from storyexport.build import actions
 from storyexport.build.caching import shard_manifest, with_store
 from storyexport.build.checker import cache_path_for
 from storyexport.build.doit_internals import AFTER_FAILURES
+from storyexport.build.generated import record_for
 from storyexport.build.orphans import remove_orphans
 from storyexport.build.recipes import recipe
-from storyexport.build.uptodate import ConfigSlice, InputsDigest
+from storyexport.build.uptodate import ConfigSlice, InputsDigest, StorePresent
 from storyexport.config.model import Manifest, Story
-from storyexport.layout import REGISTRY_JSON, REPORT_HTML, StoryOutputs, story_outputs
+from storyexport.layout import REGISTRY_DB, REGISTRY_JSON, REPORT_HTML, StoryOutputs, story_outputs
 from storyexport.store.settings import StoreSettings
 
 
@@ -49,7 +50,7 @@ def rules_file(platforms_dir: Path, platform: str) -> Path:
 
 
 def _task(basename: str, name: str | None, *, action: tuple[Any, list[Any]], file_dep: list[str],
-          targets: list[str], config: dict[str, Any], doc: str, clean: bool = True) -> dict[str, Any]:
+          targets: list[str], config: dict[str, Any], doc: str, clean: bool | list[Any] = True) -> dict[str, Any]:
     task: dict[str, Any] = {
         "basename": basename,
         "actions": [action],
@@ -60,18 +61,22 @@ def _task(basename: str, name: str | None, *, action: tuple[Any, list[Any]], fil
         "verbosity": 1,
     }
     if clean:  # the registry is never cleaned: it holds publish status and performance history
-        task["clean"] = True
+        task["clean"] = clean
     if name is not None:
         task["name"] = name
     return task
 
 
 def sample_tasks(manifest: Manifest) -> Iterator[dict[str, Any]]:
+    """A sample path may hold the user's own footage: the task neither overwrites nor cleans a file it did not
+    generate (``generated`` records what it did)."""
+    record = rel(record_for(manifest.path))
     for sample in manifest.samples:
         target = rel(sample.path)
         params = [sample.duration, sample.width, sample.height, sample.fps, sample.seed]
-        yield _task("sample", target, action=(actions.make_sample, [target, *params]), file_dep=[],
-                    targets=[target], config={"params": params}, doc=f"generate sample clip {target}")
+        yield _task("sample", target, action=(actions.make_sample, [target, record, *params]), file_dep=[],
+                    targets=[target], config={"params": params}, doc=f"generate sample clip {target}",
+                    clean=[(actions.clean_sample, [target, record])])
 
 
 @dataclass(frozen=True)
@@ -147,6 +152,8 @@ def aggregate_tasks(manifest: Manifest, ctx: GraphContext, outputs: list[StoryOu
         task = _task(basename, None, action=(action, [data]), file_dep=[], targets=targets,
                      config={"stories": summary}, doc=doc, clean=clean)
         task["uptodate"].append(InputsDigest(inputs, cache))
+        if basename == "registry":
+            task["uptodate"].append(StorePresent(f"{ctx.out}/{REGISTRY_DB}"))
         task["task_dep"] = list(story_task_names) + (["registry"] if basename == "report" else [])
         task["meta"] = {AFTER_FAILURES: True}
         yield task

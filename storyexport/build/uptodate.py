@@ -16,6 +16,7 @@ from typing import Any
 CONFIG_KEY = "_storyexport_config"
 TARGETS_KEY = "_storyexport_targets"
 INPUTS_KEY = "_storyexport_inputs"
+STORE_KEY = "_storyexport_store"
 
 # doit inspects every uptodate callable for its magic ``task``/``values`` arguments; on thousands of tasks
 # ``inspect.signature`` of an instance costs more than the check itself, so the classes state it once.
@@ -127,3 +128,40 @@ class InputsDigest:
 
     def __repr__(self) -> str:
         return f"InputsDigest({len(self.paths)} files)"
+
+
+class StorePresent:
+    """An ``uptodate`` item of the registry task: true while the registry database it last wrote is still there.
+
+    The database is not a target (publish and performance updates change it all the time), so doit would not see it
+    deleted or replaced. Its ``created_at`` identifies it, also in a copy (a restored CI cache). The check reads the
+    main file untouched first, so a no-op build leaves SQLite's files alone, and opens it normally only to confirm
+    a mismatch. Build events never create a missing store (see ``BuildReporter``): only the registry task does.
+    """
+
+    __signature__ = _SIGNATURE
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def configure_task(self, task: Any) -> None:
+        task.value_savers.append(self.saved_values)
+
+    def created_at(self, untouched: bool = False) -> str | None:
+        from pathlib import Path
+
+        from storyexport.registry.sync import store_created_at
+
+        return store_created_at(Path(self.path), untouched=untouched)
+
+    def saved_values(self) -> dict[str, Any]:
+        return {STORE_KEY: self.created_at()}
+
+    def __call__(self, task: Any, values: dict[str, Any]) -> bool:
+        stored = values.get(STORE_KEY)
+        if not isinstance(stored, str) or not os.path.isfile(self.path):
+            return False
+        return self.created_at(untouched=True) == stored or self.created_at() == stored
+
+    def __repr__(self) -> str:
+        return f"registry database {self.path} missing or replaced"

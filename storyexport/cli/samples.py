@@ -15,11 +15,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "(motion, a blurred stretch, a black fade and audio), so an example builds with no downloads.",
     )
     add_manifest_option(parser)
-    parser.add_argument("--force", action="store_true", help="regenerate clips that already exist")
+    parser.add_argument("--force", action="store_true",
+                        help="regenerate clips that already exist (only clips storyexport generated)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from storyexport.build.generated import NotGeneratedError, record_for, remember, require_generated
     from storyexport.media import MediaError
     from storyexport.media.samples import generate_sample
 
@@ -28,14 +30,17 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if not manifest.samples:
         print(f"{args.manifest}: no samples declared")
+    record = record_for(manifest.path)
     for sample in manifest.samples:
         if sample.path.exists() and not args.force:
             print(f"exists    {sample.path}")
             continue
         try:
+            require_generated(sample.path, record)
             generate_sample(sample.path, duration=sample.duration, width=sample.width, height=sample.height,
                             fps=sample.fps, seed=sample.seed)
-        except MediaError as exc:
+            remember(sample.path, record)
+        except (MediaError, NotGeneratedError) as exc:
             return fail(str(exc))
         print(f"generated {sample.path}")
     return 0

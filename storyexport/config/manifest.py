@@ -102,7 +102,7 @@ def _stories(data: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
 def semantic_problems(loaded: LoadedYaml, platform_names: set[str], check_sources: bool = True) -> list[Problem]:
     """Checks the schema cannot express: unique ids, known platforms, sane timestamps, existing sources."""
     problems = _duplicate_id_problems(loaded) + _platform_problems(loaded, platform_names)
-    problems += _timestamp_problems(loaded)
+    problems += _timestamp_problems(loaded) + _sample_path_problems(loaded)
     if check_sources:
         problems += _source_problems(loaded)
     return problems
@@ -135,6 +135,18 @@ def _source_problems(loaded: LoadedYaml) -> list[Problem]:
             if not path.exists() and path not in produced:
                 problems.append(loaded.problem(("stories", index, "source"),
                                                f"source '{source}' does not exist and no sample produces it"))
+    return problems
+
+
+def _sample_path_problems(loaded: LoadedYaml) -> list[Problem]:
+    """The build overwrites and ``doit clean`` removes sample clips: they must stay inside the project."""
+    root = loaded.path.parent.resolve()
+    problems = []
+    for index, sample in enumerate(_list(loaded.data.get("samples"))):
+        path = sample.get("path") if isinstance(sample, dict) else None
+        if isinstance(path, str) and path and not (root / path).resolve().is_relative_to(root):
+            problems.append(loaded.problem(("samples", index, "path"),
+                                           f"sample path '{path}' is outside the manifest's folder {root}"))
     return problems
 
 

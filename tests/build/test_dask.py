@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from storyexport.build.uptodate import INPUTS_KEY
+from storyexport.build.uptodate import INPUTS_KEY, STORE_KEY
 from storyexport.cli import main
 from storyexport.media.samples import generate_sample
 
@@ -65,8 +65,10 @@ def database(project: Project) -> dict[str, dict]:
         return value[1:] if isinstance(value, list) else value  # [mtime, size, digest] of a file
 
     records = {task: {key: comparable(key, value) for key, value in entry.items()} for task, entry in db.items()}
-    # the report's inputs include the registry snapshot, which records when each export was registered
+    # the report's inputs include the registry snapshot, which records when each export was registered, and the
+    # registry task records when its database was created
     records["report"]["_values_:"].pop(INPUTS_KEY)
+    records["registry"]["_values_:"].pop(STORE_KEY)
     return records
 
 
