@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from doit.dependency import MD5Checker
 
-from storyexport.build import doit_db, stamp
+from storyexport.build import doit_internals, stamp
 from storyexport.fsutil import write_text_atomic
 
 FORMAT = "sha256"  # entries of another format (older storyexport: md5) are dropped on load
@@ -156,8 +156,8 @@ class CachedHashChecker(MD5Checker):
         stat = os.stat(dep)
         before = self._before.get(dep)
         if before is not None and stamp.stat_key(stat) != before:
-            doit_db.refuse_changed_input(dep, f"input {dep} changed while the task ran; its output was not recorded "
-                                              "as up to date (run again)")
+            doit_internals.refuse_changed_input(dep, f"input {dep} changed while the task ran; its output was not "
+                                                     "recorded as up to date (run again)")
         stamp.observe(dep, stat)
         if current_state and current_state[0] == stat.st_mtime:
             return None

@@ -1,7 +1,7 @@
 """The Dask side of ``-P dask``: a client on an existing scheduler, or an embedded ``LocalCluster``, created on the
 first task that runs remotely (a no-op never imports Dask), and the bookkeeping of the futures in flight.
 
-Nothing here knows doit: ``dask_runner`` decides what runs where and records the results. Dask itself reschedules
+Nothing here knows doit: ``doit_runner`` decides what runs where and records the results. Dask itself reschedules
 the task of a worker that died (up to ``distributed.scheduler.allowed-failures`` times), so a killed worker costs
 its task a rerun elsewhere, never a second record.
 """

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from storyexport.build import doit_db, doit_internals, stamp
+from storyexport.build import doit_internals, doit_runner, stamp
 from storyexport.build.caching import check_store
 from storyexport.build.checker import checker_for
 from storyexport.build.reporter import BuildReporter
@@ -75,8 +75,8 @@ def build_namespace(manifest_path: Path | str, *, progress: str = "auto", report
     The store settings come from the environment (``storyexport.store.settings``); a bad one raises
     ``StoreSettingsError``."""
     apply_start_method()
+    doit_runner.install()
     doit_internals.install()
-    doit_db.install()
     stamp.discard()
     with paused_gc():
         if manifest is None or rules is None:

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from doit.exceptions import UnmetDependency
 
-from storyexport.build import doit_db
+from storyexport.build import doit_internals
 from storyexport.store.settings import CACHED_ATTR, STORE_ENV
 
 MODES = ("auto", "bar", "plain", "jsonl", "quiet")
@@ -111,7 +111,7 @@ class BuildReporter:
         self._emit({"event": "begin", "total": self.state.total})
 
     def get_status(self, task: Any) -> None:
-        doit_db.before_task(task)
+        doit_internals.before_task(task)
 
     def execute_task(self, task: Any) -> None:
         if task.actions:
@@ -119,7 +119,7 @@ class BuildReporter:
             self._emit({"event": "start", "task": task.name})
 
     def add_success(self, task: Any) -> None:
-        doit_db.checkpoint(task.name)
+        doit_internals.checkpoint(task.name)
         if task.actions:
             self._finish(task, True, None, cached=bool(getattr(task, CACHED_ATTR, False)))
             if task.name.startswith("platform:"):
@@ -132,8 +132,8 @@ class BuildReporter:
                 self.state.blocked.append((task.name, str(fail.message or "")))
                 self._emit({"event": "blocked", "task": task.name, "reason": f"upstream failed: {fail.message}"})
         elif task.actions or task.name in self.state.running:
-            self._finish(task, False, doit_db.failure_reason(fail) or _first_line(fail))
-        doit_db.checkpoint(task.name)
+            self._finish(task, False, doit_internals.failure_reason(fail) or _first_line(fail))
+        doit_internals.checkpoint(task.name)
 
     def skip_uptodate(self, task: Any) -> None:
         if task.actions:
@@ -177,7 +177,7 @@ class BuildReporter:
             self._registry.close()  # now, not at exit: the up-to-date stamp records the store's final state
             self._registry = None
         if self.on_complete is not None:
-            self.on_complete(self.state.finished_cleanly() and not doit_db.last_save_failed())
+            self.on_complete(self.state.finished_cleanly() and not doit_internals.last_save_failed())
 
     def report_up_to_date(self, names: list[str]) -> None:
         """What a run that finds every task up to date reports, for an answer from the stamp (doit did not run)."""

@@ -35,7 +35,7 @@ def doit_argv(command: str = "run", workers: int = 0, par_type: str = "process",
 
 
 # storyexport's ``run`` command (``-P dask``), as a project's doit.cfg registers it for ``doit`` itself
-RUN_PLUGIN = {"COMMAND": {"run": "storyexport.build.dask_runner:Run"}}
+RUN_PLUGIN = {"COMMAND": {"run": "storyexport.build.doit_runner:Run"}}
 
 
 def run_doit(namespace: dict[str, Any], argv: list[str]) -> int:

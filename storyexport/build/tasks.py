@@ -17,7 +17,7 @@ from typing import Any
 from storyexport.build import actions
 from storyexport.build.caching import shard_manifest, with_store
 from storyexport.build.checker import cache_path_for
-from storyexport.build.doit_internals import AFTER_FAILURES
+from storyexport.build.doit_runner import AFTER_FAILURES
 from storyexport.build.generated import record_for
 from storyexport.build.orphans import remove_orphans
 from storyexport.build.recipes import recipe

@@ -1,4 +1,4 @@
-"""Contract of the doit internals storyexport relies on (``build/doit_internals.py`` and ``build/dask_runner.py``).
+"""Contract of the doit internals storyexport relies on (``build/doit_internals.py`` and ``build/doit_runner.py``).
 
 Each test states one assumption about doit 0.37 and checks it against the installed doit, by reading its code
 objects or by driving the real thing. A doit upgrade that breaks an assumption fails here, by name, instead of
@@ -23,7 +23,7 @@ from doit.doit_cmd import DoitMain
 from doit.runner import JobHold, JobTask, JobTaskPickle, MRunner, Runner
 from doit.task import Stream, Task
 
-from storyexport.build import dask_runner, doit_internals
+from storyexport.build import doit_internals, doit_runner
 from storyexport.build.runner import RUN_PLUGIN
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,33 +46,33 @@ def test_the_wrapped_methods_exist_with_the_signatures_the_wrappers_take() -> No
     assert parameters(MRunner.run_tasks) == ["self", "task_dispatcher"]
     assert parameters(MRunner._run_start_processes) == ["self", "job_q", "result_q"]
     assert parameters(MRunner.get_next_job) == ["self", "completed"]
-    doit_internals.install()
-    doit_internals.install()  # idempotent: the originals stay doit's own
-    assert doit_internals._originals["get_next_job"].__module__ == "doit.runner"
-    assert doit_internals._originals["parent_status"].__module__ == "doit.control"
-    assert MRunner.get_next_job is doit_internals._get_next_job
+    doit_runner.install()
+    doit_runner.install()  # idempotent: the originals stay doit's own
+    assert doit_runner._originals["get_next_job"].__module__ == "doit.runner"
+    assert doit_runner._originals["parent_status"].__module__ == "doit.control"
+    assert MRunner.get_next_job is doit_runner._get_next_job
 
 
 def test_run_picks_its_parallel_runner_through_the_module_global_mrunner() -> None:
     assert "MRunner" in doit.cmd_run.Run._execute.__code__.co_names
     assert doit.cmd_run.MRunner is MRunner
-    with doit_internals.parallel_runner_class(dask_runner.DaskRunner):
-        assert doit.cmd_run.MRunner is dask_runner.DaskRunner
+    with doit_runner.parallel_runner_class(doit_runner.DaskRunner):
+        assert doit.cmd_run.MRunner is doit_runner.DaskRunner
     assert doit.cmd_run.MRunner is MRunner
 
 
 def test_the_run_plugin_overrides_every_parameter_of_doits_run() -> None:
-    assert parameters(dask_runner.Run._execute) == [*parameters(doit.cmd_run.Run._execute), "scheduler"]
-    assert [o["name"] for o in dask_runner.Run.cmd_options][:-4] == [o["name"] for o in doit.cmd_run.Run.cmd_options]
-    assert parameters(dask_runner.Run.execute) == parameters(DoitCmdBase.execute) == ["self", "params", "args"]
-    assert dask_runner.Run.get_name() == "run"
+    assert parameters(doit_runner.Run._execute) == [*parameters(doit.cmd_run.Run._execute), "scheduler"]
+    assert [o["name"] for o in doit_runner.Run.cmd_options][:-4] == [o["name"] for o in doit.cmd_run.Run.cmd_options]
+    assert parameters(doit_runner.Run.execute) == parameters(DoitCmdBase.execute) == ["self", "params", "args"]
+    assert doit_runner.Run.get_name() == "run"
 
 
 def test_the_project_config_and_storyexport_build_register_the_plugin_as_run() -> None:
     for main in (DoitMain(config_filenames=[str(REPO / "doit.cfg")]), DoitMain(extra_config=RUN_PLUGIN,
                                                                                 config_filenames=())):
-        assert main.get_cmds().get_plugin("run") is dask_runner.Run
-    assert RUN_PLUGIN["COMMAND"]["run"] == dask_runner.PLUGIN
+        assert main.get_cmds().get_plugin("run") is doit_runner.Run
+    assert RUN_PLUGIN["COMMAND"]["run"] == doit_runner.PLUGIN
 
 
 def test_the_invocation_is_read_from_doit_cmd_base_execute_locals() -> None:

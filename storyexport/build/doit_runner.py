@@ -1,34 +1,124 @@
-"""``doit -n N -P dask``: the heavy actions run on Dask workers; doit's main process still decides and records.
+"""doit's runners, fenced: every use of doit's runner internals, checked by ``tests/build/test_doit_contract.py``.
 
-doit 0.37 checks every task (``Runner.select_task``) and records every result (``process_task_result``) in its main
-process; ``MRunner`` only hands ``Task.execute`` to its workers. ``DaskRunner`` keeps that split: it drives
-``TaskDispatcher.generator`` through ``MRunner.get_next_job`` as doit's own runner does, sends the media tasks
-(``sample``, ``video``, ``thumbnails``: seconds of CPU each) to Dask, and runs the JSON tasks, the registry and the
-report in place (a Dask round trip costs more than they do). Up-to-date checks, the stamp, ``plan`` and
-``clean orphans`` therefore work exactly as with ``doit -n N``.
+* Tolerant aggregates: ``ExecNode.parent_status`` is wrapped so that the registry and the report run after a failed
+  story (doit has no "order-only" dependency).
+* Parallel runs (``doit -n N``): ``MRunner.run_tasks``, ``_run_start_processes`` and ``get_next_job`` are wrapped
+  (the jobs count for the media code, BLAS threads, one preload of OpenCV before forking).
+* ``doit -n N -P dask``: the heavy actions run on Dask workers; doit's main process still decides and records.
+  doit 0.37 checks every task (``Runner.select_task``) and records every result (``process_task_result``) in its
+  main process; ``MRunner`` only hands ``Task.execute`` to its workers. ``DaskRunner`` keeps that split: it drives
+  ``TaskDispatcher.generator`` through ``MRunner.get_next_job`` as doit's own runner does, sends the media tasks
+  (``sample``, ``video``, ``thumbnails``: seconds of CPU each) to Dask, and runs the JSON tasks, the registry and
+  the report in place (a Dask round trip costs more than they do). Up-to-date checks, the stamp, ``plan`` and
+  ``clean orphans`` therefore work exactly as with ``doit -n N``. doit hard-codes its runner classes in
+  ``Run._execute`` (through the module global ``doit.cmd_run.MRunner``), so this module's ``Run`` command
+  (registered as the project's ``run`` command in ``doit.cfg``, and by ``storyexport build``) adds ``-P dask``,
+  ``--scheduler`` and the store's options, and swaps the runner class for the run.
 
-doit hard-codes its runner classes in ``Run._execute``, so this module's ``Run`` command (registered as the
-project's ``run`` command in ``doit.cfg``, and by ``storyexport build``) adds ``-P dask`` and ``--scheduler`` and
-swaps the runner class for the run. This module and ``doit_internals`` are the only code relying on doit's
-internals; ``tests/build/test_doit_contract.py`` fails loudly when an upgrade moves them.
+doit's database and how doit was invoked are the other fenced module, ``doit_internals``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import os
 import socket
+from collections.abc import Iterator
 from typing import Any
 
+import doit.cmd_run
 from doit.cmd_run import Run as DoitRun
+from doit.control import ExecNode
 from doit.exceptions import InvalidCommand, TaskError, TaskFailed
-from doit.runner import JobHold, MRunner
+from doit.runner import JobHold, JobTask, JobTaskPickle, MRunner
 
-from storyexport.build import doit_internals
 from storyexport.build.dask_pool import ClusterSpec, DaskSetupError, RemotePool, one_line, require_dask
+from storyexport.environment import JOBS_ENV
 from storyexport.store.settings import CACHED_ATTR, STORE_ENV
 
+_originals: dict[str, Any] = {}  # the doit methods ``install`` wrapped, as doit defined them
+
+# -- tolerant aggregates -------------------------------------------------------------------------------------------
+AFTER_FAILURES = "storyexport_after_failures"  # in a task's ``meta``: its task_dep are order-only
+
+
+def _parent_status(self: Any, parent_node: Any) -> None:
+    """doit (with ``--continue``) marks every dependent of a failed task "UnmetDependency"; right for a story's
+    chain, wrong for the aggregates: one bad story must not stop the registry and report of all the others."""
+    if parent_node.run_status == "failure" and (self.task.meta or {}).get(AFTER_FAILURES):
+        return
+    _originals["parent_status"](self, parent_node)
+
+
+# -- parallel runs ---------------------------------------------------------------------------------------------------
+BLAS_ENV = "OPENBLAS_NUM_THREADS"
+
+
+def _run_tasks(self: Any, task_dispatcher: Any) -> Any:
+    """Tell tasks how many jobs run at once (``STORYEXPORT_JOBS``: a thumbnail set splits its frame extraction
+    only over its share of the cores) and keep numpy's OpenBLAS from spinning a thread per core; restore both after
+    (a build may run inside a longer-lived program, see ``BatchExporter``)."""
+    saved = {name: os.environ.get(name) for name in (JOBS_ENV, BLAS_ENV)}
+    os.environ[JOBS_ENV] = str(max(1, int(self.num_process)))
+    os.environ.setdefault(BLAS_ENV, "1")
+    try:
+        return _originals["run_tasks"](self, task_dispatcher)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _run_start_processes(self: Any, job_q: Any, result_q: Any) -> Any:
+    """doit takes one job per worker, then starts that worker: the jobs taken here decide whether to preload."""
+    self._storyexport_preload = multiprocessing.get_start_method() == "fork"
+    try:
+        return _originals["_run_start_processes"](self, job_q, result_q)
+    finally:
+        self._storyexport_preload = False
+
+
+def _get_next_job(self: Any, completed: Any) -> Any:
+    """Only a task with actions makes forked workers worth preparing (numpy and OpenCV imported once, before the
+    fork, instead of once per worker), so a no-op never imports OpenCV."""
+    job = _originals["get_next_job"](self, completed)
+    if getattr(self, "_storyexport_preload", False) and isinstance(job, JobTask | JobTaskPickle) \
+            and self.tasks[job.name].actions:
+        from storyexport.build import actions
+
+        actions.preload()
+        self._storyexport_preload = False
+    return job
+
+
+def install() -> None:
+    """Idempotent. Only methods are wrapped, never ``MRunner.Child``: doit's workers compare it with ``Process``
+    to decide how to report. The serial runner is left alone (one job: the media layer's default)."""
+    for owner, name, wrapper in ((ExecNode, "parent_status", _parent_status), (MRunner, "run_tasks", _run_tasks),
+                                 (MRunner, "_run_start_processes", _run_start_processes),
+                                 (MRunner, "get_next_job", _get_next_job)):
+        _originals.setdefault(name, getattr(owner, name))
+        setattr(owner, name, wrapper)
+
+
+@contextlib.contextmanager
+def parallel_runner_class(runner: type) -> Iterator[None]:
+    """``Run._execute`` instantiates ``doit.cmd_run.MRunner`` for ``-P process``: the Dask runner takes its place
+    for one run."""
+    original = doit.cmd_run.MRunner
+    doit.cmd_run.MRunner = runner
+    try:
+        yield
+    finally:
+        doit.cmd_run.MRunner = original
+
+
+# -- -P dask ---------------------------------------------------------------------------------------------------------
 DASK = "dask"
-PLUGIN = "storyexport.build.dask_runner:Run"  # the value of ``run`` under ``[COMMAND]`` in doit.cfg
+PLUGIN = "storyexport.build.doit_runner:Run"  # the value of ``run`` under ``[COMMAND]`` in doit.cfg
 REMOTE_KINDS = frozenset({"sample", "video", "thumbnails"})
 SCHEDULER_ENV = "STORYEXPORT_SCHEDULER"
 
@@ -256,5 +346,5 @@ class Run(DoitRun):
         workers = int(num_process) or os.cpu_count() or 1
         spec = ClusterSpec(scheduler=scheduler or os.environ.get(SCHEDULER_ENV, ""), workers=workers)
         runner = type("DaskRunner", (DaskRunner,), {"cluster": spec})
-        with doit_internals.parallel_runner_class(runner):
+        with parallel_runner_class(runner):
             return super()._execute(outfile, num_process=workers, par_type="process", **options)
