@@ -142,3 +142,18 @@ class _Silent:
 
     def __getattr__(self, name: str) -> object:
         return lambda *args, **kwargs: None
+
+
+def test_the_task_and_checker_api_used_outside_the_fence() -> None:
+    """Documented extension points the rest of storyexport uses: a checker class (``checker.py``), ``uptodate``
+    objects that add value savers (``uptodate.py``, ``caching.py``), a task's python action and its arguments
+    (``store/remote.py``)."""
+    from doit.action import PythonAction
+    from doit.dependency import MD5Checker
+
+    assert parameters(MD5Checker.check_modified) == ["self", "file_path", "file_stat", "state"]
+    assert parameters(MD5Checker.get_state) == ["self", "dep", "current_state"]
+    task = Task("t", [(_action, ["a"], {"b": 1})])
+    assert isinstance(task.value_savers, list)
+    action = task.actions[0]
+    assert isinstance(action, PythonAction) and action.py_callable is _action and action.args == ["a"]
