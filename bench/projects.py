@@ -142,9 +142,14 @@ def noop_build(root: Path, workers: int, log: Path, *, verify: bool = False) -> 
 
     By default the up-to-date stamp must answer it (a clean run before wrote one); ``verify`` removes the stamp
     first, so doit checks every file (the first no-op after a failed or partial run), and writes the stamp again."""
+    return noop_build_argv(root, doit_command(workers), log, verify=verify)
+
+
+def noop_build_argv(root: Path, argv: list[str], log: Path, *, verify: bool = False) -> Measured:
+    """:func:`noop_build` with any build command line."""
     if verify:
         stamp_file(root).unlink(missing_ok=True)
-    measured = build(root, workers, log)
+    measured = run_command(argv, cwd=root, log=log)
     ran = tasks_run(log)
     if ran:
         raise RuntimeError(f"the no-op rebuild of {root.name} ran {ran} task(s); see {log}")
