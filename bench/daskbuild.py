@@ -52,7 +52,8 @@ def dask_rows(settings: Settings, log: list[str]) -> list[Row]:
                 target=Target(1.1 * local.seconds, f"1.1 × `doit -n {WORKERS}`"))]
     for verify in (False, True):
         def noop(argv: list[str], name: str, check: bool = verify) -> Measured:
-            return projects.noop_build_argv(root, argv, logs / f"noop-{name}.log", verify=check)
+            log_name = f"noop-{'verifying' if check else 'stamped'}-{name}.log"  # a log per mode: they are checked
+            return projects.noop_build_argv(root, argv, logs / log_name, verify=check)
 
         plain = median_of(lambda: noop(local_argv, "plain"), settings.fast_runs)
         dask = median_of(lambda: noop(dask_argv, "dask"), settings.fast_runs)

@@ -217,6 +217,7 @@ class DaskRunner(MRunner):
         pool = RemotePool(self.cluster)
         try:
             self._dispatch(pool)
+            pool.settle()
         except DaskSetupError as exc:
             raise InvalidCommand(str(exc)) from None
         finally:
@@ -236,10 +237,12 @@ class DaskRunner(MRunner):
                     break
                 else:
                     node = self.task_dispatcher.nodes[job.name]
-                    if runs_remotely(node.task):
+                    if runs_remotely(node.task) and pool.ready():
                         if self._submit(pool, node):
                             continue
-                    else:
+                    else:  # a cheap task; or a media task while the cluster starts (in the background, meanwhile)
+                        if runs_remotely(node.task):
+                            pool.start_soon()
                         self.process_task_result(node, self.execute_task(node.task))
                     completed = node  # it finished here: doit may release its dependents at once
             if not pool.in_flight():

@@ -19,6 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from storyexport.build.reporter import STAMP_NOTE
 from storyexport.build.uptodate import INPUTS_KEY, STORE_KEY
 from storyexport.cli import main
 from storyexport.media.samples import generate_sample
@@ -100,6 +101,31 @@ def test_a_noop_with_dask_never_imports_it(project: Project) -> None:
         assert done.returncode == 0, done.stderr
         assert ran(done.stdout) == set()
         assert "dask imported: False" in done.stderr
+
+
+def test_doit_cfg_can_make_dask_the_default_for_plain_doit(project: Project) -> None:
+    """``par_type = dask`` under ``[run]`` in the project's doit.cfg: "edit, then ``doit -n 2``" runs on Dask, and a
+    plain run still writes and uses the up-to-date stamp."""
+    config = project.root / "doit.cfg"
+    config.write_text(config.read_text(encoding="utf-8") + "\n[run]\npar_type = dask\n", encoding="utf-8")
+    generate_sample(project.root / "src" / "beta.mp4", seed=9, duration=3.5, width=360, height=640, fps=30)
+    edited = subprocess.run([sys.executable, "-c", PROBE, "show", "-n", "2", "progress=jsonl"], cwd=project.root,
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert edited.returncode == 0, edited.stderr
+    assert "video:beta" in ran(edited.stdout) and "dask imported: True" in edited.stderr
+    again = subprocess.run([sys.executable, "-c", PROBE, "show", "-n", "2", "progress=plain"], cwd=project.root,
+                           capture_output=True, text=True, timeout=300, check=False)
+    assert again.returncode == 0 and STAMP_NOTE in again.stdout and "dask imported: False" in again.stderr
+
+
+def test_python_m_storyexport_build_runs_on_dask(project: Project) -> None:
+    """The installed command's path: ``storyexport build -P dask`` registers the run plugin itself."""
+    generate_sample(project.root / "src" / "gamma.mp4", seed=5, duration=3.5, width=360, height=640, fps=30)
+    done = subprocess.run([sys.executable, "-m", "storyexport", "build", "-m", str(project.manifest), "-n", "2",
+                           "-P", "dask", "--progress", "jsonl"], capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert {"video:gamma", "thumbnails:gamma"} <= ran(done.stdout)
 
 
 def test_an_edit_runs_exactly_what_plan_lists(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
