@@ -191,9 +191,11 @@ def _encoding_worker(build: psutil.Process) -> psutil.Process | None:
 
 
 def build_killing_a_worker_mid_encode(project: Project, args: list[str], nannies: list[int]) -> str:
-    """Run ``doit ARGS`` with a 20 s clip to encode, SIGKILL the first worker (a descendant of one of ``nannies``)
-    seen encoding, and check that the build still finishes with every task recorded once. Returns its stdout."""
-    generate_sample(project.root / "src" / "alpha.mp4", seed=0, duration=20, width=360, height=640, fps=30)
+    """Run ``doit ARGS`` with 20 s clips to encode, SIGKILL the first worker (a descendant of one of ``nannies``)
+    seen encoding, and check that the build still finishes with every task recorded once. Returns its stdout.
+    (Two long clips: while a local cluster starts, doit's process encodes the first one itself.)"""
+    for seed, name in enumerate(("alpha", "beta")):
+        generate_sample(project.root / "src" / f"{name}.mp4", seed=seed, duration=20, width=360, height=640, fps=30)
     build = subprocess.Popen([sys.executable, "-m", "doit", *args], cwd=project.root, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     killed = None
