@@ -41,6 +41,8 @@ def dask_rows(settings: Settings, log: list[str]) -> list[Row]:
 
     local, remote = paired_medians(lambda: fresh(local_argv, "local"), lambda: fresh(dask_argv, "dask"),
                                    settings.build_runs)
+    log.append(f"dask section, {n} videos: doit -n {WORKERS} {local.seconds:.1f} s ({local.cpu_seconds:.1f} s CPU), "
+               f"-P dask {remote.seconds:.1f} s ({remote.cpu_seconds:.1f} s CPU; medians of {remote.runs})")
     for name in ("local", "dask"):
         log.append(f"dask section, {name} build of {n}: task seconds by kind "
                    f"{projects.seconds_by_task_kind(logs / f'{name}.log')}")
