@@ -46,8 +46,11 @@ def shard_manifest(manifest: Manifest, shard: Shard) -> Manifest:
 
 
 class CachedConfigSlice(ConfigSlice):
-    """A cached task's ``ConfigSlice`` that also hands the digests its worker computed to this process's hash cache
-    before doit records the task (doit calls value savers there, after the worker's answer arrived)."""
+    """A cached task's ``ConfigSlice`` that also carries digests between doit's main process and its workers, so a
+    file is hashed once per build however many processes need its digest: when doit checks the task (in the main
+    process, just before dispatching it) the digests this process already knows of its inputs go with the task to
+    the worker; after the worker's answer arrived, before doit records the task, the digests the worker computed
+    enter this process's hash cache (doit calls value savers there)."""
 
     def __init__(self, base: ConfigSlice, hash_cache: str):
         super().__init__(base.config, base.targets)
@@ -58,6 +61,12 @@ class CachedConfigSlice(ConfigSlice):
 
         super().configure_task(task)
         task.value_savers.append(functools.partial(adopt_digests, task, self.hash_cache))
+
+    def __call__(self, task: Any, values: dict[str, Any]) -> bool:
+        from storyexport.store.remote import attach_known_digests
+
+        attach_known_digests(task, self.hash_cache)
+        return super().__call__(task, values)
 
 
 def through_cache(task: dict[str, Any], settings: StoreSettings, hash_cache: str) -> dict[str, Any]:

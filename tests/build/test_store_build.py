@@ -142,11 +142,44 @@ def test_bad_store_options_are_one_line(project: Project, capsys: pytest.Capture
     assert code == 2 and "expected i/N" in err
 
 
-def test_the_main_process_reuses_the_digests_its_workers_computed(built_template: Path, tmp_path: Path,
-                                                                   capsys: pytest.CaptureFixture[str],
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_main_process_and_the_workers_share_digests(built_template: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """doit records every task in the main process, one at a time: hashing each source and restored video again
-    there would serialise what the workers already did in parallel."""
+    there would serialise what the workers already did in parallel; and the worker of a thumbnail set gets the
+    digest of the video another worker restored instead of hashing it again."""
+    import os
+
+    from storyexport.build import checker
+
+    store = (tmp_path / "store").as_uri()
+    assert build_events(checkout(built_template, tmp_path / "first"), capsys, "--store", store)[0] == 0
+    log = tmp_path / "hashed.log"
+    real = checker.file_digest
+
+    def logged(path: str) -> str:  # forked workers inherit this; every process appends to the same file
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()} {path}\n")
+        return real(path)
+
+    monkeypatch.setattr(checker, "file_digest", logged)
+    second = checkout(built_template, tmp_path / "second")
+    code, events = build_events(second, capsys, "--store", store)  # -n 2: forked worker processes
+    assert code == 0 and events[-1]["cached"] == 6
+    rows = [line.split(" ", 1) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [path for pid, path in rows if int(pid) == os.getpid() and path.endswith(".mp4")] == []
+    media = sorted(path for _, path in rows if path.endswith(".mp4"))
+    assert media == ["src/alpha.mp4", "src/beta.mp4", "src/gamma.mp4"]  # each source once, restored videos never
+
+
+def test_each_video_is_hashed_once_per_build_across_tasks(built_template: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """With threads every hash is visible: a source is hashed once (its video's key, reused by doit's checker); a
+    restored video is hashed only by the store as it is placed, and that digest serves the thumbnail task's key and
+    doit's checker."""
+    from collections import Counter
+
     from storyexport.build import checker
 
     store = (tmp_path / "store").as_uri()
@@ -155,7 +188,9 @@ def test_the_main_process_reuses_the_digests_its_workers_computed(built_template
     real = checker.file_digest
     monkeypatch.setattr(checker, "file_digest", lambda path: hashed.append(path) or real(path))
     second = checkout(built_template, tmp_path / "second")
-    code, events = build_events(second, capsys, "--store", store)  # -n 2: forked workers keep their own list
+    code, events = build_events(second, capsys, "--store", store, "-P", "thread")
     assert code == 0 and events[-1]["cached"] == 6
-    media = [p for p in hashed if p.endswith(".mp4")]
-    assert media == [], media
+    counts = Counter(hashed)
+    assert {p for p in counts if p.endswith(".mp4")} == {"src/alpha.mp4", "src/beta.mp4", "src/gamma.mp4"}
+    assert set(counts.values()) == {1}
+    assert contents(second) == contents(Project(built_template))
