@@ -32,9 +32,18 @@ def store_location_problem(settings: StoreSettings, output_dir: Path) -> str | N
 
 
 def check_store(settings: StoreSettings, manifest: Manifest) -> None:
+    """Refuse, in one line and before any task runs, a store this build cannot or must not use."""
+    if not settings.enabled:
+        return
     problem = store_location_problem(settings, manifest.output_dir)
     if problem:
         raise StoreSettingsError(problem)
+    from storyexport.store.cas import StoreError, check_url
+
+    try:
+        check_url(settings.url or "")
+    except StoreError as exc:
+        raise StoreSettingsError(str(exc)) from None
 
 
 def shard_manifest(manifest: Manifest, shard: Shard) -> Manifest:

@@ -57,6 +57,8 @@ def settings_from(args: argparse.Namespace) -> store_settings.StoreSettings:
     if settings.shard and not settings.url:
         raise store_settings.StoreSettingsError("--shard needs --store URL (the final run restores every shard's "
                                                 "outputs from it)")
+    if settings.read_only and not settings.url:
+        raise store_settings.StoreSettingsError("--store-read-only needs --store URL")
     return settings
 
 

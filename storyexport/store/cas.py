@@ -41,6 +41,20 @@ def sha256_file(path: Path | str) -> str:
     return file_digest(str(path))
 
 
+def check_url(url: str) -> None:
+    """Fail early, in one line, when ``url``'s protocol cannot be used here (missing extra or unknown protocol)."""
+    try:
+        from fsspec import get_filesystem_class
+    except ImportError:
+        raise StoreError("--store needs the optional extra: pip install 'storyexport[distributed]'") from None
+    protocol = url.split("://", 1)[0] if "://" in url else "file"
+    try:
+        get_filesystem_class(protocol)
+    except (ImportError, ValueError) as exc:
+        hint = " (pip install 'storyexport[distributed]')" if isinstance(exc, ImportError) else ""
+        raise StoreError(f"store {url}: cannot open {protocol}:// URLs: {' '.join(str(exc).split())}{hint}") from None
+
+
 def _filesystem(url: str) -> tuple[Any, str]:
     try:
         from fsspec.core import url_to_fs

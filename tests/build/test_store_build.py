@@ -140,6 +140,14 @@ def test_bad_store_options_are_one_line(project: Project, capsys: pytest.Capture
     code = main(["build", "-m", str(project.manifest), "--store", "file:///tmp/x", "--shard", "3/2"])
     err = capsys.readouterr().err
     assert code == 2 and "expected i/N" in err
+    code = main(["build", "-m", str(project.manifest), "--store-read-only"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "--store-read-only needs --store" in err
+    before = project.snapshot()
+    code = main(["build", "-m", str(project.manifest), "--store", "nosuchproto://bucket/x"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "cannot open nosuchproto:// URLs" in err
+    assert project.snapshot() == before  # refused before anything ran
 
 
 def test_the_main_process_and_the_workers_share_digests(built_template: Path, tmp_path: Path,
