@@ -33,6 +33,8 @@ def store_location_problem(settings: StoreSettings, output_dir: Path) -> str | N
 
 def check_store(settings: StoreSettings, manifest: Manifest) -> None:
     """Refuse, in one line and before any task runs, a store this build cannot or must not use."""
+    if settings.read_only and not settings.enabled:
+        raise StoreSettingsError("--store-read-only needs --store URL (or STORYEXPORT_STORE)")
     if not settings.enabled:
         return
     problem = store_location_problem(settings, manifest.output_dir)

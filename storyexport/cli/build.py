@@ -48,18 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def settings_from(args: argparse.Namespace) -> store_settings.StoreSettings:
     """The command line over the environment's ``STORYEXPORT_STORE*`` variables."""
-    current = store_settings.from_env()
-    shard = store_settings.Shard.parse(args.shard) if args.shard else current.shard
-    settings = store_settings.StoreSettings(
-        url=args.store or current.url,
-        read_only=current.read_only if args.store_read_only is None else args.store_read_only,
-        shard=shard)
-    if settings.shard and not settings.url:
-        raise store_settings.StoreSettingsError("--shard needs --store URL (the final run restores every shard's "
-                                                "outputs from it)")
-    if settings.read_only and not settings.url:
-        raise store_settings.StoreSettingsError("--store-read-only needs --store URL")
-    return settings
+    return store_settings.overridden(args.store, args.store_read_only, args.shard)
 
 
 @contextlib.contextmanager

@@ -64,14 +64,9 @@ def run_cached(spec: ActionSpec, store: ContentStore, root: Path | str = ".",
     must be ``root``."""
     key = action_key(spec, input_digests(spec, root) if inputs is None else inputs)
     cache = ActionCache(store)
-    entry = cache.get(key)
+    entry = restore_cached(store, key, root)
     if entry is not None:
-        try:
-            restore_targets(store, entry, root)
-        except (FileNotFoundError, CorruptObject):
-            cache.forget(key)
-        else:
-            return Outcome(entry.result, entry, cached=True)
+        return Outcome(entry.result, entry, cached=True)
     result = spec.resolve()(*spec.args)
     if isinstance(result, BaseFail) or store.read_only:
         return Outcome(result, None, cached=False)
@@ -79,6 +74,33 @@ def run_cached(spec: ActionSpec, store: ContentStore, root: Path | str = ".",
                        result=result)
     cache.put(key, entry)
     return Outcome(result, entry, cached=False)
+
+
+def restore_cached(store: ContentStore, key: str, root: Path | str = ".") -> CacheEntry | None:
+    """The cache entry under ``key`` with its outputs restored under ``root``, or None on a miss (a missing or
+    corrupt object is a miss, and its entry is forgotten)."""
+    cache = ActionCache(store)
+    entry = cache.get(key)
+    if entry is None:
+        return None
+    try:
+        restore_targets(store, entry, root)
+    except (FileNotFoundError, CorruptObject):
+        cache.forget(key)
+        return None
+    return entry
+
+
+def restore_or_stage(spec: ActionSpec, store_url: str) -> tuple[CacheEntry | None, dict[str, str]]:
+    """Coordinator side, before a task goes to a worker: (its cache entry with the outputs restored here, or None;
+    the digests of its inputs). On a miss every input is uploaded, so a worker can fetch it by digest."""
+    store = open_store(store_url)
+    inputs = input_digests(spec)
+    entry = restore_cached(store, action_key(spec, inputs))
+    if entry is None:
+        for path, digest in inputs.items():
+            store.put_file(path, digest)
+    return entry, inputs
 
 
 def cached_action(spec: dict[str, Any], store_url: str, read_only: bool, hash_cache: str | None, task: Any) -> Any:

@@ -86,6 +86,18 @@ def from_env(env: Mapping[str, str] | None = None) -> StoreSettings:
                          shard=Shard.parse(shard_text, SHARD_ENV) if shard_text else None)
 
 
+def overridden(url: str | None, read_only: bool | None, shard: str | None,
+               env: Mapping[str, str] | None = None) -> StoreSettings:
+    """Command-line options (None or empty: not given) over the environment's variables. Raises
+    ``StoreSettingsError``, also for a shard without a store."""
+    current = from_env(env)
+    settings = StoreSettings(url=url or current.url, read_only=current.read_only if read_only is None else read_only,
+                             shard=Shard.parse(shard) if shard else current.shard)
+    if settings.shard and not settings.url:
+        raise StoreSettingsError("--shard needs --store URL (the final run restores every shard's outputs from it)")
+    return settings
+
+
 def apply(settings: StoreSettings, env: dict[str, str] | None = None) -> None:
     """Export ``settings`` to ``env`` (default: ``os.environ``), removing the variables of unset ones."""
     target = os.environ if env is None else env
