@@ -59,7 +59,7 @@ def test_shards_then_a_final_run_restores_every_media_task(built_template: Path,
     assert code == 0
     ran = successes(events)
     media = {name for name in ran if name.split(":")[0] in CACHED_KINDS}
-    assert len(media) == 2 * len(ids) and all(ran[name] for name in media)  # no heavy action ran
+    assert len(media) == 3 * len(ids) and all(ran[name] for name in media)  # no heavy action ran
     assert not any(cached for name, cached in ran.items() if name not in media)
     summary = events[-1]
     assert summary["event"] == "summary" and summary["cached"] == len(media) and summary["failed"] == []
@@ -173,7 +173,7 @@ def test_the_main_process_and_the_workers_share_digests(built_template: Path, tm
     monkeypatch.setattr(checker, "file_digest", logged)
     second = checkout(built_template, tmp_path / "second")
     code, events = build_events(second, capsys, "--store", store)  # -n 2: forked worker processes
-    assert code == 0 and events[-1]["cached"] == 6
+    assert code == 0 and events[-1]["cached"] == 9
     rows = [line.split(" ", 1) for line in log.read_text(encoding="utf-8").splitlines()]
     assert [path for pid, path in rows if int(pid) == os.getpid() and path.endswith(".mp4")] == []
     media = sorted(path for _, path in rows if path.endswith(".mp4"))
@@ -197,8 +197,24 @@ def test_each_video_is_hashed_once_per_build_across_tasks(built_template: Path, 
     monkeypatch.setattr(checker, "file_digest", lambda path: hashed.append(path) or real(path))
     second = checkout(built_template, tmp_path / "second")
     code, events = build_events(second, capsys, "--store", store, "-P", "thread")
-    assert code == 0 and events[-1]["cached"] == 6
+    assert code == 0 and events[-1]["cached"] == 9
     counts = Counter(hashed)
     assert {p for p in counts if p.endswith(".mp4")} == {"src/alpha.mp4", "src/beta.mp4", "src/gamma.mp4"}
     assert set(counts.values()) == {1}
     assert contents(second) == contents(Project(built_template))
+
+
+def test_cached_tasks_carry_no_absolute_path(project: Project, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """An action key that holds the checkout's folder would never match in another checkout."""
+    from storyexport.build.loader import build_namespace
+    from storyexport.store.remote import cached_action
+
+    monkeypatch.setenv(STORE_ENV, (tmp_path / "store").as_uri())
+    monkeypatch.chdir(project.root)
+    tasks = list(build_namespace(project.manifest, progress="quiet")["task_storyexport"]())
+    cached = [task for task in tasks if task.get("actions") and task["actions"][0][0] is cached_action]
+    assert {task["basename"] for task in cached} == CACHED_KINDS - {"sample"}  # the test manifest has no samples
+    for task in cached:
+        text = json.dumps(task["actions"][0][1][0])
+        assert str(project.root) not in text and str(project.root.resolve()) not in text, task["name"]
