@@ -22,8 +22,9 @@ import projects
 from clips import ensure_clip
 from settings import Settings
 from table import Baseline, Row, Target
-from timing import Measured, paired_medians, run_command
+from timing import Measured, median_of, paired_medians, run_command, time_call
 
+from storyexport.store.cas import sha256_file
 from storyexport.store.settings import STORE_ENV
 
 _RESTORED = re.compile(r"task\(s\) run \((\d+) restored from the cache\)")
@@ -81,6 +82,7 @@ def store_rows(settings: Settings, log: list[str]) -> list[Row]:
             raise RuntimeError(f"the warm build restored {media} task(s), not {3 * n}; see {logs / 'warm.log'}")
         return measured
 
+    hashing = median_of(lambda: time_call(lambda: sha256_file(clip)), settings.fast_runs)
     plain = build("plain", with_store=False)
     cold_run, warm_run = paired_medians(cold, warm, settings.build_runs)
     objects, size = store_bytes(store)
@@ -89,7 +91,8 @@ def store_rows(settings: Settings, log: list[str]) -> list[Row]:
                f"({size / n / 1e6:.2f} MB a story; sources {sources / n / 1e6:.2f} MB a story); a warm fresh checkout "
                f"downloads all of them and hashes the sources; cold with store {cold_run.seconds:.1f} s "
                f"({cold_run.cpu_seconds:.1f} s CPU), without {plain.seconds:.1f} s ({plain.cpu_seconds:.1f} s CPU), "
-               f"warm {warm_run.seconds:.2f} s ({warm_run.cpu_seconds:.2f} s CPU)")
+               f"warm {warm_run.seconds:.2f} s ({warm_run.cpu_seconds:.2f} s CPU); SHA-256 of one source "
+               f"{hashing.seconds * 1000:.0f} ms ({clip.stat().st_size / hashing.seconds / 1e6:.0f} MB/s on one core)")
     return [Row(f"{n} videos, fresh checkout, warm store (`doit -n {settings.workers}`)", warm_run.seconds,
                 cpu=warm_run.cpu_seconds,
                 note=f"file:// store; {3 * n} tasks restored (checked), platform metadata, registry and report run; "

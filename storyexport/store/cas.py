@@ -177,8 +177,10 @@ def _link_or_copy(source: str, tmp: Path) -> None:
     detects that and rebuilds it."""
     tmp.unlink()
     try:
+        if os.stat(source).st_uid != os.getuid():  # the output's mode is set on placing: only on our own objects
+            raise PermissionError
         os.link(source, tmp)
-    except OSError:  # another file system, or hard links not allowed here
+    except OSError:  # another owner, another file system, or hard links not allowed here
         shutil.copyfile(source, tmp)
 
 
