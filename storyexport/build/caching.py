@@ -1,4 +1,4 @@
-"""The task graph with a store: media tasks go through the action cache, and ``--shard i/N`` keeps one shard.
+"""The task graph with a store: cacheable tasks go through the action cache, and ``--shard i/N`` keeps one shard.
 
 Applied at task creation, so doit's own checks are untouched: a task that is up to date locally never asks the
 store; a stale one (a fresh checkout, another runner's shard) restores its outputs and doit's values from the cache
@@ -19,12 +19,16 @@ from storyexport.store.settings import Shard, StoreSettings, StoreSettingsError
 
 
 def store_location_problem(settings: StoreSettings, output_dir: Path) -> str | None:
-    """A ``file://`` store inside the output folder would be removed by ``doit clean`` and would sit beside the
+    """A local store must be named by an absolute path (workers and scratch folders have other working
+    directories), and not inside the output folder: ``doit clean`` would remove it, and it would sit beside the
     SQLite registry, which never lives on the store."""
     url = settings.url or ""
-    if not url.startswith("file://"):
+    if "://" in url and not url.startswith("file://"):
         return None
-    folder = Path(url.removeprefix("file://")).resolve()
+    path = url.removeprefix("file://")
+    if not Path(path).is_absolute():
+        return f"--store {url}: a local store needs an absolute path (file:///path/to/store)"
+    folder = Path(path).resolve()
     out = output_dir.resolve()
     if folder == out or out in folder.parents:
         return f"--store {url}: the store must not live inside the output folder {output_dir}"

@@ -140,6 +140,12 @@ def test_bad_store_options_are_one_line(project: Project, capsys: pytest.Capture
     code = main(["build", "-m", str(project.manifest), "--store", "file:///tmp/x", "--shard", "3/2"])
     err = capsys.readouterr().err
     assert code == 2 and "expected i/N" in err
+    code = main(["build", "-m", str(project.manifest), "--store", "relative/cache"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "needs an absolute path" in err
+    code = main(["build", "-m", str(project.manifest), "--store", str(project.out / "x")])  # a path, not a URL
+    err = capsys.readouterr().err
+    assert code == 2 and "must not live inside the output folder" in err
     code = main(["build", "-m", str(project.manifest), "--store-read-only"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "--store-read-only needs --store" in err
