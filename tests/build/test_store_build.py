@@ -11,7 +11,7 @@ import pytest
 
 from storyexport.cli import main
 from storyexport.store.action_cache import CACHED_KINDS
-from storyexport.store.settings import STORE_ENV, shard_of
+from storyexport.store.settings import SHARD_ENV, STORE_ENV, shard_of
 
 from .conftest import MANIFEST, Project
 
@@ -41,18 +41,28 @@ def successes(events: list[dict]) -> dict[str, bool]:
     return {e["task"]: e.get("cached", False) for e in events if e["event"] == "success"}
 
 
+def recorded(project: Project) -> dict[str, tuple[object, object]]:
+    """What doit's database recorded for each task: its values and result (not file states, which hold mtimes).
+    The report is left out: it reads the registry's JSON snapshot, which records when each story was registered."""
+    db = json.loads((project.out / ".storyexport" / "doit-db.json").read_text(encoding="utf-8"))
+    return {task: (entry.get("_values_:"), entry.get("result:")) for task, entry in db.items() if task != "report"}
+
+
 def test_shards_then_a_final_run_restores_every_media_task(built_template: Path, tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     store = (tmp_path / "store").as_uri()
     ids = [story["id"] for story in MANIFEST["stories"]]
-    for index in (1, 2):
-        runner = checkout(built_template, tmp_path / f"shard{index}")
-        code, events = build_events(runner, capsys, "--store", store, "--shard", f"{index}/2")
-        assert code == 0
-        mine = {story for story in ids if shard_of(story, 2) == index}
-        assert {name.split(":")[1] for name in successes(events)} == mine
-        assert not any(name in ("registry", "report") for name in successes(events))
-        assert not (runner.out / "report.html").exists()
+    runner = checkout(built_template, tmp_path / "shard1")  # through storyexport build --shard
+    code, events = build_events(runner, capsys, "--store", store, "--shard", "1/2")
+    assert code == 0
+    assert {name.split(":")[1] for name in successes(events)} == {s for s in ids if shard_of(s, 2) == 1}
+    runner = checkout(built_template, tmp_path / "shard2")  # through plain doit and the variables
+    result = runner.doit("-n", "2", "progress=jsonl", env={STORE_ENV: store, SHARD_ENV: "2/2"})
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert {name.split(":")[1] for name in successes(events)} == {s for s in ids if shard_of(s, 2) == 2}
+    assert not (runner.out / "report.html").exists() and not (runner.out / "export_registry.json").exists()
+    assert not list((runner.root / ".storyexport").glob("up-to-date*"))  # a shard is not a whole run
 
     final = checkout(built_template, tmp_path / "final")
     code, events = build_events(final, capsys, "--store", store)
@@ -64,7 +74,9 @@ def test_shards_then_a_final_run_restores_every_media_task(built_template: Path,
     summary = events[-1]
     assert summary["event"] == "summary" and summary["cached"] == len(media) and summary["failed"] == []
     assert (final.out / "report.html").is_file()
-    assert contents(final) == contents(Project(built_template))  # byte-identical to a build without a store
+    template = Project(built_template)
+    assert contents(final) == contents(template)  # byte-identical to a build without a store
+    assert recorded(final) == recorded(template)  # and doit recorded the same values and results
 
 
 def test_a_fresh_checkout_with_the_doit_command_line_runs_no_heavy_action(
