@@ -85,8 +85,9 @@ def test_a_fresh_checkout_with_the_doit_command_line_runs_no_heavy_action(
     first = checkout(built_template, tmp_path / "first")
     assert build_events(first, capsys, "--store", store)[0] == 0
     second = checkout(built_template, tmp_path / "second")
-    result = second.doit("-n", "2", "progress=plain", env={STORE_ENV: store})
+    result = second.doit("-n", "2", "progress=plain", env={STORE_ENV: store, "PYTHONPROFILEIMPORTTIME": "1"})
     assert result.returncode == 0, result.stderr
+    assert " cv2" not in result.stderr  # nothing ran that needs OpenCV, so nothing imported it
     lines = [line for line in result.stdout.splitlines() if line.startswith("[")]
     media = [line for line in lines if line.split("] ", 1)[1].split(":")[0] in CACHED_KINDS]
     assert media and all("(restored from the cache)" in line for line in media)
