@@ -4,7 +4,7 @@ Each measured build runs in a new copy of the batch project (sources, manifest a
 outputs, no doit database, no stamp), with ``STORYEXPORT_STORE`` pointing at a local ``file://`` store:
 
 * cold: an empty store, so every task runs and the media outputs are uploaded;
-* warm: the store a cold build filled, so every media task must be restored (checked from the summary);
+* warm: the store a cold build filled, so every story task must be restored (checked from the summary);
 * baseline: the same cold build without a store (what the upload costs).
 
 Cold and warm builds alternate so both see the same background load. The run log records the bytes the store holds
@@ -13,6 +13,7 @@ and each warm build moves, for the cost model in docs/store.md.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -22,8 +23,9 @@ import projects
 from clips import ensure_clip
 from settings import Settings
 from table import Baseline, Row, Target
-from timing import Measured, paired_medians, run_command
+from timing import Measured, median_of, paired_medians, run_command, time_call
 
+from storyexport.store.cas import sha256_file
 from storyexport.store.settings import STORE_ENV
 
 _RESTORED = re.compile(r"task\(s\) run \((\d+) restored from the cache\)")
@@ -37,10 +39,14 @@ def checkout(project: Path, folder: Path) -> Path:
     return folder
 
 
-def store_bytes(store: Path) -> tuple[int, int]:
-    """(objects, bytes) in the store's content-addressed part."""
+def store_bytes(store: Path) -> tuple[int, int, int]:
+    """(objects, bytes held, bytes a fresh checkout restores): identical outputs of two stories are one object."""
     sizes = [p.stat().st_size for p in (store / "cas").rglob("*") if p.is_file()]
-    return len(sizes), sum(sizes)
+    placed = 0
+    for entry in (store / "ac").rglob("*.json"):
+        for digest in json.loads(entry.read_text(encoding="utf-8"))["targets"].values():
+            placed += (store / "cas" / "sha256" / digest[:2] / digest).stat().st_size
+    return len(sizes), sum(sizes), placed
 
 
 def restored(log: Path) -> int:
@@ -76,24 +82,30 @@ def store_rows(settings: Settings, log: list[str]) -> list[Row]:
         if not store.is_dir():
             cold()
         measured = build("warm", with_store=True)
+        story_tasks = projects.task_total(logs / "warm.log") - 2  # all but the registry and the report
         media = restored(logs / "warm.log")
-        if media != 2 * n:  # a video and a thumbnail set per story
-            raise RuntimeError(f"the warm build restored {media} task(s), not {2 * n}; see {logs / 'warm.log'}")
+        if media != story_tasks:
+            raise RuntimeError(f"the warm build restored {media} task(s), not {story_tasks}; see {logs / 'warm.log'}")
         return measured
 
+    hashing = median_of(lambda: time_call(lambda: sha256_file(clip)), settings.fast_runs)
+    hash_rate = clip.stat().st_size / max(hashing.cpu_seconds, 1e-6) / 1e6
     plain = build("plain", with_store=False)
     cold_run, warm_run = paired_medians(cold, warm, settings.build_runs)
-    objects, size = store_bytes(store)
+    objects, size, moved = store_bytes(store)
     sources = sum(p.stat().st_size for p in (project / "media").iterdir())
-    log.append(f"store: {objects} objects, {size / 1e6:.1f} MB after a cold build of {n} stories "
-               f"({size / n / 1e6:.2f} MB a story; sources {sources / n / 1e6:.2f} MB a story); a warm fresh checkout "
-               f"downloads all of them and hashes the sources; cold with store {cold_run.seconds:.1f} s "
+    log.append(f"store: {objects} objects, {size / 1e6:.1f} MB after a cold build of {n} stories (identical "
+               f"outputs stored once); a fresh checkout restores {moved / n / 1e6:.2f} MB a story and hashes its "
+               f"source ({sources / n / 1e6:.2f} MB a story); cold with store {cold_run.seconds:.1f} s "
                f"({cold_run.cpu_seconds:.1f} s CPU), without {plain.seconds:.1f} s ({plain.cpu_seconds:.1f} s CPU), "
-               f"warm {warm_run.seconds:.2f} s ({warm_run.cpu_seconds:.2f} s CPU)")
+               f"warm {warm_run.seconds:.2f} s ({warm_run.cpu_seconds:.2f} s CPU); SHA-256 of one source "
+               f"{hashing.cpu_seconds * 1000:.0f} ms of CPU ({hash_rate:.0f} MB/s a core), "
+               f"{hashing.seconds * 1000:.0f} ms wall")
     return [Row(f"{n} videos, fresh checkout, warm store (`doit -n {settings.workers}`)", warm_run.seconds,
                 cpu=warm_run.cpu_seconds,
-                note=f"file:// store; {2 * n} media tasks restored (checked), JSON tasks, registry and report run; "
-                     f"{size / 1e6:.0f} MB downloaded",
+                note=f"file:// store; every story task restored (checked), registry and report run; "
+                     f"{moved / 1e6:.0f} MB restored; CPU {warm_run.cpu_seconds / cold_run.cpu_seconds:.2f} × the "
+                     f"cold build's",
                 baselines=[Baseline("cold build, fresh checkout, empty store", cold_run.seconds),
                            Baseline("cold build, fresh checkout, no store", plain.seconds)],
                 target=Target(0.1 * cold_run.seconds, "0.1 × the cold build"))]

@@ -21,6 +21,7 @@ from doit.exceptions import TaskFailed
 from storyexport.config.model import Manifest, MetadataOptions, Story, ThumbnailOptions, VideoOptions
 from storyexport.fsutil import write_json_atomic
 from storyexport.layout import thumbnail_set_paths
+from storyexport.store.settings import STORE_ENV
 
 # What the story actions import lazily (a no-op build must not pay for OpenCV and numpy).
 STORY_ACTION_MODULES = ("storyexport.media.export", "storyexport.media.spec", "storyexport.media.thumbnails",
@@ -29,7 +30,10 @@ STORY_ACTION_MODULES = ("storyexport.media.export", "storyexport.media.spec", "s
 
 def preload() -> None:
     """Import the story actions' modules now: forked workers then inherit them instead of each importing them
-    (~0.3 s of CPU per worker, mostly numpy and OpenCV)."""
+    (~0.3 s of CPU per worker: numpy, OpenCV, Jinja2, JSON Schema). Not with a store: every story task of a build
+    that uses one may be restored without running, and a worker that does run one imports what it needs then."""
+    if os.environ.get(STORE_ENV):
+        return
     for name in STORY_ACTION_MODULES:
         importlib.import_module(name)
 

@@ -1,4 +1,4 @@
-"""The task graph with a store: media tasks go through the action cache, and ``--shard i/N`` keeps one shard.
+"""The task graph with a store: cacheable tasks go through the action cache, and ``--shard i/N`` keeps one shard.
 
 Applied at task creation, so doit's own checks are untouched: a task that is up to date locally never asks the
 store; a stale one (a fresh checkout, another runner's shard) restores its outputs and doit's values from the cache
@@ -19,12 +19,16 @@ from storyexport.store.settings import Shard, StoreSettings, StoreSettingsError
 
 
 def store_location_problem(settings: StoreSettings, output_dir: Path) -> str | None:
-    """A ``file://`` store inside the output folder would be removed by ``doit clean`` and would sit beside the
+    """A local store must be named by an absolute path (workers and scratch folders have other working
+    directories), and not inside the output folder: ``doit clean`` would remove it, and it would sit beside the
     SQLite registry, which never lives on the store."""
     url = settings.url or ""
-    if not url.startswith("file://"):
+    if "://" in url and not url.startswith("file://"):
         return None
-    folder = Path(url.removeprefix("file://")).resolve()
+    path = url.removeprefix("file://")
+    if not Path(path).is_absolute():
+        return f"--store {url}: a local store needs an absolute path (file:///path/to/store)"
+    folder = Path(path).resolve()
     out = output_dir.resolve()
     if folder == out or out in folder.parents:
         return f"--store {url}: the store must not live inside the output folder {output_dir}"
@@ -32,9 +36,20 @@ def store_location_problem(settings: StoreSettings, output_dir: Path) -> str | N
 
 
 def check_store(settings: StoreSettings, manifest: Manifest) -> None:
+    """Refuse, in one line and before any task runs, a store this build cannot or must not use."""
+    if settings.read_only and not settings.enabled:
+        raise StoreSettingsError("--store-read-only needs --store URL (or STORYEXPORT_STORE)")
+    if not settings.enabled:
+        return
     problem = store_location_problem(settings, manifest.output_dir)
     if problem:
         raise StoreSettingsError(problem)
+    from storyexport.store.cas import StoreError, check_url
+
+    try:
+        check_url(settings.url or "")
+    except StoreError as exc:
+        raise StoreSettingsError(str(exc)) from None
 
 
 def shard_manifest(manifest: Manifest, shard: Shard) -> Manifest:
@@ -46,8 +61,11 @@ def shard_manifest(manifest: Manifest, shard: Shard) -> Manifest:
 
 
 class CachedConfigSlice(ConfigSlice):
-    """A cached task's ``ConfigSlice`` that also hands the digests its worker computed to this process's hash cache
-    before doit records the task (doit calls value savers there, after the worker's answer arrived)."""
+    """A cached task's ``ConfigSlice`` that also carries digests between doit's main process and its workers, so a
+    file is hashed once per build however many processes need its digest: when doit checks the task (in the main
+    process, just before dispatching it) the digests this process already knows of its inputs go with the task to
+    the worker; after the worker's answer arrived, before doit records the task, the digests the worker computed
+    enter this process's hash cache (doit calls value savers there)."""
 
     def __init__(self, base: ConfigSlice, hash_cache: str):
         super().__init__(base.config, base.targets)
@@ -58,6 +76,12 @@ class CachedConfigSlice(ConfigSlice):
 
         super().configure_task(task)
         task.value_savers.append(functools.partial(adopt_digests, task, self.hash_cache))
+
+    def __call__(self, task: Any, values: dict[str, Any]) -> bool:
+        from storyexport.store.remote import attach_known_digests
+
+        attach_known_digests(task, self.hash_cache)
+        return super().__call__(task, values)
 
 
 def through_cache(task: dict[str, Any], settings: StoreSettings, hash_cache: str) -> dict[str, Any]:

@@ -53,12 +53,19 @@ class HashCache:
             atexit.register(self.save)
         return self._entries
 
-    def digest(self, file_path: str, stat: os.stat_result) -> str:
-        entries = self._load()
-        key = os.path.abspath(file_path)
-        entry = entries.get(key)
+    def known(self, file_path: str, stat: os.stat_result) -> str | None:
+        """The remembered digest of ``file_path`` if its size and mtime still match, without hashing."""
+        entry = self._load().get(os.path.abspath(file_path))
         if entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
             return entry[2]
+        return None
+
+    def digest(self, file_path: str, stat: os.stat_result) -> str:
+        known = self.known(file_path, stat)
+        if known:
+            return known
+        entries = self._load()
+        key = os.path.abspath(file_path)
         digest = file_digest(file_path)
         entries[key] = [stat.st_size, stat.st_mtime_ns, digest]
         self._dirty = True

@@ -97,7 +97,8 @@ class GraphContext:
 def story_tasks(ctx: GraphContext, story: Story, files: StoryOutputs,
                 options: BuildOptions) -> Iterator[dict[str, Any]]:
     source = rel(story.source)
-    data = story.to_dict()
+    data = {**story.to_dict(), "source": source}  # project-relative, like every path a task gets: the store's
+    # action keys must be the same in every checkout
     video_options = data["video"]
     limits = {p: ctx.limits[p] for p in story.platforms}
     yield _task("video", story.id,

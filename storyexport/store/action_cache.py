@@ -7,9 +7,11 @@ changes, so a stale entry is never found. The entry holds the digest of every ta
 the content store) and doit's ``values`` and ``result``, which downstream tasks and doit's database need as much
 as the files.
 
-Only the media tasks are cached (``CACHED_KINDS``): a JSON task (metadata, platform) costs a few milliseconds,
-less than hashing its inputs and asking a remote store, and the registry and report are never cached (the SQLite
-registry holds publish status and performance history and never lives on the store).
+Every story task is cached (``CACHED_KINDS``), so a final CI job after sharded runs restores each one instead of
+running it: the media tasks cost seconds to minutes of CPU, the base metadata hashes the video and every thumbnail
+it describes, and a platform task loads its rules and compiles and renders its templates (tens of milliseconds),
+while restoring a small JSON file from a local store costs about a millisecond. The registry and report are never
+cached: the SQLite registry holds publish status and performance history and never lives on the store.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 from storyexport.build.uptodate import canonical
 from storyexport.store.cas import ContentStore, sha256_file
 
-CACHED_KINDS = frozenset({"sample", "video", "thumbnails"})
+CACHED_KINDS = frozenset({"sample", "video", "thumbnails", "metadata", "platform"})
 ENTRIES = "ac/v1"
 KEY_FORMAT = 1
 

@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,20 @@ class CorruptObject(StoreError):
 
 def sha256_file(path: Path | str) -> str:
     return file_digest(str(path))
+
+
+def check_url(url: str) -> None:
+    """Fail early, in one line, when ``url``'s protocol cannot be used here (missing extra or unknown protocol)."""
+    try:
+        from fsspec import get_filesystem_class
+    except ImportError:
+        raise StoreError("--store needs the optional extra: pip install 'storyexport[distributed]'") from None
+    protocol = url.split("://", 1)[0] if "://" in url else "file"
+    try:
+        get_filesystem_class(protocol)
+    except (ImportError, ValueError) as exc:
+        hint = " (pip install 'storyexport[distributed]')" if isinstance(exc, ImportError) else ""
+        raise StoreError(f"store {url}: cannot open {protocol}:// URLs: {' '.join(str(exc).split())}{hint}") from None
 
 
 def _filesystem(url: str) -> tuple[Any, str]:
@@ -81,21 +96,31 @@ class ContentStore:
         return digest
 
     def fetch(self, digest: str, target: Path | str) -> None:
-        """Download object ``digest`` to ``target`` atomically, hashing it as it streams in (one pass). Raises
+        """Place object ``digest`` at ``target`` atomically, verified: a remote object is hashed as it streams in;
+        a local one is hashed, then hard-linked (no copy; a store on another file system is copied). Raises
         ``FileNotFoundError`` when absent and ``CorruptObject`` when its bytes do not match: nothing is placed, and
         the bad object is removed unless read-only, so the next writer uploads a good one."""
         source = self.object_path(digest)
-        hasher = hashlib.sha256()
-        with atomic_path(Path(target)) as tmp, self.fs.open(source, "rb") as remote, open(tmp, "wb") as local:
-            while chunk := remote.read(CHUNK):
-                hasher.update(chunk)
-                local.write(chunk)
-            if hasher.hexdigest() != digest:
-                if not self.read_only:
-                    with contextlib.suppress(OSError):
-                        self.fs.rm_file(source)
-                raise CorruptObject(f"store {self.url}: object {digest[:12]}… is corrupt (its content hashes to "
-                                    f"{hasher.hexdigest()[:12]}…)")
+        with atomic_path(Path(target)) as tmp:
+            if self.local:
+                self._verify(source, digest, sha256_file(source))
+                _link_or_copy(source, tmp)
+                return
+            hasher = hashlib.sha256()
+            with self.fs.open(source, "rb") as remote, open(tmp, "wb") as local:
+                while chunk := remote.read(CHUNK):
+                    hasher.update(chunk)
+                    local.write(chunk)
+            self._verify(source, digest, hasher.hexdigest())
+
+    def _verify(self, source: str, digest: str, actual: str) -> None:
+        if actual == digest:
+            return
+        if not self.read_only:
+            with contextlib.suppress(OSError):
+                self.fs.rm_file(source)
+        raise CorruptObject(f"store {self.url}: object {digest[:12]}… is corrupt (its content hashes to "
+                            f"{actual[:12]}…)")
 
     # records ------------------------------------------------------------------------------------------------
     def read_record(self, name: str) -> dict[str, Any] | None:
@@ -144,6 +169,19 @@ class ContentStore:
     def _temp_name(destination: str) -> str:
         folder, name = destination.rsplit("/", 1)
         return f"{folder}/.{name}.{uuid.uuid4().hex}.tmp"
+
+
+def _link_or_copy(source: str, tmp: Path) -> None:
+    """Objects never change (a write is a new object; outputs are replaced by rename, never rewritten in place), so
+    an output may share an object's inode. A file edited in place would corrupt the object: the next download
+    detects that and rebuilds it."""
+    tmp.unlink()
+    try:
+        if os.stat(source).st_uid != os.getuid():  # the output's mode is set on placing: only on our own objects
+            raise PermissionError
+        os.link(source, tmp)
+    except OSError:  # another owner, another file system, or hard links not allowed here
+        shutil.copyfile(source, tmp)
 
 
 _OPEN: dict[tuple[str, bool, int], ContentStore] = {}

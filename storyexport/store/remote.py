@@ -35,6 +35,7 @@ from storyexport.store.cas import ContentStore, CorruptObject, StoreError, open_
 from storyexport.store.settings import CACHED_ATTR
 
 DIGESTS_ATTR = "storyexport_digests"  # path -> [size, mtime_ns, sha256] of a cached task's inputs and targets
+KNOWN_ATTR = "storyexport_known_digests"  # the same, known to the main process before dispatch
 
 SCRATCH_PREFIX = "storyexport-scratch-"
 
@@ -112,7 +113,7 @@ def cached_action(spec: dict[str, Any], store_url: str, read_only: bool, hash_ca
     setattr(task, CACHED_ATTR, False)
     action = ActionSpec.from_dict(spec)
     try:
-        inputs = _hashed(action.inputs, hash_cache)
+        inputs = _hashed(task, action.inputs, hash_cache)
         outcome = run_cached(action, open_store(store_url, read_only), ".", inputs)
     except (StoreError, OSError) as exc:
         return TaskFailed(f"store {store_url}: {_one_line(exc)}")
@@ -127,13 +128,34 @@ def _stat(path: str) -> tuple[int, int]:
     return stat.st_size, stat.st_mtime_ns
 
 
-def _hashed(paths: list[str], hash_cache: str | None) -> dict[str, str]:
+def _hashed(task: Any, paths: list[str], hash_cache: str | None) -> dict[str, str]:
+    """Input digests: known to the main process (attached to the task), remembered, or computed."""
     if not hash_cache:
         return {path: sha256_file(path) for path in paths}
     from storyexport.build.checker import shared_cache
 
     cache = shared_cache(hash_cache)
+    for path, (size, mtime_ns, digest) in (getattr(task, KNOWN_ATTR, None) or {}).items():
+        cache.record(path, size, mtime_ns, digest)
     return {path: cache.digest(path, os.stat(path)) for path in paths}
+
+
+def attach_known_digests(task: Any, hash_cache: str) -> None:
+    """Main process, when doit checks ``task``: attach the digests its hash cache already holds for the task's
+    inputs (a video another worker restored), so the worker does not hash them again. Hashes nothing."""
+    from storyexport.build.checker import shared_cache
+
+    cache = shared_cache(hash_cache)
+    known = {}
+    for path in task.file_dep:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            continue
+        digest = cache.known(path, stat)
+        if digest:
+            known[path] = [stat.st_size, stat.st_mtime_ns, digest]
+    setattr(task, KNOWN_ATTR, known)
 
 
 def adopt_digests(task: Any, hash_cache: str) -> dict[str, Any]:

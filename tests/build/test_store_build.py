@@ -11,7 +11,7 @@ import pytest
 
 from storyexport.cli import main
 from storyexport.store.action_cache import CACHED_KINDS
-from storyexport.store.settings import STORE_ENV, shard_of
+from storyexport.store.settings import SHARD_ENV, STORE_ENV, shard_of
 
 from .conftest import MANIFEST, Project
 
@@ -41,30 +41,42 @@ def successes(events: list[dict]) -> dict[str, bool]:
     return {e["task"]: e.get("cached", False) for e in events if e["event"] == "success"}
 
 
+def recorded(project: Project) -> dict[str, tuple[object, object]]:
+    """What doit's database recorded for each task: its values and result (not file states, which hold mtimes).
+    The report is left out: it reads the registry's JSON snapshot, which records when each story was registered."""
+    db = json.loads((project.out / ".storyexport" / "doit-db.json").read_text(encoding="utf-8"))
+    return {task: (entry.get("_values_:"), entry.get("result:")) for task, entry in db.items() if task != "report"}
+
+
 def test_shards_then_a_final_run_restores_every_media_task(built_template: Path, tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     store = (tmp_path / "store").as_uri()
     ids = [story["id"] for story in MANIFEST["stories"]]
-    for index in (1, 2):
-        runner = checkout(built_template, tmp_path / f"shard{index}")
-        code, events = build_events(runner, capsys, "--store", store, "--shard", f"{index}/2")
-        assert code == 0
-        mine = {story for story in ids if shard_of(story, 2) == index}
-        assert {name.split(":")[1] for name in successes(events)} == mine
-        assert not any(name in ("registry", "report") for name in successes(events))
-        assert not (runner.out / "report.html").exists()
+    runner = checkout(built_template, tmp_path / "shard1")  # through storyexport build --shard
+    code, events = build_events(runner, capsys, "--store", store, "--shard", "1/2")
+    assert code == 0
+    assert {name.split(":")[1] for name in successes(events)} == {s for s in ids if shard_of(s, 2) == 1}
+    runner = checkout(built_template, tmp_path / "shard2")  # through plain doit and the variables
+    result = runner.doit("-n", "2", "progress=jsonl", env={STORE_ENV: store, SHARD_ENV: "2/2"})
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert {name.split(":")[1] for name in successes(events)} == {s for s in ids if shard_of(s, 2) == 2}
+    assert not (runner.out / "report.html").exists() and not (runner.out / "export_registry.json").exists()
+    assert not list((runner.root / ".storyexport").glob("up-to-date*"))  # a shard is not a whole run
 
     final = checkout(built_template, tmp_path / "final")
     code, events = build_events(final, capsys, "--store", store)
     assert code == 0
     ran = successes(events)
     media = {name for name in ran if name.split(":")[0] in CACHED_KINDS}
-    assert len(media) == 2 * len(ids) and all(ran[name] for name in media)  # no heavy action ran
-    assert not any(cached for name, cached in ran.items() if name not in media)
+    assert media == set(ran) - {"registry", "report"} and all(ran[name] for name in media)  # every story task
+    assert not ran["registry"] and not ran["report"]
     summary = events[-1]
     assert summary["event"] == "summary" and summary["cached"] == len(media) and summary["failed"] == []
     assert (final.out / "report.html").is_file()
-    assert contents(final) == contents(Project(built_template))  # byte-identical to a build without a store
+    template = Project(built_template)
+    assert contents(final) == contents(template)  # byte-identical to a build without a store
+    assert recorded(final) == recorded(template)  # and doit recorded the same values and results
 
 
 def test_a_fresh_checkout_with_the_doit_command_line_runs_no_heavy_action(
@@ -73,8 +85,9 @@ def test_a_fresh_checkout_with_the_doit_command_line_runs_no_heavy_action(
     first = checkout(built_template, tmp_path / "first")
     assert build_events(first, capsys, "--store", store)[0] == 0
     second = checkout(built_template, tmp_path / "second")
-    result = second.doit("-n", "2", "progress=plain", env={STORE_ENV: store})
+    result = second.doit("-n", "2", "progress=plain", env={STORE_ENV: store, "PYTHONPROFILEIMPORTTIME": "1"})
     assert result.returncode == 0, result.stderr
+    assert " cv2" not in result.stderr  # nothing ran that needs OpenCV, so nothing imported it
     lines = [line for line in result.stdout.splitlines() if line.startswith("[")]
     media = [line for line in lines if line.split("] ", 1)[1].split(":")[0] in CACHED_KINDS]
     assert media and all("(restored from the cache)" in line for line in media)
@@ -140,13 +153,60 @@ def test_bad_store_options_are_one_line(project: Project, capsys: pytest.Capture
     code = main(["build", "-m", str(project.manifest), "--store", "file:///tmp/x", "--shard", "3/2"])
     err = capsys.readouterr().err
     assert code == 2 and "expected i/N" in err
+    code = main(["build", "-m", str(project.manifest), "--store", "relative/cache"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "needs an absolute path" in err
+    code = main(["build", "-m", str(project.manifest), "--store", str(project.out / "x")])  # a path, not a URL
+    err = capsys.readouterr().err
+    assert code == 2 and "must not live inside the output folder" in err
+    code = main(["build", "-m", str(project.manifest), "--store-read-only"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "--store-read-only needs --store" in err
+    before = project.snapshot()
+    code = main(["build", "-m", str(project.manifest), "--store", "nosuchproto://bucket/x"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "cannot open nosuchproto:// URLs" in err
+    assert project.snapshot() == before  # refused before anything ran
 
 
-def test_the_main_process_reuses_the_digests_its_workers_computed(built_template: Path, tmp_path: Path,
-                                                                   capsys: pytest.CaptureFixture[str],
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_main_process_and_the_workers_share_digests(built_template: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """doit records every task in the main process, one at a time: hashing each source and restored video again
-    there would serialise what the workers already did in parallel."""
+    there would serialise what the workers already did in parallel; and the worker of a thumbnail set gets the
+    digest of the video another worker restored instead of hashing it again."""
+    import os
+
+    from storyexport.build import checker
+
+    store = (tmp_path / "store").as_uri()
+    assert build_events(checkout(built_template, tmp_path / "first"), capsys, "--store", store)[0] == 0
+    log = tmp_path / "hashed.log"
+    real = checker.file_digest
+
+    def logged(path: str) -> str:  # forked workers inherit this; every process appends to the same file
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()} {path}\n")
+        return real(path)
+
+    monkeypatch.setattr(checker, "file_digest", logged)
+    second = checkout(built_template, tmp_path / "second")
+    code, events = build_events(second, capsys, "--store", store)  # -n 2: forked worker processes
+    assert code == 0 and events[-1]["cached"] == 17
+    rows = [line.split(" ", 1) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [path for pid, path in rows if int(pid) == os.getpid() and path.endswith(".mp4")] == []
+    media = sorted(path for _, path in rows if path.endswith(".mp4"))
+    assert media == ["src/alpha.mp4", "src/beta.mp4", "src/gamma.mp4"]  # each source once, restored videos never
+
+
+def test_each_video_is_hashed_once_per_build_across_tasks(built_template: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """With threads every hash is visible: a source is hashed once (its video's key, reused by doit's checker); a
+    restored video is hashed only by the store as it is placed, and that digest serves the thumbnail task's key and
+    doit's checker."""
+    from collections import Counter
+
     from storyexport.build import checker
 
     store = (tmp_path / "store").as_uri()
@@ -155,7 +215,25 @@ def test_the_main_process_reuses_the_digests_its_workers_computed(built_template
     real = checker.file_digest
     monkeypatch.setattr(checker, "file_digest", lambda path: hashed.append(path) or real(path))
     second = checkout(built_template, tmp_path / "second")
-    code, events = build_events(second, capsys, "--store", store)  # -n 2: forked workers keep their own list
-    assert code == 0 and events[-1]["cached"] == 6
-    media = [p for p in hashed if p.endswith(".mp4")]
-    assert media == [], media
+    code, events = build_events(second, capsys, "--store", store, "-P", "thread")
+    assert code == 0 and events[-1]["cached"] == 17
+    counts = Counter(hashed)
+    assert {p for p in counts if p.endswith(".mp4")} == {"src/alpha.mp4", "src/beta.mp4", "src/gamma.mp4"}
+    assert set(counts.values()) == {1}
+    assert contents(second) == contents(Project(built_template))
+
+
+def test_cached_tasks_carry_no_absolute_path(project: Project, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """An action key that holds the checkout's folder would never match in another checkout."""
+    from storyexport.build.loader import build_namespace
+    from storyexport.store.remote import cached_action
+
+    monkeypatch.setenv(STORE_ENV, (tmp_path / "store").as_uri())
+    monkeypatch.chdir(project.root)
+    tasks = list(build_namespace(project.manifest, progress="quiet")["task_storyexport"]())
+    cached = [task for task in tasks if task.get("actions") and task["actions"][0][0] is cached_action]
+    assert {task["basename"] for task in cached} == CACHED_KINDS - {"sample"}  # the test manifest has no samples
+    for task in cached:
+        text = json.dumps(task["actions"][0][1][0])
+        assert str(project.root) not in text and str(project.root.resolve()) not in text, task["name"]

@@ -25,6 +25,7 @@ def test_put_and_fetch_round_trip_by_digest(tmp_path: Path) -> None:
     target = tmp_path / "out" / "deep" / "b.bin"
     store.fetch(digest, target)
     assert target.read_bytes() == source.read_bytes()
+    assert target.stat().st_ino == Path(store.object_path(digest)).stat().st_ino  # verified, then hard-linked
     assert [p.name for p in target.parent.iterdir()] == ["b.bin"]  # no temp file left
     assert not [p for p in (tmp_path / "store").rglob("*.tmp")]
 
