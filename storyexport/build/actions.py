@@ -57,12 +57,11 @@ def one_line_failures(action: Callable[..., Any]) -> Callable[..., Any]:
 @one_line_failures
 def make_sample(target: str, record: str, duration: float, width: int, height: int, fps: float, seed: int) -> None:
     """Generate a sample clip, but never over a file storyexport did not generate (``record`` keeps track)."""
-    from storyexport.build.generated import remember, require_generated
+    from storyexport.build.generated import write_generated
     from storyexport.media.samples import generate_sample
 
-    require_generated(Path(target), Path(record))
-    generate_sample(Path(target), duration=duration, width=width, height=height, fps=fps, seed=seed)
-    remember(Path(target), Path(record))
+    write_generated(Path(target), Path(record), lambda path: generate_sample(
+        path, duration=duration, width=width, height=height, fps=fps, seed=seed))
 
 
 def clean_sample(target: str, record: str) -> None:

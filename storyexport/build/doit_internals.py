@@ -293,9 +293,11 @@ def failure_reason(fail: Any) -> str | None:
 
 
 def install() -> None:
-    """Idempotent: every JSON database doit opens in this process gets atomic saves, recovery and the journal."""
+    """Idempotent: every JSON database doit opens in this process gets atomic saves, recovery and the journal.
+    Called for each new task graph, so what a previous run of this process noted is forgotten."""
     JsonDB.__init__ = _init
     JsonDB.dump = _dump
+    _changed_inputs.clear()
 
 
 # -- invocation ------------------------------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ def dodo_namespace(manifest_path: str, progress: str = "auto") -> dict[str, Any]
     except (FileNotFoundError, StoreSettingsError) as exc:
         print(f"storyexport: {exc}", file=sys.stderr)
         raise SystemExit(3) from None
-    if invocation.command not in READ_ONLY_DOIT_COMMANDS:  # held until doit exits
-        acquire(lock_file_for(namespace["DOIT_CONFIG"]["dep_file"]))
+    if invocation.command is not None and invocation.command not in READ_ONLY_DOIT_COMMANDS:
+        acquire(lock_file_for(namespace["DOIT_CONFIG"]["dep_file"]))  # held until doit exits (not when the dodo
+        # file is imported outside a doit command, e.g. by a worker process: that would wait for its own parent)
     return namespace

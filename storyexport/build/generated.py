@@ -12,7 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from storyexport.fsutil import write_json_atomic
@@ -87,6 +87,13 @@ def remember(path: Path, record: Path) -> None:
     digest = _digest(path)
     with _updating(record) as files:
         files[_key(record, path)] = digest
+
+
+def write_generated(path: Path, record: Path, write: Callable[[Path], object]) -> None:
+    """Run ``write(path)`` unless ``path`` holds a file storyexport did not generate; record what it wrote."""
+    require_generated(path, record)
+    write(path)
+    remember(path, record)
 
 
 def remove_generated(path: Path, record: Path) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from storyexport.cli.common import add_manifest_option, fail, load_manifest_or_report
+from storyexport.config import Manifest
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -21,25 +22,31 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from storyexport.build.generated import NotGeneratedError, record_for, remember, require_generated
-    from storyexport.media import MediaError
-    from storyexport.media.samples import generate_sample
+    from storyexport.build.loader import dep_file_for
+    from storyexport.build.lock import lock_file_for, project_lock
 
     manifest = load_manifest_or_report(args.manifest, check_sources=False)
     if manifest is None:
         return 1
     if not manifest.samples:
         print(f"{args.manifest}: no samples declared")
+    with project_lock(lock_file_for(dep_file_for(manifest))):  # a build's sample tasks write the same files
+        return _generate(manifest, args.force)
+
+
+def _generate(manifest: Manifest, force: bool) -> int:
+    from storyexport.build.generated import NotGeneratedError, record_for, write_generated
+    from storyexport.media import MediaError
+    from storyexport.media.samples import generate_sample
+
     record = record_for(manifest.path)
     for sample in manifest.samples:
-        if sample.path.exists() and not args.force:
+        if sample.path.exists() and not force:
             print(f"exists    {sample.path}")
             continue
         try:
-            require_generated(sample.path, record)
-            generate_sample(sample.path, duration=sample.duration, width=sample.width, height=sample.height,
-                            fps=sample.fps, seed=sample.seed)
-            remember(sample.path, record)
+            write_generated(sample.path, record, lambda path, s=sample: generate_sample(
+                path, duration=s.duration, width=s.width, height=s.height, fps=s.fps, seed=s.seed))
         except (MediaError, NotGeneratedError) as exc:
             return fail(str(exc))
         print(f"generated {sample.path}")

@@ -102,7 +102,7 @@ def _stories(data: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
 def semantic_problems(loaded: LoadedYaml, platform_names: set[str], check_sources: bool = True) -> list[Problem]:
     """Checks the schema cannot express: unique ids, known platforms, sane timestamps, existing sources."""
     problems = _duplicate_id_problems(loaded) + _platform_problems(loaded, platform_names)
-    problems += _timestamp_problems(loaded) + _sample_path_problems(loaded)
+    problems += _timestamp_problems(loaded) + _sample_path_problems(loaded) + _output_collision_problems(loaded)
     if check_sources:
         problems += _source_problems(loaded)
     return problems
@@ -121,6 +121,29 @@ def _duplicate_id_problems(loaded: LoadedYaml) -> list[Problem]:
                                            f"duplicate story id '{sid}' (first used on line {line})"))
         first_seen.setdefault(sid, index)
     return problems
+
+
+def _exported_videos(loaded: LoadedYaml) -> dict[Path, str]:
+    """Where each story's video is written (the build replaces that file): resolved path -> story id."""
+    root = loaded.path.parent
+    output_dir = loaded.data.get("output_dir", DEFAULT_OUTPUT_DIR)
+    if not isinstance(output_dir, str):
+        return {}
+    return {_absolute(root / output_dir / story["segment"] / story["age_group"] / f"{story['id']}.mp4"): story["id"]
+            for _, story in _stories(loaded.data)
+            if all(isinstance(story.get(key), str) for key in ("id", "segment", "age_group"))}
+
+
+def _output_collision_problems(loaded: LoadedYaml) -> list[Problem]:
+    """A source or sample at the path of a story's export would be overwritten by it (and removed by a clean)."""
+    videos = _exported_videos(loaded)
+    root = loaded.path.parent
+    places = [(("stories", i, "source"), story.get("source")) for i, story in _stories(loaded.data)]
+    places += [(("samples", i, "path"), sample.get("path")) for i, sample in
+               enumerate(_list(loaded.data.get("samples"))) if isinstance(sample, dict)]
+    return [loaded.problem(where, f"'{path}' is where story '{videos[_absolute(root / path)]}' exports its video: "
+                                  "the build would overwrite it")
+            for where, path in places if isinstance(path, str) and path and _absolute(root / path) in videos]
 
 
 def _source_problems(loaded: LoadedYaml) -> list[Problem]:

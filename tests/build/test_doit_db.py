@@ -33,13 +33,14 @@ def test_jsondb_has_what_doit_db_replaces_and_reads(tmp_path: Path) -> None:
     assert callable(backend.codec.encode) and callable(backend.codec.decode)
 
 
-def test_the_runner_calls_the_reporter_before_checking_and_fails_a_task_whose_save_raises_file_not_found() -> None:
+def test_the_runner_calls_the_reporter_before_checking_and_fails_a_task_whose_save_raises_file_not_found(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     select = inspect.getsource(Runner.select_task)
     assert select.index("self.reporter.get_status(task)") < select.index("self.dep_manager.get_status(")
     saving = inspect.getsource(Runner.process_task_result)
     assert "except FileNotFoundError" in saving and "saving success: " in saving
     message = ("ERROR: Task 'video:a' saving success: Dependent file 'src/a.mp4' does not exist.")
-    doit_db._changed_inputs["src/a.mp4"] = "input src/a.mp4 changed"
+    monkeypatch.setitem(doit_db._changed_inputs, "src/a.mp4", "input src/a.mp4 changed")
     assert doit_db.failure_reason(message) == "input src/a.mp4 changed"
 
 

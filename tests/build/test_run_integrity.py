@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -77,10 +78,10 @@ def test_a_deleted_database_is_rebuilt_with_a_warning(project: Project) -> None:
 
 @pytest.fixture
 def full_disk(tmp_path: Path):
-    """A real 4 MB tmpfs (needs root and mount; skipped otherwise), unmounted afterwards."""
+    """A real 16 MB tmpfs (needs root and mount; skipped otherwise), unmounted afterwards."""
     mount = tmp_path / "small-disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True,
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], capture_output=True,
                           check=False)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
@@ -92,13 +93,14 @@ def full_disk(tmp_path: Path):
 
 def fill(folder: Path) -> Path:
     filler = folder / "filler"
-    try:  # closing the file flushes its buffer, which fails too once the disk is full
-        with open(filler, "wb") as handle:
-            while True:
-                handle.write(b"\0" * 65536)
-                handle.flush()
-    except OSError:
-        pass
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        for size in (65536, 4096, 1):  # down to the last byte
+            with contextlib.suppress(OSError):
+                while True:
+                    os.write(fd, b"\0" * size)
+    finally:
+        os.close(fd)
     return filler
 
 

@@ -87,7 +87,29 @@ def test_generated_samples_are_rebuilt_and_cleaned_but_an_edited_one_is_kept(tmp
     assert clip.read_bytes() != generated
     assert doit(manifest.parent, "clean").returncode == 0
     assert not clip.exists(), "doit clean removes a clip storyexport generated"
-    assert doit(manifest.parent, "sample").returncode == 0
+    assert main(["samples", "-m", str(manifest)]) == 0  # the command records what it generates too ...
+    assert main(["samples", "-m", str(manifest), "--force"]) == 0  # ... so it may regenerate its own clip
     clip.write_bytes(b"edited by the user after it was generated")
     assert doit(manifest.parent, "clean").returncode == 0
     assert clip.read_bytes() == b"edited by the user after it was generated"
+
+
+@pytest.mark.parametrize("field", ["source", "sample"])
+def test_a_source_or_sample_at_a_story_export_path_is_rejected(tmp_path: Path, field: str,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """With ``output_dir: .`` a story's export ``women/18-23/clip.mp4`` would replace a source stored there."""
+    manifest = write_project(tmp_path / "project", [SAMPLE])
+    data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    data["output_dir"] = "."
+    if field == "source":
+        (manifest.parent / "women" / "18-23").mkdir(parents=True)
+        (manifest.parent / "women" / "18-23" / "clip.mp4").write_bytes(b"original footage")
+        data["stories"][0]["source"] = "women/18-23/clip.mp4"
+    else:
+        data["samples"][0]["path"] = data["stories"][0]["source"] = "women/18-23/clip.mp4"
+    manifest.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    assert main(["validate", "-m", str(manifest)]) == 1
+    out = capsys.readouterr().out
+    assert "'women/18-23/clip.mp4' is where story 'clip' exports its video: the build would overwrite it" in out
+    result = doit(manifest.parent, "progress=plain")
+    assert result.returncode == 3 and "Traceback" not in result.stdout + result.stderr
