@@ -34,7 +34,7 @@ def cwd(path: Path) -> Iterator[Path]:
 def sample_spec(seed: int = 0) -> ActionSpec:
     params = [1.0, 360, 640, 30, seed]
     return ActionSpec.for_action("sample", 1, {"recipe": 1, "params": params}, actions.make_sample,
-                                 ["src/clip.mp4", *params], [], ["src/clip.mp4"])
+                                 ["src/clip.mp4", ".storyexport/generated-files.json", *params], [], ["src/clip.mp4"])
 
 
 def video_spec(config: dict | None = None) -> ActionSpec:
