@@ -95,16 +95,21 @@ class ContentStore:
         self._upload(str(path), self.object_path(digest))
         return digest
 
-    def fetch(self, digest: str, target: Path | str) -> None:
+    def fetch(self, digest: str, target: Path | str, link: bool = True) -> None:
         """Place object ``digest`` at ``target`` atomically, verified: a remote object is hashed as it streams in;
-        a local one is hashed, then hard-linked (no copy; a store on another file system is copied). Raises
+        a local one is hashed, then hard-linked (no copy; a store on another file system is copied). ``link=False``
+        copies: a worker's scratch copy of an input must not share the inode of the project file the coordinator
+        restored from the same object, whose ctime every new link would change (doit's process watches it). Raises
         ``FileNotFoundError`` when absent and ``CorruptObject`` when its bytes do not match: nothing is placed, and
         the bad object is removed unless read-only, so the next writer uploads a good one."""
         source = self.object_path(digest)
         with atomic_path(Path(target)) as tmp:
             if self.local:
                 self._verify(source, digest, sha256_file(source))
-                _link_or_copy(source, tmp)
+                if link:
+                    _link_or_copy(source, tmp)
+                else:
+                    shutil.copyfile(source, tmp)
                 return
             hasher = hashlib.sha256()
             with self.fs.open(source, "rb") as remote, open(tmp, "wb") as local:
