@@ -237,13 +237,10 @@ class DaskRunner(MRunner):
                     break
                 else:
                     node = self.task_dispatcher.nodes[job.name]
-                    if runs_remotely(node.task) and pool.ready():
-                        if self._submit(pool, node):
-                            continue
-                    else:  # a cheap task; or a media task while the cluster starts (in the background, meanwhile)
-                        if runs_remotely(node.task):
-                            pool.start_soon()
+                    if not runs_remotely(node.task):
                         self.process_task_result(node, self.execute_task(node.task))
+                    elif self._start_remotely(pool, node):
+                        continue
                     completed = node  # it finished here: doit may release its dependents at once
             if not pool.in_flight():
                 return
@@ -258,32 +255,47 @@ class DaskRunner(MRunner):
             self._versions = tool_versions()
         return self._versions
 
-    def _submit(self, pool: RemotePool, node: Any) -> bool:
-        """Send a media task to Dask (True), or finish it here (False): a JSON task, or a cache hit."""
+    def _start_remotely(self, pool: RemotePool, node: Any) -> bool:
+        """A media task: sent to Dask (True); or finished here (False): restored from the store (a hit, which needs
+        no cluster), or run here while the local cluster is still starting (in the background)."""
         task = node.task
         hermetic = hermetic_spec(task)
+        self.reporter.execute_task(task)
+        staged = None
+        if hermetic is not None:
+            staged = self._restore_or_stage(node, *hermetic)
+            if staged is None:
+                return False
+        if not pool.ready():
+            pool.start_soon()
+            self.process_task_result(node, task.execute(self.stream))
+            return False
         if hermetic is None:
             pool.submit(node, execute_remotely, task, self.stream, self._tools(), os.getcwd())
         else:
-            from storyexport.store.cas import StoreError
-            from storyexport.store.remote import restore_or_stage, run_hermetic
+            from storyexport.store.remote import run_hermetic
 
             spec, url = hermetic
-            self.reporter.execute_task(task)
-            try:
-                entry, inputs = restore_or_stage(spec, url)
-            except (StoreError, OSError) as exc:
-                self.process_task_result(node, TaskFailed(f"store {url}: {one_line(exc)}"))
-                return False
-            if entry is not None:
-                self._adopt_entry(task, entry)
-                self.process_task_result(node, None)
-                return False
-            pool.submit(node, run_hermetic, spec.to_dict(), inputs, url, None, self._tools())
+            pool.submit(node, run_hermetic, spec.to_dict(), staged, url, None, self._tools())
             self._hermetic[task.name] = url
-            return True
-        self.reporter.execute_task(task)
         return True
+
+    def _restore_or_stage(self, node: Any, spec: Any, url: str) -> dict[str, str] | None:
+        """The digests of the task's inputs, uploaded for a worker to fetch (a cache miss); or None when the task
+        finished here: its outputs and values restored from the cache, or the store failed (one line)."""
+        from storyexport.store.cas import StoreError
+        from storyexport.store.remote import restore_or_stage
+
+        try:
+            entry, inputs = restore_or_stage(spec, url)
+        except (StoreError, OSError) as exc:
+            self.process_task_result(node, TaskFailed(f"store {url}: {one_line(exc)}"))
+            return None
+        if entry is not None:
+            self._adopt_entry(node.task, entry)
+            self.process_task_result(node, None)
+            return None
+        return inputs
 
     @staticmethod
     def _adopt_entry(task: Any, entry: Any) -> None:

@@ -128,6 +128,22 @@ def test_python_m_storyexport_build_runs_on_dask(project: Project) -> None:
     assert {"video:gamma", "thumbnails:gamma"} <= ran(done.stdout)
 
 
+def test_a_fresh_clone_with_a_warm_store_starts_no_cluster(fresh_project: Project, tmp_path: Path) -> None:
+    """Media tasks whose outputs the store holds are restored by doit's process: no worker, not even Dask."""
+    store = ["--store", f"file://{tmp_path / 'store'}"]
+    clone = copy_project(fresh_project, tmp_path / "clone")
+    first = fresh_project.doit(*DASK, *store)
+    assert first.returncode == 0, first.stdout + first.stderr
+    done = subprocess.run([sys.executable, "-c", PROBE, "show", *DASK, *store], cwd=clone.root, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    media = {e["task"]: e.get("cached") for e in events(done.stdout)
+             if e["event"] == "success" and e["task"].split(":")[0] in ("video", "thumbnails")}
+    assert len(media) == 6 and all(media.values())
+    assert "dask imported: False" in done.stderr
+    assert story_outputs(clone) == story_outputs(fresh_project)
+
+
 def test_an_edit_runs_exactly_what_plan_lists(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
     generate_sample(project.root / "src" / "alpha.mp4", seed=7, duration=3.5, width=360, height=640, fps=30)
     project.edit_story("gamma", title="Gamma, retitled")
