@@ -15,8 +15,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import daskbuild
 import pervideo
 import scale
+import warmstore
 from settings import BENCH_DIR, OUT_DIR, Settings, settings_for
 from table import Row, machine_description, render_rows, summary
 
@@ -26,7 +28,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="short clips and small projects: a smoke run")
     parser.add_argument("--output", type=Path, default=None,
                         help="markdown file to write (default: bench/RESULTS.md, or bench/out/RESULTS-quick.md)")
-    parser.add_argument("--only", choices=("per-video", "batch", "many"), action="append",
+    parser.add_argument("--only", choices=("per-video", "batch", "many", "store", "dask"), action="append",
                         help="run only these sections (repeatable)")
     return parser.parse_args(argv)
 
@@ -71,7 +73,13 @@ def _sections(settings: Settings, notes: list[str]) -> list[tuple[str, Callable[
         result = scale.many_rows(settings, notes)
         return result.rows, result.memory
 
-    return [("per-video", per_video), ("batch", batch), ("many", many)]
+    def store() -> tuple[list[Row], list[Row]]:
+        return warmstore.store_rows(settings, notes), []
+
+    def dask() -> tuple[list[Row], list[Row]]:
+        return daskbuild.dask_rows(settings, notes), []
+
+    return [("per-video", per_video), ("batch", batch), ("many", many), ("store", store), ("dask", dask)]
 
 
 def render_document(settings: Settings, rows: list[Row], memory: list[Row], notes: list[str], seconds: float) -> str:

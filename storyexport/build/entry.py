@@ -6,15 +6,17 @@ Kept apart from ``loader`` so that a stamped no-op imports nothing heavy: no YAM
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from storyexport.build import stamp
-from storyexport.build.invocation import dodo_invocation
+from storyexport.build.doit_internals import dodo_invocation
 from storyexport.build.lock import READ_ONLY_DOIT_COMMANDS, acquire, lock_file_for
 from storyexport.build.reporter import BuildReporter
 from storyexport.build.signals import handle_sigterm
+from storyexport.store.settings import SHARD_ENV, StoreSettingsError
 
 
 def answer_from_stamp(scope: stamp.StampScope, progress: str) -> bool:
@@ -42,16 +44,17 @@ def dodo_namespace(manifest_path: str, progress: str = "auto") -> dict[str, Any]
     handle_sigterm()
     invocation = dodo_invocation()
     scope = stamp.StampScope.create(manifest_path, invocation.dodo_file)
-    if invocation.plain_run and answer_from_stamp(scope, progress):
+    plain_run = invocation.plain_run and not os.environ.get(SHARD_ENV)  # a shard is a selection of tasks
+    if plain_run and answer_from_stamp(scope, progress):
         raise SystemExit(0)
     from storyexport.config.problems import ConfigError, print_problems  # only now: it loads the config stack
 
     try:
-        namespace = load_namespace(manifest_path, scope, plain_run=invocation.plain_run, progress=progress)
+        namespace = load_namespace(manifest_path, scope, plain_run=plain_run, progress=progress)
     except ConfigError as exc:
         print_problems(exc.problems)
         raise SystemExit(3) from None
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, StoreSettingsError) as exc:
         print(f"storyexport: {exc}", file=sys.stderr)
         raise SystemExit(3) from None
     if invocation.command is not None and invocation.command not in READ_ONLY_DOIT_COMMANDS:

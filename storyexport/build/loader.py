@@ -11,13 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from storyexport.build import doit_db, parallel, stamp, tolerance
+from storyexport.build import doit_internals, doit_runner, stamp
+from storyexport.build.caching import check_store
 from storyexport.build.checker import checker_for
 from storyexport.build.reporter import BuildReporter
 from storyexport.build.tasks import BuildOptions, generate_tasks, rel
 from storyexport.config.manifest import load_for_build
 from storyexport.config.model import Manifest
 from storyexport.layout import REGISTRY_DB
+from storyexport.store import settings as store_settings
 
 BASENAMES = ("sample", "video", "thumbnails", "metadata", "platform", "registry", "report")
 
@@ -69,17 +71,20 @@ def build_namespace(manifest_path: Path | str, *, progress: str = "auto", report
                     stamp_start: stamp.StampStart | None = None) -> dict[str, Any]:
     """The globals of a dodo module: ``DOIT_CONFIG`` and one task creator.
 
-    With ``stamp_start`` (a plain run of every task) the run writes an up-to-date stamp if it finishes cleanly."""
+    With ``stamp_start`` (a plain run of every task) the run writes an up-to-date stamp if it finishes cleanly.
+    The store settings come from the environment (``storyexport.store.settings``); a bad one raises
+    ``StoreSettingsError``."""
     apply_start_method()
-    tolerance.install()
-    parallel.install()
-    doit_db.install()
+    doit_runner.install()
+    doit_internals.install()
     stamp.discard()
     with paused_gc():
         if manifest is None or rules is None:
             manifest, rules = load_for_build(Path(manifest_path))
         dep_file = dep_file_for(manifest)
-        tasks = list(generate_tasks(manifest, rules, dep_file, options or BuildOptions()))
+        store = store_settings.from_env()
+        check_store(store, manifest)
+        tasks = list(generate_tasks(manifest, rules, dep_file, options or BuildOptions(), store))
     if reporter is None:
         reporter = BuildReporter(sys.stdout, mode=progress, events_db=manifest.output_dir / REGISTRY_DB)
     if stamp_start is not None:

@@ -8,6 +8,7 @@ JSON object per event, for machines); ``auto`` picks ``bar`` on a TTY and ``plai
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -17,7 +18,8 @@ from typing import Any, TextIO
 
 from doit.exceptions import UnmetDependency
 
-from storyexport.build import doit_db
+from storyexport.build import doit_internals
+from storyexport.store.settings import CACHED_ATTR, STORE_ENV
 from storyexport.textsafe import for_terminal, json_for_terminal
 
 MODES = ("auto", "bar", "plain", "jsonl", "quiet")
@@ -37,6 +39,7 @@ class RunState:
     total: int = 0
     done: int = 0
     executed: int = 0
+    cached: int = 0  # of the executed tasks, those restored from the store's action cache
     started_at: float = field(default_factory=time.monotonic)
     running: dict[str, float] = field(default_factory=dict)
     outcomes: list[TaskOutcome] = field(default_factory=list)
@@ -109,7 +112,7 @@ class BuildReporter:
         self._emit({"event": "begin", "total": self.state.total})
 
     def get_status(self, task: Any) -> None:
-        doit_db.before_task(task)
+        doit_internals.before_task(task)
 
     def execute_task(self, task: Any) -> None:
         if task.actions:
@@ -117,9 +120,9 @@ class BuildReporter:
             self._emit({"event": "start", "task": task.name})
 
     def add_success(self, task: Any) -> None:
-        doit_db.checkpoint(task.name)
+        doit_internals.checkpoint(task.name)
         if task.actions:
-            self._finish(task, True, None)
+            self._finish(task, True, None, cached=bool(getattr(task, CACHED_ATTR, False)))
             if task.name.startswith("platform:"):
                 self._collect_check_failures(task)
 
@@ -130,8 +133,8 @@ class BuildReporter:
                 self.state.blocked.append((task.name, str(fail.message or "")))
                 self._emit({"event": "blocked", "task": task.name, "reason": f"upstream failed: {fail.message}"})
         elif task.actions or task.name in self.state.running:
-            self._finish(task, False, doit_db.failure_reason(fail) or _first_line(fail))
-        doit_db.checkpoint(task.name)
+            self._finish(task, False, doit_internals.failure_reason(fail) or _first_line(fail))
+        doit_internals.checkpoint(task.name)
 
     def skip_uptodate(self, task: Any) -> None:
         if task.actions:
@@ -159,6 +162,7 @@ class BuildReporter:
         self._clear_bar()
         failures = [o for o in self.state.outcomes if not o.success]
         summary = {"event": "summary", "total": self.state.total, "executed": self.state.executed,
+                   "cached": self.state.cached,
                    "failed": [{"task": o.task, "reason": o.reason} for o in failures],
                    "check_failures": [{"task": t, "check": c} for t, c in self.state.check_failures],
                    "blocked": [{"task": t, "upstream": u} for t, u in self.state.blocked],
@@ -174,7 +178,7 @@ class BuildReporter:
             self._registry.close()  # now, not at exit: the up-to-date stamp records the store's final state
             self._registry = None
         if self.on_complete is not None:
-            self.on_complete(self.state.finished_cleanly() and not doit_db.last_save_failed())
+            self.on_complete(self.state.finished_cleanly() and not doit_internals.last_save_failed())
 
     def report_up_to_date(self, names: list[str]) -> None:
         """What a run that finds every task up to date reports, for an answer from the stamp (doit did not run)."""
@@ -202,15 +206,17 @@ class BuildReporter:
             stack.extend(tasks[name].task_dep)
         return {name for name in seen if tasks[name].actions}
 
-    def _finish(self, task: Any, success: bool, reason: str | None) -> None:
+    def _finish(self, task: Any, success: bool, reason: str | None, cached: bool = False) -> None:
         started = self.state.running.pop(task.name, None)
         now = time.monotonic()
         duration = now - started if started is not None else 0.0
         self.state.done += 1
         self.state.executed += 1
+        self.state.cached += cached
         self.state.outcomes.append(TaskOutcome(task.name, success, duration, reason))
-        self._emit({"event": "success" if success else "failure", "task": task.name,
-                    "duration_s": round(duration, 3), "reason": reason})
+        event = {"event": "success" if success else "failure", "task": task.name, "duration_s": round(duration, 3),
+                 "reason": reason}
+        self._emit({**event, "cached": True} if cached else event)
         self._record_event(task.name, time.time() - duration, duration, success, reason)
 
     def _collect_check_failures(self, task: Any) -> None:
@@ -254,6 +260,7 @@ class BuildReporter:
             self._write_json(event)
         elif self.mode == "plain" and event["event"] in ("success", "failure"):
             status = "ok" if event["event"] == "success" else f"FAILED: {event['reason']}"
+            status += " (restored from the cache)" if event.get("cached") else ""
             self._line(f"[{state.done:>{len(str(state.total))}}/{state.total}] {event['task']} {status} "
                        f"({event['duration_s']:.1f} s) elapsed {_clock(state.elapsed())} eta {_clock(state.eta())}")
         elif self.mode == "bar":
@@ -286,7 +293,9 @@ class BuildReporter:
     def _write_summary(self, failures: list[TaskOutcome]) -> None:
         state = self.state
         up_to_date = state.done - state.executed - len(state.blocked)
-        self._line(f"storyexport: {state.executed} task(s) run, {up_to_date} up to date, {len(failures)} failed, "
+        restored = f" ({state.cached} restored from the cache)" if state.cached or os.environ.get(STORE_ENV) else ""
+        self._line(f"storyexport: {state.executed} task(s) run{restored}, {up_to_date} up to date, "
+                   f"{len(failures)} failed, "
                    f"{len(state.blocked)} not run because of a failure, in {state.elapsed():.1f} s"
                    + (f" {STAMP_NOTE}" if self.from_stamp else ""))
         for outcome in failures:

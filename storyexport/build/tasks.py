@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from storyexport.build import actions
+from storyexport.build.caching import shard_manifest, with_store
 from storyexport.build.checker import cache_path_for
+from storyexport.build.doit_runner import AFTER_FAILURES
 from storyexport.build.generated import record_for
 from storyexport.build.orphans import remove_orphans
 from storyexport.build.recipes import recipe
-from storyexport.build.tolerance import AFTER_FAILURES
 from storyexport.build.uptodate import ConfigSlice, InputsDigest, StorePresent
 from storyexport.config.model import Manifest, Story
 from storyexport.layout import REGISTRY_DB, REGISTRY_JSON, REPORT_HTML, StoryOutputs, story_outputs
+from storyexport.store.settings import StoreSettings
 
 
 @dataclass(frozen=True)
@@ -82,13 +84,12 @@ class GraphContext:
     """What every story's tasks share, computed once per manifest (thousands of stories make this matter)."""
 
     out: str
-    rules_dir: str
     rule_files: dict[str, str]
     limits: dict[str, dict[str, Any]]
 
     @classmethod
     def create(cls, manifest: Manifest, rules: dict[str, dict[str, Any]]) -> GraphContext:
-        return cls(out=rel(manifest.output_dir), rules_dir=rel(manifest.platforms_dir),
+        return cls(out=rel(manifest.output_dir),
                    rule_files={p: rel(rules_file(manifest.platforms_dir, p)) for p in rules},
                    limits={p: rules[p].get("video") or {} for p in rules})
 
@@ -96,7 +97,8 @@ class GraphContext:
 def story_tasks(ctx: GraphContext, story: Story, files: StoryOutputs,
                 options: BuildOptions) -> Iterator[dict[str, Any]]:
     source = rel(story.source)
-    data = story.to_dict()
+    data = {**story.to_dict(), "source": source}  # project-relative, like every path a task gets: the store's
+    # action keys must be the same in every checkout
     video_options = data["video"]
     limits = {p: ctx.limits[p] for p in story.platforms}
     yield _task("video", story.id,
@@ -124,7 +126,7 @@ def story_tasks(ctx: GraphContext, story: Story, files: StoryOutputs,
     for platform, target in files.platforms.items():
         yield _task("platform", f"{story.id}:{platform}",
                     action=(actions.write_platform_metadata,
-                            [data, platform, ctx.rules_dir, files.base_metadata, scores, target]),
+                            [data, platform, ctx.rule_files[platform], files.base_metadata, scores, target]),
                     file_dep=[files.base_metadata, ctx.rule_files[platform], *([scores] if scores else [])],
                     targets=[target], config={"story": text, "metadata": data["metadata"]},
                     doc=f"{platform} metadata of {story.id}")
@@ -147,7 +149,7 @@ def _text_slice(fields: dict[str, Any]) -> dict[str, Any]:
 
 def aggregate_tasks(manifest: Manifest, ctx: GraphContext, outputs: list[StoryOutputs], story_task_names: list[str],
                     dep_file: Path) -> Iterator[dict[str, Any]]:
-    """``registry`` and ``report``: they run after every story task, even when some failed (see ``tolerance``)."""
+    """``registry`` and ``report``: they run after every story task, even when some failed (``AFTER_FAILURES``)."""
     metadata_files = sorted(path for f in outputs for path in (f.base_metadata, *f.platforms.values()))
     thumbs = sorted(path for f in outputs for path in f.thumbnails)
     registry_json = f"{ctx.out}/{REGISTRY_JSON}"
@@ -172,8 +174,26 @@ def aggregate_tasks(manifest: Manifest, ctx: GraphContext, outputs: list[StoryOu
 
 
 def generate_tasks(manifest: Manifest, rules: dict[str, dict[str, Any]], dep_file: Path,
-                   options: BuildOptions | None = None) -> Iterator[dict[str, Any]]:
+                   options: BuildOptions | None = None,
+                   store: StoreSettings | None = None) -> Iterator[dict[str, Any]]:
+    """Every task of the manifest; with a store, media tasks go through the action cache, and with a shard only
+    that shard's story tasks are built (no registry or report: the final job builds those)."""
     options = options or BuildOptions()
+    all_ids = [s.id for s in manifest.stories]
+    if store is not None and store.shard is not None:
+        manifest = shard_manifest(manifest, store.shard)
+        options = replace(options, aggregates=False)
+    yield from with_store(_graph(manifest, rules, dep_file, options), store, rel(cache_path_for(dep_file)))
+    yield {
+        "basename": "orphans",
+        "actions": None,
+        "clean": [(remove_orphans, [str(dep_file), all_ids])],
+        "doc": "'doit clean orphans' removes the outputs of stories no longer in the manifest",
+    }
+
+
+def _graph(manifest: Manifest, rules: dict[str, dict[str, Any]], dep_file: Path,
+           options: BuildOptions) -> Iterator[dict[str, Any]]:
     yield from sample_tasks(manifest)
     ctx = GraphContext.create(manifest, rules)
     story_task_names: list[str] = []
@@ -184,9 +204,3 @@ def generate_tasks(manifest: Manifest, rules: dict[str, dict[str, Any]], dep_fil
             yield task
     if options.aggregates and options.metadata:
         yield from aggregate_tasks(manifest, ctx, outputs, story_task_names, dep_file)
-    yield {
-        "basename": "orphans",
-        "actions": None,
-        "clean": [(remove_orphans, [str(dep_file), [s.id for s in manifest.stories]])],
-        "doc": "'doit clean orphans' removes the outputs of stories no longer in the manifest",
-    }

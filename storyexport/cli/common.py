@@ -10,6 +10,7 @@ from typing import Any
 
 from storyexport.config import ConfigError, Manifest, load_manifest
 from storyexport.config.problems import print_problems
+from storyexport.store.settings import StoreSettingsError
 from storyexport.textsafe import for_terminal
 
 DEFAULT_MANIFEST = "exports.yaml"
@@ -71,4 +72,6 @@ def in_project(manifest_arg: Path, progress: str, use: Callable[[dict[str, Any]]
         except ConfigError as exc:
             print_problems(exc.problems)
             return 1
+        except StoreSettingsError as exc:
+            return fail(str(exc), 2)
         return use(namespace)

@@ -23,7 +23,7 @@ from storyexport.metadata.hashtags import (
     select_tags,
     tags_total_length,
 )
-from storyexport.metadata.rules import load_platform_rules, rules_files
+from storyexport.metadata.rules import load_platform_rules, load_platform_rules_file, rules_files
 from storyexport.metadata.upload import build_upload
 from storyexport.resources import builtin_platforms_dir
 from storyexport.textsafe import strip_controls
@@ -116,6 +116,17 @@ class PlatformExporter:
         self.rules_dir = Path(rules_dir) if rules_dir is not None else builtin_platforms_dir()
         self.rules = load_platform_rules(self.rules_dir)
         self._files = rules_files(self.rules_dir)
+
+    @classmethod
+    def for_rules_file(cls, rules_file: Path | str) -> PlatformExporter:
+        """An exporter of the one platform whose rules are in ``rules_file``, reading no other file: a build task
+        declares the rules file it reads, so its output depends on nothing undeclared (remote runs, caches)."""
+        path = Path(rules_file)
+        exporter = cls.__new__(cls)
+        exporter.rules_dir = path.parent
+        exporter.rules = load_platform_rules_file(path)
+        exporter._files = {path.stem: path}
+        return exporter
 
     def list_platforms(self) -> list[str]:
         return sorted(self.rules)

@@ -58,6 +58,14 @@ def load_platform_rules(rules_dir: Path) -> dict[str, dict]:
     return rules
 
 
+def load_platform_rules_file(path: Path) -> dict[str, dict]:
+    """One platform's validated rules, keyed by its name (the file's stem); raises ConfigError on any problem."""
+    data, problems = check_platform_rules_file(path)
+    if problems or data is None:
+        raise ConfigError(problems or [Problem(str(path), 1, 1, "empty platform rules file")])
+    return {path.stem: with_defaults(path.stem, data)}
+
+
 def check_platform_rules_dir(rules_dir: Path) -> tuple[dict[str, dict], list[Problem]]:
     """(valid rules by name, every problem found). Files with a problem are left out of the rules."""
     rules_dir = Path(rules_dir)

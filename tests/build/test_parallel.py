@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from storyexport.build import parallel
+from storyexport.build import doit_runner as parallel
 
 from .conftest import Project
 
@@ -37,7 +37,7 @@ def test_outputs_identical_whatever_the_worker_count(fresh_project: Project, bui
 
 DODO = '''
 import os
-from storyexport.build import parallel
+from storyexport.build import doit_runner as parallel
 
 parallel.install()
 
