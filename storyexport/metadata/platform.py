@@ -13,7 +13,7 @@ from typing import Any
 from storyexport import __version__
 from storyexport.config.model import MetadataOptions, Story
 from storyexport.fsutil import write_json_atomic
-from storyexport.metadata.checks import adjustment, check, video_checks
+from storyexport.metadata.checks import Adjustment, Check, adjustment, check, video_checks
 from storyexport.metadata.fields import FieldFitter
 from storyexport.metadata.hashtags import (
     Selection,
@@ -67,7 +67,7 @@ def metadata_filename(story_id: str, platform: str) -> str:
     return f"{story_id}_{platform}_metadata.json"
 
 
-def _grouped_drops(field: str, selection: Selection, action: str) -> list[dict[str, Any]]:
+def _grouped_drops(field: str, selection: Selection, action: str) -> list[Adjustment]:
     """One adjustment per reason, listing the hashtags it dropped (80 hashtags give a few entries, not 77)."""
     by_reason: dict[str, list[str]] = {}
     for item in selection.dropped:
@@ -196,11 +196,11 @@ class PlatformExporter:
             "safe_zone": rules.get("safe_zone"),
             "upload": build_upload(rules["upload"], upload_variables, where),
             "checks": {
-                "ok": all(item["ok"] for item in [*video, *text_checks]),
+                "ok": all(item.ok for item in [*video, *text_checks]),
                 "video_probed": probe is not None,
-                "video": video,
-                "text": text_checks,
-                "adjustments": adjustments,
+                "video": [item.as_dict() for item in video],
+                "text": [item.as_dict() for item in text_checks],
+                "adjustments": [item.as_dict() for item in adjustments],
             },
             "generator": {"name": "storyexport", "version": __version__},
         }
@@ -215,10 +215,10 @@ class PlatformExporter:
         return variables
 
     def _fit_texts(self, rules: Mapping[str, Any], fields: Mapping[str, Any], hashtags: list[str], where: str,
-                   adjustments: list[dict[str, Any]]) -> tuple[dict[str, str], list[dict[str, Any]], list[str]]:
+                   adjustments: list[Adjustment]) -> tuple[dict[str, str], list[Check], list[str]]:
         """Fit each text field in file order; hashtags used by one field reduce the next one's budget."""
         texts: dict[str, str] = {}
-        text_checks: list[dict[str, Any]] = []
+        text_checks: list[Check] = []
         used = 0
         for name, spec in rules["text"].items():
             budget = max(rules["hashtags"]["max_count"] - used, 0)
@@ -226,14 +226,14 @@ class PlatformExporter:
             result = fitter.fit(self._template_variables(rules, fields, hashtags), hashtags)
             texts[name], hashtags = result.text, result.hashtags
             adjustments.extend(result.adjustments)
-            text_checks.append(result.check)
+            text_checks.append(fitter.length_check(result.text))
             if fitter.counts_hashtags:
                 used += len(find_hashtags(result.text))
         return texts, text_checks, hashtags
 
     @staticmethod
     def _tags(rules: Mapping[str, Any], fields: Mapping[str, Any], hashtags: list[str],
-              adjustments: list[dict[str, Any]], text_checks: list[dict[str, Any]]) -> list[str]:
+              adjustments: list[Adjustment], text_checks: list[Check]) -> list[str]:
         if not rules.get("tags"):
             return []
         selection = select_tags(fields, [tag.lstrip("#") for tag in hashtags], rules["tags"])
@@ -244,7 +244,7 @@ class PlatformExporter:
         return selection.hashtags
 
     @staticmethod
-    def _hashtag_check(rules: Mapping[str, Any], texts: Mapping[str, str]) -> dict[str, Any]:
+    def _hashtag_check(rules: Mapping[str, Any], texts: Mapping[str, str]) -> Check:
         counted = [name for name, spec in rules["text"].items() if spec.get("counts_hashtags", True)]
         total, limit = sum(len(find_hashtags(texts[name])) for name in counted), rules["hashtags"]["max_count"]
         return check("hashtags.count", total <= limit, total, limit,
