@@ -19,6 +19,7 @@ from typing import Any
 from doit.exceptions import TaskFailed
 
 from storyexport.config.model import Manifest, MetadataOptions, Story, ThumbnailOptions, VideoOptions
+from storyexport.config.rules_model import VideoRules
 from storyexport.fsutil import write_json_atomic
 from storyexport.layout import thumbnail_set_paths
 from storyexport.sources import source_problem
@@ -74,7 +75,7 @@ def clean_sample(target: str, record: str) -> None:
 
 @one_line_failures
 def export_video(story_id: str, source: str, target: str, video: dict[str, Any],
-                 platform_limits: dict[str, dict[str, Any]]) -> dict[str, Any]:
+                 platform_limits: dict[str, VideoRules]) -> dict[str, Any]:
     from storyexport.media.export import export_video as export
     from storyexport.media.spec import target_spec
 

@@ -23,6 +23,7 @@ from storyexport.build.orphans import remove_orphans
 from storyexport.build.recipes import recipe
 from storyexport.build.uptodate import ConfigSlice, InputsDigest, StorePresent
 from storyexport.config.model import Manifest, Story
+from storyexport.config.rules_model import RulesByPlatform, VideoRules
 from storyexport.layout import REGISTRY_DB, REGISTRY_JSON, REPORT_HTML, StoryOutputs, story_outputs
 from storyexport.store.settings import StoreSettings
 
@@ -85,13 +86,13 @@ class GraphContext:
 
     out: str
     rule_files: dict[str, str]
-    limits: dict[str, dict[str, Any]]
+    limits: dict[str, VideoRules]
 
     @classmethod
-    def create(cls, manifest: Manifest, rules: dict[str, dict[str, Any]]) -> GraphContext:
+    def create(cls, manifest: Manifest, rules: RulesByPlatform) -> GraphContext:
         return cls(out=rel(manifest.output_dir),
                    rule_files={p: rel(rules_file(manifest.platforms_dir, p)) for p in rules},
-                   limits={p: rules[p].get("video") or {} for p in rules})
+                   limits={p: rules[p]["video"] for p in rules})
 
 
 def story_tasks(ctx: GraphContext, story: Story, files: StoryOutputs,
@@ -173,7 +174,7 @@ def aggregate_tasks(manifest: Manifest, ctx: GraphContext, outputs: list[StoryOu
         yield task
 
 
-def generate_tasks(manifest: Manifest, rules: dict[str, dict[str, Any]], dep_file: Path,
+def generate_tasks(manifest: Manifest, rules: RulesByPlatform, dep_file: Path,
                    options: BuildOptions | None = None,
                    store: StoreSettings | None = None) -> Iterator[dict[str, Any]]:
     """Every task of the manifest; with a store, media tasks go through the action cache, and with a shard only
@@ -192,7 +193,7 @@ def generate_tasks(manifest: Manifest, rules: dict[str, dict[str, Any]], dep_fil
     }
 
 
-def _graph(manifest: Manifest, rules: dict[str, dict[str, Any]], dep_file: Path,
+def _graph(manifest: Manifest, rules: RulesByPlatform, dep_file: Path,
            options: BuildOptions) -> Iterator[dict[str, Any]]:
     yield from sample_tasks(manifest)
     ctx = GraphContext.create(manifest, rules)

@@ -22,6 +22,7 @@ from storyexport.config.model import (
     VideoOptions,
 )
 from storyexport.config.problems import ConfigError, Problem
+from storyexport.config.rules_model import RulesByPlatform
 from storyexport.config.safety import (
     case_collision_problems,
     control_character_problems,
@@ -236,7 +237,7 @@ class ManifestCheck:
 
     loaded: LoadedYaml
     rules_dir: Path
-    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rules: RulesByPlatform = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
 

@@ -10,8 +10,10 @@ check is recorded as skipped (``ok`` true, ``actual`` null) because an unknown v
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
+
+from storyexport.config.rules_model import VideoRules
 
 MEGABYTE = 1_000_000
 
@@ -37,7 +39,7 @@ class Adjustment:
     field: str
     action: str
     reason: str
-    detail: Mapping[str, Any] = field(default_factory=dict)
+    detail: Mapping[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
         return {"field": self.field, "action": self.action, "reason": self.reason, "detail": dict(self.detail)}
@@ -112,7 +114,7 @@ def _scaled(value: float | None, divisor: float) -> float | None:
     return None if value is None else round(value / divisor, 3)
 
 
-def video_checks(probe: Mapping[str, Any], spec: Mapping[str, Any]) -> list[Check]:
+def video_checks(probe: Mapping[str, Any], spec: VideoRules) -> list[Check]:
     """Every applicable check of ``probe`` against a platform's ``video`` rules."""
     # The media engine reports width and height as displayed (rotation already applied).
     width, height = _number(probe, "width"), _number(probe, "height")

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from storyexport.config.rules_model import TextFieldRules
 from storyexport.metadata.checks import Adjustment, Check, adjustment, check
 from storyexport.metadata.hashtags import find_hashtags, unmark_excess_hashtags
 from storyexport.metadata.templates import render_template, undeclared_variables
@@ -37,7 +38,7 @@ class FieldFitter:
     """Fits the text field ``name`` of one platform; ``where`` names the rules file for error messages."""
 
     name: str
-    spec: Mapping[str, Any]
+    spec: TextFieldRules
     where: str
     hashtag_budget: int | None
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from storyexport import __version__
 from storyexport.config.model import MetadataOptions, Story
+from storyexport.config.rules_model import PlatformRules, RulesByPlatform
 from storyexport.fsutil import write_json_atomic
 from storyexport.metadata.checks import Adjustment, Check, adjustment, check, video_checks
 from storyexport.metadata.fields import FieldFitter
@@ -50,7 +51,7 @@ def story_fields(story: Story | Mapping[str, Any]) -> dict[str, Any]:
     """The story's text fields (as ``Story.text_fields()``) from a Story or a manifest-like mapping."""
     raw = story.text_fields() if isinstance(story, Story) else dict(story)
     story_id = raw.get("id") or raw.get("title_id") or ""
-    fields = {key: clean_text(raw.get(key)) for key in STORY_TEXT_KEYS}
+    fields: dict[str, Any] = {key: clean_text(raw.get(key)) for key in STORY_TEXT_KEYS}
     fields["id"] = fields["title_id"] = clean_text(story_id)
     fields["hashtags"] = [clean_text(tag) for tag in as_list(raw.get("hashtags"))]
     return fields
@@ -75,7 +76,7 @@ def _grouped_drops(field: str, selection: Selection, action: str) -> list[Adjust
     return [adjustment(field, action, reason, hashtags=tags) for reason, tags in by_reason.items()]
 
 
-def _cover(rules: Mapping[str, Any], timestamp_s: float | None, probe: Mapping[str, Any] | None) -> dict[str, Any]:
+def _cover(rules: PlatformRules, timestamp_s: float | None, probe: Mapping[str, Any] | None) -> dict[str, Any]:
     """The cover frame's time (clamped into the video) and the platform's cover spec."""
     if timestamp_s is not None:
         timestamp_s = max(float(timestamp_s), 0.0)
@@ -92,8 +93,8 @@ def _probe_int(probe: Mapping[str, Any] | None, key: str) -> int | None:
     return int(value) if isinstance(value, int | float) else None
 
 
-def _platform_config(rules: Mapping[str, Any]) -> dict[str, Any]:
-    video = dict(rules["video"])
+def _platform_config(rules: PlatformRules) -> dict[str, Any]:
+    video: dict[str, Any] = dict(rules["video"])
     recommended = video.get("recommended") or {}
     compat = {"max_duration": video.get("max_duration_s")}
     if recommended.get("width") and recommended.get("height"):
@@ -114,7 +115,7 @@ class PlatformExporter:
 
     def __init__(self, rules_dir: Path | str | None = None):
         self.rules_dir = Path(rules_dir) if rules_dir is not None else builtin_platforms_dir()
-        self.rules = load_platform_rules(self.rules_dir)
+        self.rules: RulesByPlatform = load_platform_rules(self.rules_dir)
         self._files = rules_files(self.rules_dir)
 
     @classmethod
@@ -131,7 +132,7 @@ class PlatformExporter:
     def list_platforms(self) -> list[str]:
         return sorted(self.rules)
 
-    def _rules(self, platform: str) -> dict[str, Any]:
+    def _rules(self, platform: str) -> PlatformRules:
         try:
             return self.rules[platform]
         except KeyError:
@@ -206,7 +207,7 @@ class PlatformExporter:
         }
 
     @staticmethod
-    def _template_variables(rules: Mapping[str, Any], fields: Mapping[str, Any], hashtags: list[str]
+    def _template_variables(rules: PlatformRules, fields: Mapping[str, Any], hashtags: list[str]
                             ) -> dict[str, Any]:
         variables = {key: fields[key] for key in STORY_TEXT_KEYS}
         variables.update(story_hashtags=list(fields["hashtags"]), hashtags=list(hashtags),
@@ -214,7 +215,7 @@ class PlatformExporter:
                          display_name=rules["display_name"])
         return variables
 
-    def _fit_texts(self, rules: Mapping[str, Any], fields: Mapping[str, Any], hashtags: list[str], where: str,
+    def _fit_texts(self, rules: PlatformRules, fields: Mapping[str, Any], hashtags: list[str], where: str,
                    adjustments: list[Adjustment]) -> tuple[dict[str, str], list[Check], list[str]]:
         """Fit each text field in file order; hashtags used by one field reduce the next one's budget."""
         texts: dict[str, str] = {}
@@ -232,7 +233,7 @@ class PlatformExporter:
         return texts, text_checks, hashtags
 
     @staticmethod
-    def _tags(rules: Mapping[str, Any], fields: Mapping[str, Any], hashtags: list[str],
+    def _tags(rules: PlatformRules, fields: Mapping[str, Any], hashtags: list[str],
               adjustments: list[Adjustment], text_checks: list[Check]) -> list[str]:
         if not rules.get("tags"):
             return []
@@ -244,14 +245,14 @@ class PlatformExporter:
         return selection.hashtags
 
     @staticmethod
-    def _hashtag_check(rules: Mapping[str, Any], texts: Mapping[str, str]) -> Check:
+    def _hashtag_check(rules: PlatformRules, texts: Mapping[str, str]) -> Check:
         counted = [name for name, spec in rules["text"].items() if spec.get("counts_hashtags", True)]
         total, limit = sum(len(find_hashtags(texts[name])) for name in counted), rules["hashtags"]["max_count"]
         return check("hashtags.count", total <= limit, total, limit,
                      f"{total} hashtags in {', '.join(counted) or 'no text'} (cap {limit})")
 
     @staticmethod
-    def _privacy_level(rules: Mapping[str, Any], options: MetadataOptions) -> str:
+    def _privacy_level(rules: PlatformRules, options: MetadataOptions) -> str:
         return (rules.get("privacy_levels") or {}).get(options.privacy, options.privacy)
 
     def generate_all_platforms(self, story: Story | Mapping[str, Any], **extras: Any) -> dict[str, dict[str, Any]]:

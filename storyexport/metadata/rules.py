@@ -12,13 +12,14 @@ import difflib
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import regex
 from jinja2 import TemplateSyntaxError
 from jsonschema import Draft202012Validator, ValidationError
 
 from storyexport.config.problems import ConfigError, Problem
+from storyexport.config.rules_model import PlatformRules, RulesByPlatform, VideoRules
 from storyexport.config.schema_validator import schema_validator
 from storyexport.config.yamlpos import JsonPath, LoadedYaml, load_yaml
 from storyexport.metadata.templates import (
@@ -50,7 +51,7 @@ def rules_files(rules_dir: Path) -> dict[str, Path]:
     return {path.stem: path for path in files}
 
 
-def load_platform_rules(rules_dir: Path) -> dict[str, dict]:
+def load_platform_rules(rules_dir: Path) -> RulesByPlatform:
     """Every platform's validated rules by name; raises ConfigError listing all problems if any."""
     rules, problems = check_platform_rules_dir(rules_dir)
     if problems:
@@ -58,7 +59,7 @@ def load_platform_rules(rules_dir: Path) -> dict[str, dict]:
     return rules
 
 
-def load_platform_rules_file(path: Path) -> dict[str, dict]:
+def load_platform_rules_file(path: Path) -> RulesByPlatform:
     """One platform's validated rules, keyed by its name (the file's stem); raises ConfigError on any problem."""
     data, problems = check_platform_rules_file(path)
     if problems or data is None:
@@ -66,7 +67,7 @@ def load_platform_rules_file(path: Path) -> dict[str, dict]:
     return {path.stem: with_defaults(path.stem, data)}
 
 
-def check_platform_rules_dir(rules_dir: Path) -> tuple[dict[str, dict], list[Problem]]:
+def check_platform_rules_dir(rules_dir: Path) -> tuple[RulesByPlatform, list[Problem]]:
     """(valid rules by name, every problem found). Files with a problem are left out of the rules."""
     rules_dir = Path(rules_dir)
     if not rules_dir.is_dir():
@@ -75,7 +76,7 @@ def check_platform_rules_dir(rules_dir: Path) -> tuple[dict[str, dict], list[Pro
     problems = _suffix_clashes(rules_dir)
     if not files:
         problems.append(Problem(str(rules_dir), 1, 1, "no platform rules files (*.yaml) in this folder"))
-    rules: dict[str, dict] = {}
+    rules: RulesByPlatform = {}
     for name, path in files.items():
         data, found = check_platform_rules_file(path)
         problems.extend(found)
@@ -90,13 +91,14 @@ def _suffix_clashes(rules_dir: Path) -> list[Problem]:
             for p in sorted(rules_dir.glob("*.yml")) if p.stem in yaml_stems]
 
 
-def with_defaults(name: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The rules with the defaults the schema states filled in, so consumers need not repeat them."""
-    rules = dict(data)
+def with_defaults(name: str, data: Mapping[str, Any]) -> PlatformRules:
+    """The rules with the defaults the schema states filled in, so consumers need not repeat them (the schema has
+    validated ``data``, so it has the shape ``PlatformRules`` states)."""
+    rules = cast(PlatformRules, dict(data))
     rules.setdefault("name", name)
     rules.setdefault("display_name", name)
     rules.setdefault("publishing_tips", [])
-    rules["video"] = dict(rules.get("video") or {})
+    rules["video"] = cast(VideoRules, dict(rules.get("video") or {}))
     return rules
 
 
