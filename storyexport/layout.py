@@ -56,8 +56,13 @@ def _base_metadata_name(story_id: str) -> str:
     return f"{story_id}_metadata.json"
 
 
+def platform_metadata_filename(story_id: str, platform: str) -> str:
+    """The file name of a story's metadata for one platform (the original guide's name for it)."""
+    return f"{story_id}_{platform}_metadata.json"
+
+
 def _platform_metadata_name(story_id: str, platform: str) -> str:
-    return f"platforms/{story_id}_{platform}_metadata.json"
+    return f"platforms/{platform_metadata_filename(story_id, platform)}"
 
 
 def _thumbnail_names(story_id: str, options: ThumbnailOptions) -> ThumbnailSet[str]:

@@ -22,9 +22,10 @@ from storyexport.build.generated import record_for
 from storyexport.build.orphans import remove_orphans
 from storyexport.build.recipes import recipe
 from storyexport.build.uptodate import ConfigSlice, InputsDigest, StorePresent
-from storyexport.config.model import Manifest, Story
+from storyexport.config.model import STORY_METADATA_KEYS, Manifest, Story
 from storyexport.config.rules_model import RulesByPlatform, VideoRules
 from storyexport.layout import REGISTRY_DB, REGISTRY_JSON, REPORT_HTML, StoryOutputs, story_outputs
+from storyexport.resources import rules_file
 from storyexport.store.settings import StoreSettings
 
 
@@ -40,14 +41,6 @@ class BuildOptions:
 def rel(path: Path | str) -> str:
     """Paths as doit stores them: relative to the working directory, so a cached database survives a move."""
     return os.path.relpath(path)
-
-
-def rules_file(platforms_dir: Path, platform: str) -> Path:
-    for suffix in (".yaml", ".yml"):
-        candidate = platforms_dir / f"{platform}{suffix}"
-        if candidate.is_file():
-            return candidate
-    return platforms_dir / f"{platform}.yaml"
 
 
 def _task(basename: str, name: str | None, *, action: tuple[Any, list[Any]], file_dep: list[str],
@@ -144,8 +137,8 @@ def _video_slice(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _text_slice(fields: dict[str, Any]) -> dict[str, Any]:
-    """The story fields metadata reads: not the source or the options (they reach it through files)."""
-    return {k: v for k, v in fields.items() if k not in ("source", "video", "thumbnails", "metadata")}
+    """The story fields metadata reads (``STORY_METADATA_KEYS``)."""
+    return {k: fields[k] for k in STORY_METADATA_KEYS}
 
 
 def aggregate_tasks(manifest: Manifest, ctx: GraphContext, outputs: list[StoryOutputs], story_task_names: list[str],

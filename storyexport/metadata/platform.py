@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from storyexport import __version__
-from storyexport.config.model import MetadataOptions, Story
+from storyexport.config.model import STORY_TEXT_VARIABLES, MetadataOptions, Story
 from storyexport.config.rules_model import PlatformRules, RulesByPlatform
 from storyexport.fsutil import write_json_atomic
+from storyexport.layout import platform_metadata_filename as metadata_filename
 from storyexport.metadata.checks import Adjustment, Check, adjustment, check, video_checks
 from storyexport.metadata.fields import FieldFitter
 from storyexport.metadata.hashtags import (
@@ -24,12 +25,10 @@ from storyexport.metadata.hashtags import (
     select_tags,
     tags_total_length,
 )
-from storyexport.metadata.rules import load_platform_rules, load_platform_rules_file, rules_files
+from storyexport.metadata.rules import load_platform_rules, load_platform_rules_file
 from storyexport.metadata.upload import build_upload
-from storyexport.resources import builtin_platforms_dir
+from storyexport.resources import builtin_platforms_dir, rules_files
 from storyexport.textsafe import strip_controls
-
-STORY_TEXT_KEYS = ("id", "title_id", "title", "segment", "age_group", "description", "theme", "tone")
 
 
 class UnknownPlatform(LookupError):
@@ -51,7 +50,7 @@ def story_fields(story: Story | Mapping[str, Any]) -> dict[str, Any]:
     """The story's text fields (as ``Story.text_fields()``) from a Story or a manifest-like mapping."""
     raw = story.text_fields() if isinstance(story, Story) else dict(story)
     story_id = raw.get("id") or raw.get("title_id") or ""
-    fields: dict[str, Any] = {key: clean_text(raw.get(key)) for key in STORY_TEXT_KEYS}
+    fields: dict[str, Any] = {key: clean_text(raw.get(key)) for key in STORY_TEXT_VARIABLES}
     fields["id"] = fields["title_id"] = clean_text(story_id)
     fields["hashtags"] = [clean_text(tag) for tag in as_list(raw.get("hashtags"))]
     return fields
@@ -62,10 +61,6 @@ def story_platforms(story: Story | Mapping[str, Any]) -> list[str] | None:
         return list(story.platforms)
     platforms = story.get("platforms")
     return list(platforms) if platforms else None
-
-
-def metadata_filename(story_id: str, platform: str) -> str:
-    return f"{story_id}_{platform}_metadata.json"
 
 
 def _grouped_drops(field: str, selection: Selection, action: str) -> list[Adjustment]:
@@ -209,7 +204,7 @@ class PlatformExporter:
     @staticmethod
     def _template_variables(rules: PlatformRules, fields: Mapping[str, Any], hashtags: list[str]
                             ) -> dict[str, Any]:
-        variables = {key: fields[key] for key in STORY_TEXT_KEYS}
+        variables = {key: fields[key] for key in STORY_TEXT_VARIABLES}
         variables.update(story_hashtags=list(fields["hashtags"]), hashtags=list(hashtags),
                          hashtag_line=" ".join(hashtags), platform=rules["name"],
                          display_name=rules["display_name"])

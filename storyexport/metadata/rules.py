@@ -18,6 +18,7 @@ import regex
 from jinja2 import TemplateSyntaxError
 from jsonschema import Draft202012Validator, ValidationError
 
+from storyexport.config.model import STORY_TEXT_VARIABLES
 from storyexport.config.problems import ConfigError, Problem
 from storyexport.config.rules_model import PlatformRules, RulesByPlatform, VideoRules
 from storyexport.config.schema_validator import schema_validator
@@ -30,10 +31,9 @@ from storyexport.metadata.templates import (
     undeclared_variables,
 )
 from storyexport.metadata.upload import upload_expressions
-from storyexport.resources import load_schema
+from storyexport.resources import load_schema, rules_files
 
-RULES_SUFFIXES = (".yaml", ".yml")
-SHRINKABLE_VARIABLES = frozenset({"id", "title_id", "title", "segment", "age_group", "description", "theme", "tone"})
+SHRINKABLE_VARIABLES = frozenset(STORY_TEXT_VARIABLES)
 _PLATFORM_NAME = regex.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 _MIN_MAX_PAIRS = (("min_duration_s", "max_duration_s"), ("min_width", "max_width"),
                   ("min_height", "max_height"), ("min_fps", "max_fps"))
@@ -42,13 +42,6 @@ _MIN_MAX_PAIRS = (("min_duration_s", "max_duration_s"), ("min_width", "max_width
 @cache
 def _validator() -> Draft202012Validator:
     return schema_validator(load_schema("platform"))
-
-
-def rules_files(rules_dir: Path) -> dict[str, Path]:
-    """Platform name -> rules file, for every ``*.yaml`` / ``*.yml`` in the folder (sorted; hidden files skipped)."""
-    files = sorted(p for p in Path(rules_dir).iterdir()
-                   if p.suffix in RULES_SUFFIXES and not p.name.startswith(".") and p.is_file())
-    return {path.stem: path for path in files}
 
 
 def load_platform_rules(rules_dir: Path) -> RulesByPlatform:
