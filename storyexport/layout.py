@@ -1,4 +1,4 @@
-"""Where every output lives under ``output_dir`` — the seed's file layout, in one place.
+"""Where every output lives under ``output_dir`` — the original guide's file layout, in one place.
 
 ``data/final/{segment}/{age_group}/``
     ``{id}.mp4``, ``{id}_thumbnail.jpg`` (best frame), ``{id}_metadata.json``,

@@ -134,7 +134,7 @@ class Story:
         )
 
     def text_fields(self) -> dict[str, Any]:
-        """The fields templates and metadata read (a mapping, as the seed's ``story_idea`` was)."""
+        """The fields templates and metadata read (a mapping, as the original guide's ``story_idea`` was)."""
         return {"id": self.id, "title_id": self.id, **{k: getattr(self, k) for k in STORY_TEXT_FIELDS},
                 "hashtags": list(self.hashtags)}
 

@@ -1,4 +1,4 @@
-"""PlatformExporter: the seed's API, driven entirely by the platform rules folder.
+"""PlatformExporter: the original guide's API, driven entirely by the platform rules folder.
 
 Everything platform-specific (limits and their units, hashtag strategy, templates, upload field names) is read from
 ``platforms/<name>.yaml``; this module only applies it, so a new platform is a new YAML file.
@@ -136,7 +136,7 @@ class PlatformExporter:
                 f"(known: {', '.join(self.list_platforms())})") from None
 
     def get_platform_info(self, platform: str) -> dict[str, Any]:
-        """The platform's configuration as the seed exposed it (video_specs, metadata_limits, ...)."""
+        """The platform's configuration as the original guide exposed it (video_specs, metadata_limits, ...)."""
         rules = self._rules(platform)
         return {
             "platform": platform,
