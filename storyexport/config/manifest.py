@@ -133,7 +133,7 @@ def _duplicate_id_problems(loaded: LoadedYaml) -> list[Problem]:
         if not isinstance(sid, str):
             continue
         if sid in first_seen:
-            line = loaded.where(("stories", first_seen[sid], "id"))[0]
+            line = loaded.where(("stories", first_seen[sid], "id")).line
             problems.append(loaded.problem(("stories", index, "id"),
                                            f"duplicate story id '{sid}' (first used on line {line})"))
         first_seen.setdefault(sid, index)

@@ -22,7 +22,7 @@ from storyexport.config.model import STORY_TEXT_VARIABLES
 from storyexport.config.problems import ConfigError, Problem
 from storyexport.config.rules_model import PlatformRules, RulesByPlatform, VideoRules
 from storyexport.config.schema_validator import schema_validator
-from storyexport.config.yamlpos import JsonPath, LoadedYaml, load_yaml
+from storyexport.config.yamlpos import JsonPath, LoadedYaml, Position, load_yaml
 from storyexport.metadata.templates import (
     TEMPLATE_VARIABLES,
     UPLOAD_VARIABLES,
@@ -154,7 +154,7 @@ def _text_fields(data: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, An
 
 
 def _position_in_value(loaded: LoadedYaml, lines: list[str], path: JsonPath, offset: int, source: str
-                       ) -> tuple[int, int]:
+                       ) -> Position:
     """File line and column of character ``offset`` of a string value (a template) at ``path``.
 
     Exact for block scalars (``|``) and single-line plain scalars; quoted scalars with escapes are approximate.
@@ -167,11 +167,11 @@ def _position_in_value(loaded: LoadedYaml, lines: list[str], path: JsonPath, off
     if indicator in ("|", ">"):
         target = line + 1 + template_line
         text = lines[target - 1] if target <= len(lines) else ""
-        return target, len(text) - len(text.lstrip(" ")) + 1 + column_in_line
+        return Position(target, len(text) - len(text.lstrip(" ")) + 1 + column_in_line)
     quote = 1 if indicator in ("'", '"') else 0
     if template_line == 0:
-        return line, col + quote + column_in_line
-    return line + template_line, 1 + column_in_line
+        return Position(line, col + quote + column_in_line)
+    return Position(line + template_line, 1 + column_in_line)
 
 
 def _value_at(data: Any, path: JsonPath) -> Any:
@@ -180,9 +180,9 @@ def _value_at(data: Any, path: JsonPath) -> Any:
     return data
 
 
-def _problem_at(loaded: LoadedYaml, path: JsonPath, position: tuple[int, int], message: str) -> Problem:
+def _problem_at(loaded: LoadedYaml, path: JsonPath, position: Position, message: str) -> Problem:
     base = loaded.problem(path, message)
-    return Problem(base.file, position[0], position[1], message, base.json_path)
+    return Problem(base.file, position.line, position.col, message, base.json_path)
 
 
 def _variable_offset(source: str, name: str) -> int:
