@@ -32,14 +32,19 @@ def builtin_platforms_dir() -> Path:
 RULES_SUFFIXES = (".yaml", ".yml")
 
 
+def rules_candidates(rules_dir: Path | str) -> list[Path]:
+    """Every ``*.yaml`` / ``*.yml`` file in the folder, sorted, hidden files skipped: ``x.yaml`` and ``x.yml`` both,
+    which validation reports as a clash (the validated-manifest cache signs them all, so adding one is seen)."""
+    return sorted(path for path in Path(rules_dir).iterdir()
+                  if path.suffix in RULES_SUFFIXES and not path.name.startswith(".") and path.is_file())
+
+
 def rules_files(rules_dir: Path | str) -> dict[str, Path]:
-    """Platform name -> rules file, for every ``*.yaml`` / ``*.yml`` in the folder (sorted; hidden files skipped;
-    ``x.yaml`` wins over ``x.yml``, which validation reports as a clash). The one lookup the loader, the task graph
-    and the up-to-date stamp share; the stamp calls it on every no-op run, so this module stays light."""
+    """Platform name -> rules file (``x.yaml`` wins over ``x.yml``). The one lookup the loader, the task graph and
+    the up-to-date stamp share; the stamp calls it on every no-op run, so this module stays light."""
     found: dict[str, Path] = {}
-    for path in sorted(Path(rules_dir).iterdir()):
-        if path.suffix in RULES_SUFFIXES and not path.name.startswith(".") and path.is_file():
-            found.setdefault(path.stem, path)
+    for path in rules_candidates(rules_dir):
+        found.setdefault(path.stem, path)
     return found
 
 

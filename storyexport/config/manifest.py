@@ -279,14 +279,14 @@ def load_manifest(path: Path, platforms_dir: Path | None = None, check_sources: 
 
 
 def load_manifest_and_rules(path: Path, platforms_dir: Path | None = None, check_sources: bool = True,
-                            ) -> tuple[Manifest, dict[str, dict[str, Any]]]:
+                            ) -> tuple[Manifest, RulesByPlatform]:
     check = check_manifest(path, platforms_dir, check_sources)
     if check.problems:
         raise ConfigError(check.problems)
     return build_manifest(check.loaded.path, check.loaded.data, check.rules_dir), check.rules
 
 
-def load_for_build(path: Path, platforms_dir: Path | None = None) -> tuple[Manifest, dict[str, dict[str, Any]]]:
+def load_for_build(path: Path, platforms_dir: Path | None = None) -> tuple[Manifest, RulesByPlatform]:
     """Like ``load_manifest_and_rules`` without source checks, reusing the last successful check when nothing
     changed (``config.cache``): a no-op build must cost little more than doit's own no-op."""
     path = Path(path).resolve()

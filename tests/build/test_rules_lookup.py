@@ -42,3 +42,13 @@ def test_the_metadata_config_slice_keeps_its_keys(tmp_path):
     assert STORY_METADATA_KEYS == ("id", "title", "segment", "age_group", "description", "theme", "tone",
                                    "hashtags", "platforms")
     assert set(story.to_dict()) - set(STORY_METADATA_KEYS) == {"source", "video", "thumbnails", "metadata"}
+
+
+def test_a_clashing_yml_beside_a_yaml_invalidates_the_validated_manifest_cache(tmp_path):
+    from storyexport.config.cache import rules_signature
+
+    folder = _project_rules(tmp_path)
+    before = rules_signature(folder)
+    shutil.copy(folder / "youtube.yaml", folder / "youtube.yml")
+    assert rules_signature(folder) != before  # the clash must be reported, not answered from the cache
+    assert rules_files(folder)["youtube"] == folder / "youtube.yaml"
