@@ -1,4 +1,4 @@
-"""storyexport benchmark: the seed guide's performance table, measured side by side with baselines.
+"""storyexport benchmark: the original guide's performance table, measured side by side with baselines.
 
     python bench/run.py            # full run (~10 min on 2 cores, less once media is cached); writes RESULTS.md
     python bench/run.py --quick    # smoke run (~1-2 min); writes bench/out/RESULTS-quick.md
@@ -24,7 +24,7 @@ from table import Row, machine_description, render_rows, summary
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Benchmark storyexport against the seed guide and baselines.")
+    parser = argparse.ArgumentParser(description="Benchmark storyexport against the original guide and baselines.")
     parser.add_argument("--quick", action="store_true", help="short clips and small projects: a smoke run")
     parser.add_argument("--output", type=Path, default=None,
                         help="markdown file to write (default: bench/RESULTS.md, or bench/out/RESULTS-quick.md)")

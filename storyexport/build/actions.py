@@ -14,15 +14,19 @@ import os
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from doit.exceptions import TaskFailed
 
 from storyexport.config.model import Manifest, MetadataOptions, Story, ThumbnailOptions, VideoOptions
+from storyexport.config.rules_model import VideoRules
 from storyexport.fsutil import write_json_atomic
 from storyexport.layout import thumbnail_set_paths
 from storyexport.sources import source_problem
 from storyexport.store.settings import STORE_ENV
+
+if TYPE_CHECKING:  # imported when a metadata task runs: keeps the build's start light
+    from storyexport.metadata.platform import PlatformExporter
 
 # What the story actions import lazily (a no-op build must not pay for OpenCV and numpy).
 STORY_ACTION_MODULES = ("storyexport.media.export", "storyexport.media.spec", "storyexport.media.thumbnails",
@@ -74,7 +78,7 @@ def clean_sample(target: str, record: str) -> None:
 
 @one_line_failures
 def export_video(story_id: str, source: str, target: str, video: dict[str, Any],
-                 platform_limits: dict[str, dict[str, Any]]) -> dict[str, Any]:
+                 platform_limits: dict[str, VideoRules]) -> dict[str, Any]:
     from storyexport.media.export import export_video as export
     from storyexport.media.spec import target_spec
 
@@ -119,13 +123,13 @@ def _video_probe(video: str, scores: str | None) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=32)
-def _exporter(rules_file: str, signature: tuple[int, int]) -> Any:
+def _exporter(rules_file: str, signature: tuple[int, int]) -> PlatformExporter:
     from storyexport.metadata.platform import PlatformExporter
 
     return PlatformExporter.for_rules_file(rules_file)
 
 
-def platform_exporter(rules_file: str) -> Any:
+def platform_exporter(rules_file: str) -> PlatformExporter:
     """One validated exporter per rules file and process, rebuilt only if that file changed. It reads only the
     platform's own rules file, which is the task's declared ``file_dep``."""
     stat = Path(rules_file).stat()

@@ -1,4 +1,4 @@
-"""The seed's ``BatchExporter`` and ``VideoCompositor.export_with_enhancements``, on doit rather than beside it.
+"""The guide's ``BatchExporter`` and ``VideoCompositor.export_with_enhancements``, on doit rather than beside it.
 
 A batch is written as a manifest under ``{output_dir}/.storyexport/`` and built by doit like any other, so a batch
 gets the same incremental rebuilds, parallelism, failure isolation and registry events as ``doit -n 4``.
@@ -29,7 +29,7 @@ STORY_KEYS = ("id", "title", "segment", "age_group", "source", "description", "t
 
 
 def story_entry(story: Story | Mapping[str, Any], source: str | Path | None = None) -> dict[str, Any]:
-    """A manifest entry from a Story or a seed-style ``story_idea`` mapping (``title_id`` works as ``id``)."""
+    """A manifest entry from a Story or a ``story_idea`` mapping as in the guide (``title_id`` works as ``id``)."""
     data = story.to_dict() if isinstance(story, Story) else dict(story)
     if "id" not in data and "title_id" in data:
         data["id"] = data["title_id"]
@@ -166,7 +166,7 @@ def export_story(story_idea: Story | Mapping[str, Any], source_video_path: str |
                  output_dir: str | Path = "data/final", generate_multiple_thumbnails: bool = True,
                  generate_platform_metadata: bool = True, thumbnail_options: int = 5,
                  register_in_registry: bool = True, platforms_dir: str | Path | None = None) -> dict[str, Any]:
-    """The seed's ``VideoCompositor.export_with_enhancements`` in one call: export, thumbnails, metadata, registry."""
+    """The guide's ``VideoCompositor.export_with_enhancements`` in one call: export, thumbnails, metadata, registry."""
     entry = story_entry(story_idea, source_video_path)
     entry.setdefault("thumbnails", {})
     entry["thumbnails"] = {**entry["thumbnails"], "num_options": thumbnail_options}

@@ -18,6 +18,7 @@ from storyexport.build.reporter import BuildReporter
 from storyexport.build.tasks import BuildOptions, generate_tasks, rel
 from storyexport.config.manifest import load_for_build
 from storyexport.config.model import Manifest
+from storyexport.config.rules_model import RulesByPlatform
 from storyexport.layout import REGISTRY_DB
 from storyexport.store import settings as store_settings
 
@@ -66,7 +67,7 @@ def paused_gc() -> Iterator[None]:
 
 
 def build_namespace(manifest_path: Path | str, *, progress: str = "auto", reporter: Any = None,
-                    manifest: Manifest | None = None, rules: dict[str, dict[str, Any]] | None = None,
+                    manifest: Manifest | None = None, rules: RulesByPlatform | None = None,
                     options: BuildOptions | None = None,
                     stamp_start: stamp.StampStart | None = None) -> dict[str, Any]:
     """The globals of a dodo module: ``DOIT_CONFIG`` and one task creator.

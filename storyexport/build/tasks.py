@@ -22,8 +22,10 @@ from storyexport.build.generated import record_for
 from storyexport.build.orphans import remove_orphans
 from storyexport.build.recipes import recipe
 from storyexport.build.uptodate import ConfigSlice, InputsDigest, StorePresent
-from storyexport.config.model import Manifest, Story
+from storyexport.config.model import STORY_METADATA_KEYS, Manifest, Story
+from storyexport.config.rules_model import RulesByPlatform, VideoRules
 from storyexport.layout import REGISTRY_DB, REGISTRY_JSON, REPORT_HTML, StoryOutputs, story_outputs
+from storyexport.resources import rules_file
 from storyexport.store.settings import StoreSettings
 
 
@@ -39,14 +41,6 @@ class BuildOptions:
 def rel(path: Path | str) -> str:
     """Paths as doit stores them: relative to the working directory, so a cached database survives a move."""
     return os.path.relpath(path)
-
-
-def rules_file(platforms_dir: Path, platform: str) -> Path:
-    for suffix in (".yaml", ".yml"):
-        candidate = platforms_dir / f"{platform}{suffix}"
-        if candidate.is_file():
-            return candidate
-    return platforms_dir / f"{platform}.yaml"
 
 
 def _task(basename: str, name: str | None, *, action: tuple[Any, list[Any]], file_dep: list[str],
@@ -85,13 +79,13 @@ class GraphContext:
 
     out: str
     rule_files: dict[str, str]
-    limits: dict[str, dict[str, Any]]
+    limits: dict[str, VideoRules]
 
     @classmethod
-    def create(cls, manifest: Manifest, rules: dict[str, dict[str, Any]]) -> GraphContext:
+    def create(cls, manifest: Manifest, rules: RulesByPlatform) -> GraphContext:
         return cls(out=rel(manifest.output_dir),
                    rule_files={p: rel(rules_file(manifest.platforms_dir, p)) for p in rules},
-                   limits={p: rules[p].get("video") or {} for p in rules})
+                   limits={p: rules[p]["video"] for p in rules})
 
 
 def story_tasks(ctx: GraphContext, story: Story, files: StoryOutputs,
@@ -143,8 +137,8 @@ def _video_slice(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _text_slice(fields: dict[str, Any]) -> dict[str, Any]:
-    """The story fields metadata reads: not the source or the options (they reach it through files)."""
-    return {k: v for k, v in fields.items() if k not in ("source", "video", "thumbnails", "metadata")}
+    """The story fields metadata reads (``STORY_METADATA_KEYS``)."""
+    return {k: fields[k] for k in STORY_METADATA_KEYS}
 
 
 def aggregate_tasks(manifest: Manifest, ctx: GraphContext, outputs: list[StoryOutputs], story_task_names: list[str],
@@ -173,7 +167,7 @@ def aggregate_tasks(manifest: Manifest, ctx: GraphContext, outputs: list[StoryOu
         yield task
 
 
-def generate_tasks(manifest: Manifest, rules: dict[str, dict[str, Any]], dep_file: Path,
+def generate_tasks(manifest: Manifest, rules: RulesByPlatform, dep_file: Path,
                    options: BuildOptions | None = None,
                    store: StoreSettings | None = None) -> Iterator[dict[str, Any]]:
     """Every task of the manifest; with a store, media tasks go through the action cache, and with a shard only
@@ -192,7 +186,7 @@ def generate_tasks(manifest: Manifest, rules: dict[str, dict[str, Any]], dep_fil
     }
 
 
-def _graph(manifest: Manifest, rules: dict[str, dict[str, Any]], dep_file: Path,
+def _graph(manifest: Manifest, rules: RulesByPlatform, dep_file: Path,
            options: BuildOptions) -> Iterator[dict[str, Any]]:
     yield from sample_tasks(manifest)
     ctx = GraphContext.create(manifest, rules)

@@ -23,7 +23,8 @@ from storyexport.textsafe import for_terminal, json_for_terminal
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "registry", help="show and update the export registry",
-        description="Show and update the export registry (SQLite, with a seed-format JSON snapshot beside it).")
+        description="Show and update the export registry (SQLite, with a JSON snapshot in the original guide's "
+                    "format beside it).")
     commands = parser.add_subparsers(dest="registry_command", metavar="ACTION", required=True)
     common = argparse.ArgumentParser(add_help=False)
     add_manifest_option(common)
@@ -59,7 +60,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("--date", help="when the numbers were taken, ISO-8601 (default: now)")
     export = command("export-json", "rewrite export_registry.json from the store", _export_json)
     export.add_argument("-o", "--output", type=Path, help="write here instead of beside the database")
-    command("import-json", "import a registry JSON written by the seed's tool (creates the registry if needed)",
+    command("import-json", "import a registry JSON written by the guide's tool (creates the registry if needed)",
             _import_json, creates=True).add_argument("file", type=Path, metavar="FILE")
 
 
@@ -178,8 +179,8 @@ def _export_json(registry: ExportRegistry, args: argparse.Namespace) -> int:
 
 
 def _import_json(registry: ExportRegistry, args: argparse.Namespace) -> int:
-    from storyexport.registry.json_import import import_seed_json
+    from storyexport.registry.json_import import import_guide_json
 
-    count = import_seed_json(registry, args.file)
+    count = import_guide_json(registry, args.file)
     say(f"imported {count} videos from {args.file} into {registry.path}")
     return 0

@@ -1,4 +1,4 @@
-"""Drawing a contact sheet: tiles in a grid, each stamped with its time, under a one-line header (vcsi style).
+"""Drawing a contact sheet: tiles in a grid, each labelled with its time, under a one-line header (vcsi style).
 
 Pure OpenCV drawing (``cv2.putText`` with a Hershey font), so the same tiles always give the same pixels.
 """
