@@ -50,7 +50,7 @@ def story_fields(story: Story | Mapping[str, Any]) -> dict[str, Any]:
     """The story's text fields (as ``Story.text_fields()``) from a Story or a manifest-like mapping."""
     raw = story.text_fields() if isinstance(story, Story) else dict(story)
     story_id = raw.get("id") or raw.get("title_id") or ""
-    fields = {key: clean_text(raw.get(key)) for key in STORY_TEXT_KEYS}
+    fields: dict[str, Any] = {key: clean_text(raw.get(key)) for key in STORY_TEXT_KEYS}
     fields["id"] = fields["title_id"] = clean_text(story_id)
     fields["hashtags"] = [clean_text(tag) for tag in as_list(raw.get("hashtags"))]
     return fields
