@@ -21,6 +21,10 @@ import sys
 import traceback
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # every command on hostile input in a child process
+
 HUGE = "9" * 5000
 CASE_SECONDS = 20
 RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # what a terminal would act on

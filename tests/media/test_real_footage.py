@@ -31,7 +31,7 @@ CLIPS = [clip for clip in (SET or {"clips": []})["clips"] if QUALITY in clip["gr
 
 KNOWN_MISSES: dict[str, str] = {}
 
-pytestmark = pytest.mark.real_footage
+pytestmark = [pytest.mark.real_footage, pytest.mark.slow]
 
 
 def _case(clip: dict) -> object:
