@@ -17,6 +17,12 @@ if TYPE_CHECKING:
 
 PEERS = ("ffmpeg thumbnail", "frame at 50 %", "vcsi")
 MAX_SET_RATIO, MAX_MEDIAN_RATIO = 1.2, 0.6
+READING = [
+    "vcsi runs here as a best-of-30 picker (`-s 30`: its own oversampling, sharpest of each of 5 time groups by its "
+    "FFT blur score), the same number of candidates storyexport scores; that makes it the strongest peer. With its "
+    "defaults (as many samples as tiles) vcsi chooses no frame by sharpness at all. ffmpeg's `thumbnail` filter "
+    "looks only at the first 100 frames when used as `-frames:v 1`. Speed ratios pair each run with a decode of "
+    "the same clip run next to it, but on a shared 2-core machine under load they still move by ±0.3."]
 SHORT = {"find_best_frame combined": "best, combined", "find_best_frame sharpness": "best, sharpness",
          "generate_multiple_options": "options", "build_thumbnail_set": "set"}
 
@@ -163,6 +169,6 @@ def render(results: list[ClipResult], seconds: float, load: float, partial: bool
     verdicts += _options(quality, lines) + _bars(quality, lines) + _speed([r for r in results
                                                                           if SPEED in r.entry["groups"]], lines)
     notes = sorted({f"{p}: {n}" for r in results for p, n in r.peer_notes.items() if n})
-    lines += ["## Peers", "", *(f"- {n}" for n in notes), "",
+    lines += ["## Peers", "", *(f"- {n}" for n in notes), "", *READING, "",
               f"**{sum(verdicts)} of {len(verdicts)} checks pass.**", ""]
     return "\n".join(lines)

@@ -207,11 +207,12 @@ def _encoding_worker(build: psutil.Process) -> psutil.Process | None:
 
 
 def build_killing_a_worker_mid_encode(project: Project, args: list[str], nannies: list[int]) -> str:
-    """Run ``doit ARGS`` with 20 s clips to encode, SIGKILL the first worker (a descendant of one of ``nannies``)
+    """Run ``doit ARGS`` with 40 s clips to encode, SIGKILL the first worker (a descendant of one of ``nannies``)
     seen encoding, and check that the build still finishes with every task recorded once. Returns its stdout.
-    (Two long clips: while a local cluster starts, doit's process encodes the first one itself.)"""
-    for seed, name in enumerate(("alpha", "beta")):
-        generate_sample(project.root / "src" / f"{name}.mp4", seed=seed, duration=20, width=360, height=640, fps=30)
+    (Long clips: while a local cluster starts, doit's process runs the first media tasks itself; enough work that
+    a cluster started on a loaded machine is up before the last.)"""
+    for seed, name in enumerate(("alpha", "beta", "gamma")):
+        generate_sample(project.root / "src" / f"{name}.mp4", seed=seed, duration=40, width=360, height=640, fps=30)
     build = subprocess.Popen([sys.executable, "-m", "doit", *args], cwd=project.root, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     killed = None
@@ -224,7 +225,7 @@ def build_killing_a_worker_mid_encode(project: Project, args: list[str], nannies
             break
         time.sleep(0.05)
     stdout, stderr = build.communicate(timeout=300)
-    assert killed is not None, "no worker was seen encoding"
+    assert killed is not None, "no worker was seen encoding: " + stdout[-800:]
     assert build.returncode == 0, stdout + stderr
     successes = [e["task"] for e in events(stdout) if e["event"] == "success"]
     assert len(successes) == len(set(successes)) == summary(stdout)["total"]
