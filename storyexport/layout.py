@@ -37,7 +37,11 @@ class ThumbnailSet(Generic[T]):
     scores: T
 
     def all(self) -> list[T]:
-        return [self.best, *self.options, *self.at_timestamps, self.scores, *([self.grid] if self.grid else [])]
+        files = [self.best]
+        files += self.options + self.at_timestamps + (self.scores,)
+        if self.grid:
+            files.append(self.grid)
+        return files
 
     def map(self, place: Callable[[T], U]) -> ThumbnailSet[U]:
         return ThumbnailSet(best=place(self.best), options=tuple(map(place, self.options)),

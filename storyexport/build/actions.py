@@ -105,7 +105,7 @@ def write_base_metadata(story: dict[str, Any], video: str, thumbnails: list[str]
                         relative_to: str, scores: str | None = None) -> None:
     from storyexport.metadata.base import build_base_metadata
 
-    files = {"video": Path(video), "thumbnails": [Path(p) for p in thumbnails]}
+    files: dict[str, Path | list[Path]] = {"video": Path(video), "thumbnails": [Path(p) for p in thumbnails]}
     data = build_base_metadata(Story.from_dict(story), Path(video), _video_probe(video, scores), files,
                                Path(relative_to))
     write_json_atomic(Path(target), data)

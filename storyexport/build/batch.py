@@ -13,11 +13,12 @@ from typing import Any
 
 import yaml
 
-from storyexport.build.loader import build_namespace, load_for_build
+from storyexport.build.loader import build_namespace
 from storyexport.build.lock import LOCK_NAME, project_lock
 from storyexport.build.reporter import BuildReporter
 from storyexport.build.runner import doit_argv, run_doit
 from storyexport.build.tasks import BuildOptions
+from storyexport.config.manifest import load_for_build
 from storyexport.config.model import ALL_PLATFORMS_DEFAULT, Manifest, Story
 from storyexport.fsutil import write_text_atomic
 from storyexport.layout import base_metadata_path, platform_metadata_path, story_thumbnail_paths, video_path

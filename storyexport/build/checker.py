@@ -39,10 +39,10 @@ class HashCache:
 
     def __init__(self, path: Path):
         self.path = path
-        self._entries: dict[str, list[Any]] | None = None
+        self._entries: dict[str, Any] | None = None
         self._dirty = False
 
-    def _load(self) -> dict[str, list[Any]]:
+    def _load(self) -> dict[str, Any]:
         if self._entries is None:
             try:
                 self._entries = json.loads(self.path.read_text(encoding="utf-8"))

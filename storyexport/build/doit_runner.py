@@ -319,6 +319,7 @@ class DaskRunner(MRunner):
         elif task.name in self._hermetic:
             from storyexport.store.remote import adopt
 
+            assert outcome is not None  # the pool reports an outcome or an error, never neither
             task.executed = True
             self.process_task_result(node, adopt(task, outcome, self._hermetic.pop(task.name)))
         else:

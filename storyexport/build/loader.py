@@ -14,6 +14,7 @@ from typing import Any
 from storyexport.build import doit_internals, doit_runner, stamp
 from storyexport.build.caching import check_store
 from storyexport.build.checker import checker_for
+from storyexport.build.listeners import StampSettler
 from storyexport.build.reporter import BuildReporter
 from storyexport.build.tasks import BuildOptions, generate_tasks, rel
 from storyexport.config.manifest import load_for_build
@@ -66,7 +67,7 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def build_namespace(manifest_path: Path | str, *, progress: str = "auto", reporter: Any = None,
+def build_namespace(manifest_path: Path | str, *, progress: str = "auto", reporter: BuildReporter | None = None,
                     manifest: Manifest | None = None, rules: RulesByPlatform | None = None,
                     options: BuildOptions | None = None,
                     stamp_start: stamp.StampStart | None = None) -> dict[str, Any]:
@@ -93,7 +94,7 @@ def build_namespace(manifest_path: Path | str, *, progress: str = "auto", report
         databases = [rel(dep_file), rel(manifest.output_dir / REGISTRY_DB)]
         pending = stamp_start.begin(tasks, databases, late_config=stamp.rules_paths(str(manifest.platforms_dir)))
         if pending is not None:
-            reporter.on_complete = pending.settle
+            reporter.listeners.append(StampSettler(pending.settle))
 
     def task_storyexport() -> Iterator[dict[str, Any]]:
         yield from tasks

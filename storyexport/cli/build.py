@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
-from storyexport.build.reporter import MODES
+from storyexport.build.renderers import MODES
 from storyexport.build.runner import doit_argv, run_doit
 from storyexport.cli.common import add_manifest_option, fail, in_project
 from storyexport.store import settings as store_settings

@@ -11,6 +11,7 @@ import argparse
 import json
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from storyexport.cli.common import DEFAULT_MANIFEST, add_manifest_option, fail, os_error_line, say
@@ -18,6 +19,8 @@ from storyexport.registry import ExportRegistry, RegistryError, registry_path
 from storyexport.registry.inputs import MAX_COUNT
 from storyexport.registry.registry import DEFAULT_PATH
 from storyexport.textsafe import for_terminal, json_for_terminal
+
+Command = Callable[[ExportRegistry, argparse.Namespace], int | None]  # a subcommand's body; None means exit 0
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -33,7 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="the registry's .sqlite file (default: the one in the manifest's output folder, or "
                              f"{DEFAULT_PATH} when there is no {DEFAULT_MANIFEST}, as ExportRegistry() does)")
 
-    def command(name: str, help_text: str, func, creates: bool = False) -> argparse.ArgumentParser:
+    def command(name: str, help_text: str, func: Command, creates: bool = False) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text, parents=[common])
         sub.set_defaults(func=lambda args: _run(func, args, creates))
         return sub
@@ -112,7 +115,7 @@ def _registry_file(args: argparse.Namespace) -> Path:
     return registry_path(manifest.output_dir)
 
 
-def _run(func, args: argparse.Namespace, creates: bool = False) -> int:
+def _run(func: Command, args: argparse.Namespace, creates: bool = False) -> int:
     try:
         registry = open_registry(args, creates)
         try:
@@ -129,7 +132,7 @@ def _run(func, args: argparse.Namespace, creates: bool = False) -> int:
 
 def _list(registry: ExportRegistry, args: argparse.Namespace) -> int:
     videos = registry.list_videos(args.segment, args.age_group, args.status, args.platform)
-    rows = [("ID", "SEGMENT", "AGE", "STATUS", "VIEWS", "ENGAGEMENT", "TITLE")]
+    rows: list[tuple[str, ...]] = [("ID", "SEGMENT", "AGE", "STATUS", "VIEWS", "ENGAGEMENT", "TITLE")]
     rows += [(v["title_id"], v["segment"], v["age_group"], v["publish_status"], f"{v['performance']['views']:,}",
               f"{v['performance']['engagement_rate']}%", v["title"]) for v in videos]
     rows = [tuple(for_terminal(str(cell), keep_newlines=False) for cell in row) for row in rows]

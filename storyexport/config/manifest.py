@@ -36,7 +36,7 @@ from storyexport.resources import builtin_platforms_dir, load_schema
 from storyexport.sources import MISSING, is_url, source_problem, url_problem
 
 if TYPE_CHECKING:  # the YAML parser is loaded only when a manifest is really read (not on a cached no-op)
-    from storyexport.config.yamlpos import LoadedYaml
+    from storyexport.config.yamlpos import JsonPath, LoadedYaml
 
 DEFAULT_OUTPUT_DIR = "data/final"
 BLANK_PATTERN = "\\S"  # the schema's "not blank": at least one character that is not white space
@@ -209,7 +209,8 @@ def _sample_path_problems(loaded: LoadedYaml) -> list[Problem]:
 
 
 def _platform_problems(loaded: LoadedYaml, platform_names: set[str]) -> list[Problem]:
-    lists = [(("defaults", "platforms"), _dict(loaded.data.get("defaults")).get("platforms"))]
+    defaults = _dict(loaded.data.get("defaults"))
+    lists: list[tuple[JsonPath, Any]] = [(("defaults", "platforms"), defaults.get("platforms"))]
     lists += [(("stories", i, "platforms"), story.get("platforms")) for i, story in _stories(loaded.data)]
     known = ", ".join(sorted(platform_names)) or "none"
     return [
@@ -220,7 +221,8 @@ def _platform_problems(loaded: LoadedYaml, platform_names: set[str]) -> list[Pro
 
 
 def _timestamp_problems(loaded: LoadedYaml) -> list[Problem]:
-    groups = [(("defaults", "thumbnails"), _dict(loaded.data.get("defaults")).get("thumbnails"))]
+    defaults = _dict(loaded.data.get("defaults"))
+    groups: list[tuple[JsonPath, Any]] = [(("defaults", "thumbnails"), defaults.get("thumbnails"))]
     groups += [(("stories", i, "thumbnails"), story.get("thumbnails")) for i, story in _stories(loaded.data)]
     problems = []
     for where, options in groups:

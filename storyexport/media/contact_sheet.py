@@ -26,11 +26,12 @@ def format_time(seconds: float) -> str:
 
 
 def format_size(size: int) -> str:
+    value = float(size)
     for unit in ("B", "KB", "MB"):
-        if size < 1000:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} GB"
+        if value < 1000:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
 
 
 def draw_contact_sheet(tiles: Sequence[tuple[float, np.ndarray]], columns: int, rows: int,

@@ -219,7 +219,9 @@ def _parse_dump(stderr: str, path: Path) -> dict[str, Any]:
 
 def _top_level_split(body: str) -> list[str]:
     """Split a stream description on commas that are not inside brackets: ``yuv420p(tv, bt709)`` stays whole."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in body:
         if char in "([":
             depth += 1

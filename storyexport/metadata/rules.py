@@ -129,8 +129,8 @@ def _schema_message(error: ValidationError) -> str:
 
 
 def _unknown_key_problems(loaded: LoadedYaml, path: JsonPath, error: ValidationError) -> Iterator[Problem]:
-    allowed = sorted(error.schema.get("properties", {}))
-    for key in sorted(set(error.instance) - set(allowed)):
+    allowed = sorted(cast("Mapping[str, Any]", error.schema).get("properties", {}))  # an object schema here
+    for key in sorted(set(cast("Mapping[str, Any]", error.instance)) - set(allowed)):
         close = difflib.get_close_matches(str(key), allowed, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else f" (allowed: {', '.join(allowed)})"
         yield loaded.problem((*path, key), f"unknown key '{key}'{hint}", key=True)

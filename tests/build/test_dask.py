@@ -26,7 +26,7 @@ from storyexport.media.samples import generate_sample
 
 from .conftest import AGGREGATES, Project
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
 DASK = ("-n", "2", "-P", "dask", "progress=jsonl")
 NO_STAMP = {"STORYEXPORT_STAMP": "off"}  # make doit itself check every task

@@ -21,7 +21,7 @@ from .conftest import Project, make_project
 from .test_dask import build_killing_a_worker_mid_encode, events, story_outputs
 from .test_store_s3 import bucket, free_port, s3_endpoint, wait_for  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
 DASK_BIN = str(Path(sys.executable).with_name("dask"))
 HIDE = 'mount -t tmpfs tmpfs "$1" && shift && exec "$@"'  # run "$@" with an empty folder over "$1"

@@ -11,6 +11,8 @@ import yaml
 
 from storyexport.cli import main
 
+pytestmark = pytest.mark.slow  # a scaffolded project built end to end
+
 
 def test_init_scaffolds_a_project_that_builds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "shorts"

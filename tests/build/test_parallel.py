@@ -13,6 +13,8 @@ from storyexport.build import doit_runner as parallel
 
 from .conftest import Project
 
+pytestmark = pytest.mark.slow  # doit builds with every worker kind
+
 # Registry and report carry export dates; every other output must not depend on how it was built.
 DETERMINISTIC = ("mp4", "jpg", "json")
 

@@ -26,6 +26,8 @@ from storyexport.media.samples import generate_sample
 
 from .conftest import Project
 
+pytestmark = pytest.mark.slow  # end-to-end doit builds
+
 
 def run(project: Project, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     """One real ``doit`` run: its summary event, plus the names of the tasks it ran and skipped."""

@@ -16,6 +16,8 @@ from storyexport.store.settings import SHARD_ENV, STORE_ENV, shard_of
 
 from .conftest import MANIFEST, Project
 
+pytestmark = pytest.mark.slow  # end-to-end doit builds against a store
+
 IGNORED = {"export_registry.json", "export_registry.sqlite", "export_registry.sqlite-wal",
            "export_registry.sqlite-shm", "report.html"}  # they record times, not content of the build
 

@@ -18,6 +18,8 @@ import pytest
 from storyexport.cli import main
 from storyexport.store.cas import ContentStore, CorruptObject
 
+pytestmark = pytest.mark.slow  # a moto S3 server and doit builds
+
 pytest.importorskip("s3fs", reason="s3fs is not installed: pip install 'storyexport[distributed]'")
 pytest.importorskip("moto.server", reason="moto's server mode is not installed: pip install 'moto[server]'")
 

@@ -42,7 +42,7 @@ KNOWN_MISSES: dict[str, str] = {  # from bench/QUALITY.md of 2026-11-29 (the thu
     "bigbuckbunny.mp4": f"{_ALIKE} (one 5 s shot)",
 }
 
-pytestmark = pytest.mark.real_footage
+pytestmark = [pytest.mark.real_footage, pytest.mark.slow]
 
 
 def _case(clip: dict) -> object:
