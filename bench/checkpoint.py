@@ -1,6 +1,6 @@
 """What checkpointing doit's database costs a large build (issue 13: a ``kill -9`` loses only running tasks).
 
-A build journals each finished task as one appended line (``storyexport.build.doit_db.checkpoint``). On a copy of
+A build journals each finished task as one appended line (``storyexport.build.doit_internals.checkpoint``). On a copy of
 the built project's database this measures journaling every task once, as a full build does, against the baseline
 of doit's own single save of that database at the end of a run (its JSON backend's ``dump``), alternately in the
 same run. The ratio is the checkpointing a whole build pays, in units of one end-of-run save.
@@ -17,7 +17,7 @@ from doit.globals import Globals
 from table import Baseline, Row
 from timing import Measured, paired_medians, time_call
 
-from storyexport.build import doit_db
+from storyexport.build import doit_internals as doit_db
 
 
 def checkpoint_row(project: Path, runs: int, stories: int) -> Row:

@@ -66,7 +66,7 @@ def naive_frame_times(duration: float, num_candidates: int, timestamps: list[flo
 
 
 def naive_thumbnails(clip: Path, out_dir: Path, times: list[float]) -> Measured:
-    """One ffmpeg process per frame, seeking on the output side (``-i clip -ss T -frames:v 1``), as the seed did:
+    """One ffmpeg process per frame, seeking on the output side (``-i clip -ss T -frames:v 1``), as the guide did:
     each extraction decodes the clip from the start up to T."""
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)

@@ -102,7 +102,7 @@ def _thumbnail_row(settings: Settings, clip: Path, work: Path, log: list[str], l
 
 
 def _naive_set(settings: Settings, clip: Path, duration: float, out: Path, long: bool) -> tuple[Measured, str]:
-    """The seed-style set. When only ``count`` frames are extracted (the long clip: its full naive set takes
+    """The original guide's set. When only ``count`` frames are extracted (the long clip: its full naive set takes
     minutes), they are spread evenly over the set's frames and the time is scaled up to the whole set."""
     options = ThumbnailOptions()
     timestamps = [0.5, 0.25 * duration, 0.5 * duration, 0.75 * duration]

@@ -27,7 +27,7 @@ AGE_GROUPS = ("18-23", "24-29", "30-35")
 
 # The 1,000-story project: a tiny conforming clip and the smallest thumbnail set that still has every part
 # (a timestamp, one option, candidates to score, a grid), one platform, so the full build fits the time budget.
-_SUMMARY = re.compile(r"storyexport: (\d+) task\(s\) run, (\d+) up to date")
+_SUMMARY = re.compile(r"storyexport: (\d+) task\(s\) run(?: \(\d+ restored from the cache\))?, (\d+) up to date")
 
 _TASK_LINE = re.compile(r"\] (\w+)\S* ok \(([\d.]+) s\)")
 
@@ -142,9 +142,14 @@ def noop_build(root: Path, workers: int, log: Path, *, verify: bool = False) -> 
 
     By default the up-to-date stamp must answer it (a clean run before wrote one); ``verify`` removes the stamp
     first, so doit checks every file (the first no-op after a failed or partial run), and writes the stamp again."""
+    return noop_build_argv(root, doit_command(workers), log, verify=verify)
+
+
+def noop_build_argv(root: Path, argv: list[str], log: Path, *, verify: bool = False) -> Measured:
+    """:func:`noop_build` with any build command line."""
     if verify:
         stamp_file(root).unlink(missing_ok=True)
-    measured = build(root, workers, log)
+    measured = run_command(argv, cwd=root, log=log)
     ran = tasks_run(log)
     if ran:
         raise RuntimeError(f"the no-op rebuild of {root.name} ran {ran} task(s); see {log}")

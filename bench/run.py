@@ -1,4 +1,4 @@
-"""storyexport benchmark: the seed guide's performance table, measured side by side with baselines.
+"""storyexport benchmark: the original guide's performance table, measured side by side with baselines.
 
     python bench/run.py            # full run (~10 min on 2 cores, less once media is cached); writes RESULTS.md
     python bench/run.py --quick    # smoke run (~1-2 min); writes bench/out/RESULTS-quick.md
@@ -15,18 +15,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import daskbuild
 import pervideo
 import scale
+import warmstore
 from settings import BENCH_DIR, OUT_DIR, Settings, settings_for
 from table import Row, machine_description, render_rows, summary
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Benchmark storyexport against the seed guide and baselines.")
+    parser = argparse.ArgumentParser(description="Benchmark storyexport against the original guide and baselines.")
     parser.add_argument("--quick", action="store_true", help="short clips and small projects: a smoke run")
     parser.add_argument("--output", type=Path, default=None,
                         help="markdown file to write (default: bench/RESULTS.md, or bench/out/RESULTS-quick.md)")
-    parser.add_argument("--only", choices=("per-video", "batch", "many"), action="append",
+    parser.add_argument("--only", choices=("per-video", "batch", "many", "store", "dask"), action="append",
                         help="run only these sections (repeatable)")
     return parser.parse_args(argv)
 
@@ -71,7 +73,13 @@ def _sections(settings: Settings, notes: list[str]) -> list[tuple[str, Callable[
         result = scale.many_rows(settings, notes)
         return result.rows, result.memory
 
-    return [("per-video", per_video), ("batch", batch), ("many", many)]
+    def store() -> tuple[list[Row], list[Row]]:
+        return warmstore.store_rows(settings, notes), []
+
+    def dask() -> tuple[list[Row], list[Row]]:
+        return daskbuild.dask_rows(settings, notes), []
+
+    return [("per-video", per_video), ("batch", batch), ("many", many), ("store", store), ("dask", dask)]
 
 
 def render_document(settings: Settings, rows: list[Row], memory: list[Row], notes: list[str], seconds: float) -> str:

@@ -15,7 +15,7 @@ from storyexport.media.ffmpeg import ffmpeg_exe
 
 @dataclass(frozen=True)
 class Baseline:
-    """A reference figure measured in the same run (or quoted from the seed guide when ``quoted``)."""
+    """A reference figure measured in the same run (or quoted from the original guide when ``quoted``)."""
 
     name: str
     seconds: float

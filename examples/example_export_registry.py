@@ -1,4 +1,4 @@
-"""Registry system usage, as in the seed's guide: register, publish, record performance, report.
+"""Registry system usage, as in the original guide: register, publish, record performance, report.
 
 Run: python examples/example_export_registry.py [FOLDER]   (default: a temporary folder)
 The registry is ``FOLDER/export_registry.sqlite``; ``export_registry.json`` beside it is rewritten after each change.

@@ -3,7 +3,7 @@
 Data flows one way: manifest -> validated config (``config``) -> task graph (``build``) -> media (``media``)
 -> metadata (``metadata``) -> registry and analytics (``registry``) -> report (``report``).
 
-The seed's Python API is importable from here; the heavy modules (OpenCV, ffmpeg) load on first use.
+The original guide's Python API is importable from here; the heavy modules (OpenCV, ffmpeg) load on first use.
 """
 
 from __future__ import annotations

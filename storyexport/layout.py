@@ -1,4 +1,4 @@
-"""Where every output lives under ``output_dir`` — the seed's file layout, in one place.
+"""Where every output lives under ``output_dir`` — the original guide's file layout, in one place.
 
 ``data/final/{segment}/{age_group}/``
     ``{id}.mp4``, ``{id}_thumbnail.jpg`` (best frame), ``{id}_metadata.json``,
@@ -37,7 +37,11 @@ class ThumbnailSet(Generic[T]):
     scores: T
 
     def all(self) -> list[T]:
-        return [self.best, *self.options, *self.at_timestamps, self.scores, *([self.grid] if self.grid else [])]
+        files = [self.best]
+        files += self.options + self.at_timestamps + (self.scores,)
+        if self.grid:
+            files.append(self.grid)
+        return files
 
     def map(self, place: Callable[[T], U]) -> ThumbnailSet[U]:
         return ThumbnailSet(best=place(self.best), options=tuple(map(place, self.options)),
@@ -56,8 +60,13 @@ def _base_metadata_name(story_id: str) -> str:
     return f"{story_id}_metadata.json"
 
 
+def platform_metadata_filename(story_id: str, platform: str) -> str:
+    """The file name of a story's metadata for one platform (the original guide's name for it)."""
+    return f"{story_id}_{platform}_metadata.json"
+
+
 def _platform_metadata_name(story_id: str, platform: str) -> str:
-    return f"platforms/{story_id}_{platform}_metadata.json"
+    return f"platforms/{platform_metadata_filename(story_id, platform)}"
 
 
 def _thumbnail_names(story_id: str, options: ThumbnailOptions) -> ThumbnailSet[str]:

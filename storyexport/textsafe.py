@@ -9,6 +9,7 @@ leaves nothing behind, not ``2J``; output for people escapes them visibly with `
 from __future__ import annotations
 
 import re
+from typing import TypeGuard
 from urllib.parse import urlsplit
 
 # C0 controls, DEL and C1 controls (Unicode category Cc).
@@ -25,7 +26,7 @@ _ESCAPE_SEQUENCE = re.compile(
 WEB_SCHEMES = ("http", "https")
 
 
-def is_web_url(url: object) -> bool:
+def is_web_url(url: object) -> TypeGuard[str]:
     """True for an absolute ``http``/``https`` URL with a host and no whitespace or control character.
 
     Browsers strip leading spaces and controls and drop tabs and newlines inside a URL, so ``" javascript:…"``

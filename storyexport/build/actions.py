@@ -14,14 +14,19 @@ import os
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from doit.exceptions import TaskFailed
 
 from storyexport.config.model import Manifest, MetadataOptions, Story, ThumbnailOptions, VideoOptions
+from storyexport.config.rules_model import VideoRules
 from storyexport.fsutil import write_json_atomic
 from storyexport.layout import thumbnail_set_paths
 from storyexport.sources import source_problem
+from storyexport.store.settings import STORE_ENV
+
+if TYPE_CHECKING:  # imported when a metadata task runs: keeps the build's start light
+    from storyexport.metadata.platform import PlatformExporter
 
 # What the story actions import lazily (a no-op build must not pay for OpenCV and numpy).
 STORY_ACTION_MODULES = ("storyexport.media.export", "storyexport.media.spec", "storyexport.media.thumbnails",
@@ -30,7 +35,10 @@ STORY_ACTION_MODULES = ("storyexport.media.export", "storyexport.media.spec", "s
 
 def preload() -> None:
     """Import the story actions' modules now: forked workers then inherit them instead of each importing them
-    (~0.3 s of CPU per worker, mostly numpy and OpenCV)."""
+    (~0.3 s of CPU per worker: numpy, OpenCV, Jinja2, JSON Schema). Not with a store: every story task of a build
+    that uses one may be restored without running, and a worker that does run one imports what it needs then."""
+    if os.environ.get(STORE_ENV):
+        return
     for name in STORY_ACTION_MODULES:
         importlib.import_module(name)
 
@@ -70,7 +78,7 @@ def clean_sample(target: str, record: str) -> None:
 
 @one_line_failures
 def export_video(story_id: str, source: str, target: str, video: dict[str, Any],
-                 platform_limits: dict[str, dict[str, Any]]) -> dict[str, Any]:
+                 platform_limits: dict[str, VideoRules]) -> dict[str, Any]:
     from storyexport.media.export import export_video as export
     from storyexport.media.spec import target_spec
 
@@ -97,7 +105,7 @@ def write_base_metadata(story: dict[str, Any], video: str, thumbnails: list[str]
                         relative_to: str, scores: str | None = None) -> None:
     from storyexport.metadata.base import build_base_metadata
 
-    files = {"video": Path(video), "thumbnails": [Path(p) for p in thumbnails]}
+    files: dict[str, Path | list[Path]] = {"video": Path(video), "thumbnails": [Path(p) for p in thumbnails]}
     data = build_base_metadata(Story.from_dict(story), Path(video), _video_probe(video, scores), files,
                                Path(relative_to))
     write_json_atomic(Path(target), data)
@@ -114,28 +122,29 @@ def _video_probe(video: str, scores: str | None) -> dict[str, Any]:
     return probe(Path(video)).as_dict()
 
 
-@functools.lru_cache(maxsize=8)
-def _exporter(rules_dir: str, signature: tuple[tuple[str, int, int], ...]) -> Any:
+@functools.lru_cache(maxsize=32)
+def _exporter(rules_file: str, signature: tuple[int, int]) -> PlatformExporter:
     from storyexport.metadata.platform import PlatformExporter
 
-    return PlatformExporter(Path(rules_dir))
+    return PlatformExporter.for_rules_file(rules_file)
 
 
-def platform_exporter(rules_dir: str) -> Any:
-    """One validated PlatformExporter per worker process, rebuilt only if a rules file changed."""
-    signature = tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in Path(rules_dir).glob("*.y*ml")))
-    return _exporter(rules_dir, signature)
+def platform_exporter(rules_file: str) -> PlatformExporter:
+    """One validated exporter per rules file and process, rebuilt only if that file changed. It reads only the
+    platform's own rules file, which is the task's declared ``file_dep``."""
+    stat = Path(rules_file).stat()
+    return _exporter(rules_file, (stat.st_mtime_ns, stat.st_size))
 
 
 @one_line_failures
-def write_platform_metadata(story: dict[str, Any], platform: str, rules_dir: str, base_metadata: str,
+def write_platform_metadata(story: dict[str, Any], platform: str, rules_file: str, base_metadata: str,
                             scores: str | None, target: str) -> dict[str, Any]:
     probe = json.loads(Path(base_metadata).read_text(encoding="utf-8")).get("probe")
     cover = None
     if scores and Path(scores).is_file():
         cover = json.loads(Path(scores).read_text(encoding="utf-8")).get("best", {}).get("timestamp")
     story_obj = Story.from_dict(story)
-    data = platform_exporter(rules_dir).generate_platform_metadata(
+    data = platform_exporter(rules_file).generate_platform_metadata(
         story_obj, platform, probe=probe, cover_timestamp_s=cover, options=MetadataOptions.merged(story["metadata"])
     )
     write_json_atomic(Path(target), data)

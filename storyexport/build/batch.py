@@ -1,4 +1,4 @@
-"""The seed's ``BatchExporter`` and ``VideoCompositor.export_with_enhancements``, on doit rather than beside it.
+"""The guide's ``BatchExporter`` and ``VideoCompositor.export_with_enhancements``, on doit rather than beside it.
 
 A batch is written as a manifest under ``{output_dir}/.storyexport/`` and built by doit like any other, so a batch
 gets the same incremental rebuilds, parallelism, failure isolation and registry events as ``doit -n 4``.
@@ -13,11 +13,12 @@ from typing import Any
 
 import yaml
 
-from storyexport.build.loader import build_namespace, load_for_build
+from storyexport.build.loader import build_namespace
 from storyexport.build.lock import LOCK_NAME, project_lock
 from storyexport.build.reporter import BuildReporter
 from storyexport.build.runner import doit_argv, run_doit
 from storyexport.build.tasks import BuildOptions
+from storyexport.config.manifest import load_for_build
 from storyexport.config.model import ALL_PLATFORMS_DEFAULT, Manifest, Story
 from storyexport.fsutil import write_text_atomic
 from storyexport.layout import base_metadata_path, platform_metadata_path, story_thumbnail_paths, video_path
@@ -29,7 +30,7 @@ STORY_KEYS = ("id", "title", "segment", "age_group", "source", "description", "t
 
 
 def story_entry(story: Story | Mapping[str, Any], source: str | Path | None = None) -> dict[str, Any]:
-    """A manifest entry from a Story or a seed-style ``story_idea`` mapping (``title_id`` works as ``id``)."""
+    """A manifest entry from a Story or a ``story_idea`` mapping as in the guide (``title_id`` works as ``id``)."""
     data = story.to_dict() if isinstance(story, Story) else dict(story)
     if "id" not in data and "title_id" in data:
         data["id"] = data["title_id"]
@@ -166,7 +167,7 @@ def export_story(story_idea: Story | Mapping[str, Any], source_video_path: str |
                  output_dir: str | Path = "data/final", generate_multiple_thumbnails: bool = True,
                  generate_platform_metadata: bool = True, thumbnail_options: int = 5,
                  register_in_registry: bool = True, platforms_dir: str | Path | None = None) -> dict[str, Any]:
-    """The seed's ``VideoCompositor.export_with_enhancements`` in one call: export, thumbnails, metadata, registry."""
+    """The guide's ``VideoCompositor.export_with_enhancements`` in one call: export, thumbnails, metadata, registry."""
     entry = story_entry(story_idea, source_video_path)
     entry.setdefault("thumbnails", {})
     entry["thumbnails"] = {**entry["thumbnails"], "num_options": thumbnail_options}

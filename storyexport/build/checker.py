@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from doit.dependency import MD5Checker
 
-from storyexport.build import doit_db, stamp
+from storyexport.build import doit_internals, stamp
 from storyexport.fsutil import write_text_atomic
 
 FORMAT = "sha256"  # entries of another format (older storyexport: md5) are dropped on load
@@ -39,10 +39,10 @@ class HashCache:
 
     def __init__(self, path: Path):
         self.path = path
-        self._entries: dict[str, list[Any]] | None = None
+        self._entries: dict[str, Any] | None = None
         self._dirty = False
 
-    def _load(self) -> dict[str, list[Any]]:
+    def _load(self) -> dict[str, Any]:
         if self._entries is None:
             try:
                 self._entries = json.loads(self.path.read_text(encoding="utf-8"))
@@ -53,16 +53,29 @@ class HashCache:
             atexit.register(self.save)
         return self._entries
 
-    def digest(self, file_path: str, stat: os.stat_result) -> str:
-        entries = self._load()
-        key = os.path.abspath(file_path)
-        entry = entries.get(key)
+    def known(self, file_path: str, stat: os.stat_result) -> str | None:
+        """The remembered digest of ``file_path`` if its size and mtime still match, without hashing."""
+        entry = self._load().get(os.path.abspath(file_path))
         if entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
             return entry[2]
+        return None
+
+    def digest(self, file_path: str, stat: os.stat_result) -> str:
+        known = self.known(file_path, stat)
+        if known:
+            return known
+        entries = self._load()
+        key = os.path.abspath(file_path)
         digest = file_digest(file_path)
         entries[key] = [stat.st_size, stat.st_mtime_ns, digest]
         self._dirty = True
         return digest
+
+    def record(self, file_path: str, size: int, mtime_ns: int, digest: str) -> None:
+        """Remember a digest computed elsewhere (a worker that hashed or verified the file), so it is not hashed
+        again here."""
+        self._load()[os.path.abspath(file_path)] = [size, mtime_ns, digest]
+        self._dirty = True
 
     def memo(self, key: str) -> Any:
         """A value remembered under ``key`` (for derived digests, e.g. of a set of files' stats)."""
@@ -150,8 +163,8 @@ class CachedHashChecker(MD5Checker):
         stat = os.stat(dep)
         before = self._before.get(dep)
         if before is not None and stamp.stat_key(stat) != before:
-            doit_db.refuse_changed_input(dep, f"input {dep} changed while the task ran; its output was not recorded "
-                                              "as up to date (run again)")
+            doit_internals.refuse_changed_input(dep, f"input {dep} changed while the task ran; its output was not "
+                                                     "recorded as up to date (run again)")
         stamp.observe(dep, stat)
         if current_state and current_state[0] == stat.st_mtime:
             return None

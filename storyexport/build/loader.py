@@ -11,13 +11,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from storyexport.build import doit_db, parallel, stamp, tolerance
+from storyexport.build import doit_internals, doit_runner, stamp
+from storyexport.build.caching import check_store
 from storyexport.build.checker import checker_for
+from storyexport.build.listeners import StampSettler
 from storyexport.build.reporter import BuildReporter
 from storyexport.build.tasks import BuildOptions, generate_tasks, rel
 from storyexport.config.manifest import load_for_build
 from storyexport.config.model import Manifest
+from storyexport.config.rules_model import RulesByPlatform
 from storyexport.layout import REGISTRY_DB
+from storyexport.store import settings as store_settings
 
 BASENAMES = ("sample", "video", "thumbnails", "metadata", "platform", "registry", "report")
 
@@ -63,23 +67,26 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def build_namespace(manifest_path: Path | str, *, progress: str = "auto", reporter: Any = None,
-                    manifest: Manifest | None = None, rules: dict[str, dict[str, Any]] | None = None,
+def build_namespace(manifest_path: Path | str, *, progress: str = "auto", reporter: BuildReporter | None = None,
+                    manifest: Manifest | None = None, rules: RulesByPlatform | None = None,
                     options: BuildOptions | None = None,
                     stamp_start: stamp.StampStart | None = None) -> dict[str, Any]:
     """The globals of a dodo module: ``DOIT_CONFIG`` and one task creator.
 
-    With ``stamp_start`` (a plain run of every task) the run writes an up-to-date stamp if it finishes cleanly."""
+    With ``stamp_start`` (a plain run of every task) the run writes an up-to-date stamp if it finishes cleanly.
+    The store settings come from the environment (``storyexport.store.settings``); a bad one raises
+    ``StoreSettingsError``."""
     apply_start_method()
-    tolerance.install()
-    parallel.install()
-    doit_db.install()
+    doit_runner.install()
+    doit_internals.install()
     stamp.discard()
     with paused_gc():
         if manifest is None or rules is None:
             manifest, rules = load_for_build(Path(manifest_path))
         dep_file = dep_file_for(manifest)
-        tasks = list(generate_tasks(manifest, rules, dep_file, options or BuildOptions()))
+        store = store_settings.from_env()
+        check_store(store, manifest)
+        tasks = list(generate_tasks(manifest, rules, dep_file, options or BuildOptions(), store))
     if reporter is None:
         reporter = BuildReporter(sys.stdout, mode=progress, events_db=manifest.output_dir / REGISTRY_DB)
     if stamp_start is not None:
@@ -87,7 +94,7 @@ def build_namespace(manifest_path: Path | str, *, progress: str = "auto", report
         databases = [rel(dep_file), rel(manifest.output_dir / REGISTRY_DB)]
         pending = stamp_start.begin(tasks, databases, late_config=stamp.rules_paths(str(manifest.platforms_dir)))
         if pending is not None:
-            reporter.on_complete = pending.settle
+            reporter.listeners.append(StampSettler(pending.settle))
 
     def task_storyexport() -> Iterator[dict[str, Any]]:
         yield from tasks

@@ -8,25 +8,20 @@ delete. Only files a task of ours recorded as its target are ever removed.
 from __future__ import annotations
 
 import contextlib
-import json
 from pathlib import Path
 
+from storyexport.build.doit_internals import recorded_values
 from storyexport.build.uptodate import TARGETS_KEY
 
 STORY_KINDS = ("video", "thumbnails", "metadata", "platform")
 
 
 def orphan_targets(dep_file: Path, current_ids: set[str]) -> list[Path]:
-    try:
-        db = json.loads(Path(dep_file).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
     found: set[Path] = set()
-    for name, entry in db.items():
+    for name, values in recorded_values(dep_file).items():
         kind, _, rest = name.partition(":")
         story_id = rest.split(":")[0]
         if kind in STORY_KINDS and story_id and story_id not in current_ids:
-            values = entry.get("_values_:") or {}
             found.update(Path(p) for p in values.get(TARGETS_KEY, []))
     return sorted(found)
 

@@ -26,15 +26,20 @@ def working_directory(path: Path) -> Iterator[None]:
 
 
 def doit_argv(command: str = "run", workers: int = 0, par_type: str = "process",
-              tasks: list[str] | None = None) -> list[str]:
+              tasks: list[str] | None = None, options: list[str] | None = None) -> list[str]:
+    """``-P dask`` runs on Dask even with one worker (a LocalCluster of one process, or a scheduler's cluster)."""
     argv = [command]
-    if command == "run" and workers > 1:
-        argv += ["-n", str(workers), "-P", par_type]
-    return argv + list(tasks or [])
+    if command == "run" and (workers > 1 or par_type == "dask"):
+        argv += ["-n", str(max(workers, 0)), "-P", par_type]
+    return argv + list(options or []) + list(tasks or [])
+
+
+# storyexport's ``run`` command (``-P dask``), as a project's doit.cfg registers it for ``doit`` itself
+RUN_PLUGIN = {"COMMAND": {"run": "storyexport.build.doit_runner:Run"}}
 
 
 def run_doit(namespace: dict[str, Any], argv: list[str]) -> int:
     """doit's own command line over an in-memory dodo namespace, holding the project lock; returns doit's exit
     code."""
     with project_lock(lock_file_for(namespace["DOIT_CONFIG"]["dep_file"])), sigterm_as_interrupt():
-        return DoitMain(ModuleTaskLoader(namespace), config_filenames=()).run(argv)
+        return DoitMain(ModuleTaskLoader(namespace), config_filenames=(), extra_config=RUN_PLUGIN).run(argv)

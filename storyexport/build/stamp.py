@@ -34,6 +34,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storyexport.resources import rules_files
+
 STAMP_ENV = "STORYEXPORT_STAMP"
 FORMAT = 1
 
@@ -114,10 +116,10 @@ class StampScope:
 def rules_paths(folder: str) -> list[str]:
     """A platform rules folder and its rule files (the folder too: a rules file added or removed shows there)."""
     try:
-        names = sorted(name for name in os.listdir(folder) if name.endswith((".yaml", ".yml")))
+        files = rules_files(folder)
     except OSError:
         return [folder]
-    return [folder, *(os.path.join(folder, name) for name in names)]
+    return [folder, *(os.path.join(folder, path.name) for path in files.values())]
 
 
 def fresh_tasks(scope: StampScope) -> list[str] | None:

@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from storyexport.build import actions
+from storyexport.build.caching import shard_manifest, with_store
 from storyexport.build.checker import cache_path_for
+from storyexport.build.doit_runner import AFTER_FAILURES
 from storyexport.build.generated import record_for
 from storyexport.build.orphans import remove_orphans
 from storyexport.build.recipes import recipe
-from storyexport.build.tolerance import AFTER_FAILURES
 from storyexport.build.uptodate import ConfigSlice, InputsDigest, StorePresent
-from storyexport.config.model import Manifest, Story
+from storyexport.config.model import STORY_METADATA_KEYS, Manifest, Story
+from storyexport.config.rules_model import RulesByPlatform, VideoRules
 from storyexport.layout import REGISTRY_DB, REGISTRY_JSON, REPORT_HTML, StoryOutputs, story_outputs
+from storyexport.resources import rules_file
+from storyexport.store.settings import StoreSettings
 
 
 @dataclass(frozen=True)
@@ -37,14 +41,6 @@ class BuildOptions:
 def rel(path: Path | str) -> str:
     """Paths as doit stores them: relative to the working directory, so a cached database survives a move."""
     return os.path.relpath(path)
-
-
-def rules_file(platforms_dir: Path, platform: str) -> Path:
-    for suffix in (".yaml", ".yml"):
-        candidate = platforms_dir / f"{platform}{suffix}"
-        if candidate.is_file():
-            return candidate
-    return platforms_dir / f"{platform}.yaml"
 
 
 def _task(basename: str, name: str | None, *, action: tuple[Any, list[Any]], file_dep: list[str],
@@ -82,21 +78,21 @@ class GraphContext:
     """What every story's tasks share, computed once per manifest (thousands of stories make this matter)."""
 
     out: str
-    rules_dir: str
     rule_files: dict[str, str]
-    limits: dict[str, dict[str, Any]]
+    limits: dict[str, VideoRules]
 
     @classmethod
-    def create(cls, manifest: Manifest, rules: dict[str, dict[str, Any]]) -> GraphContext:
-        return cls(out=rel(manifest.output_dir), rules_dir=rel(manifest.platforms_dir),
+    def create(cls, manifest: Manifest, rules: RulesByPlatform) -> GraphContext:
+        return cls(out=rel(manifest.output_dir),
                    rule_files={p: rel(rules_file(manifest.platforms_dir, p)) for p in rules},
-                   limits={p: rules[p].get("video") or {} for p in rules})
+                   limits={p: rules[p]["video"] for p in rules})
 
 
 def story_tasks(ctx: GraphContext, story: Story, files: StoryOutputs,
                 options: BuildOptions) -> Iterator[dict[str, Any]]:
     source = rel(story.source)
-    data = story.to_dict()
+    data = {**story.to_dict(), "source": source}  # project-relative, like every path a task gets: the store's
+    # action keys must be the same in every checkout
     video_options = data["video"]
     limits = {p: ctx.limits[p] for p in story.platforms}
     yield _task("video", story.id,
@@ -124,7 +120,7 @@ def story_tasks(ctx: GraphContext, story: Story, files: StoryOutputs,
     for platform, target in files.platforms.items():
         yield _task("platform", f"{story.id}:{platform}",
                     action=(actions.write_platform_metadata,
-                            [data, platform, ctx.rules_dir, files.base_metadata, scores, target]),
+                            [data, platform, ctx.rule_files[platform], files.base_metadata, scores, target]),
                     file_dep=[files.base_metadata, ctx.rule_files[platform], *([scores] if scores else [])],
                     targets=[target], config={"story": text, "metadata": data["metadata"]},
                     doc=f"{platform} metadata of {story.id}")
@@ -141,13 +137,13 @@ def _video_slice(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _text_slice(fields: dict[str, Any]) -> dict[str, Any]:
-    """The story fields metadata reads: not the source or the options (they reach it through files)."""
-    return {k: v for k, v in fields.items() if k not in ("source", "video", "thumbnails", "metadata")}
+    """The story fields metadata reads (``STORY_METADATA_KEYS``)."""
+    return {k: fields[k] for k in STORY_METADATA_KEYS}
 
 
 def aggregate_tasks(manifest: Manifest, ctx: GraphContext, outputs: list[StoryOutputs], story_task_names: list[str],
                     dep_file: Path) -> Iterator[dict[str, Any]]:
-    """``registry`` and ``report``: they run after every story task, even when some failed (see ``tolerance``)."""
+    """``registry`` and ``report``: they run after every story task, even when some failed (``AFTER_FAILURES``)."""
     metadata_files = sorted(path for f in outputs for path in (f.base_metadata, *f.platforms.values()))
     thumbs = sorted(path for f in outputs for path in f.thumbnails)
     registry_json = f"{ctx.out}/{REGISTRY_JSON}"
@@ -171,9 +167,27 @@ def aggregate_tasks(manifest: Manifest, ctx: GraphContext, outputs: list[StoryOu
         yield task
 
 
-def generate_tasks(manifest: Manifest, rules: dict[str, dict[str, Any]], dep_file: Path,
-                   options: BuildOptions | None = None) -> Iterator[dict[str, Any]]:
+def generate_tasks(manifest: Manifest, rules: RulesByPlatform, dep_file: Path,
+                   options: BuildOptions | None = None,
+                   store: StoreSettings | None = None) -> Iterator[dict[str, Any]]:
+    """Every task of the manifest; with a store, media tasks go through the action cache, and with a shard only
+    that shard's story tasks are built (no registry or report: the final job builds those)."""
     options = options or BuildOptions()
+    all_ids = [s.id for s in manifest.stories]
+    if store is not None and store.shard is not None:
+        manifest = shard_manifest(manifest, store.shard)
+        options = replace(options, aggregates=False)
+    yield from with_store(_graph(manifest, rules, dep_file, options), store, rel(cache_path_for(dep_file)))
+    yield {
+        "basename": "orphans",
+        "actions": None,
+        "clean": [(remove_orphans, [str(dep_file), all_ids])],
+        "doc": "'doit clean orphans' removes the outputs of stories no longer in the manifest",
+    }
+
+
+def _graph(manifest: Manifest, rules: RulesByPlatform, dep_file: Path,
+           options: BuildOptions) -> Iterator[dict[str, Any]]:
     yield from sample_tasks(manifest)
     ctx = GraphContext.create(manifest, rules)
     story_task_names: list[str] = []
@@ -184,9 +198,3 @@ def generate_tasks(manifest: Manifest, rules: dict[str, dict[str, Any]], dep_fil
             yield task
     if options.aggregates and options.metadata:
         yield from aggregate_tasks(manifest, ctx, outputs, story_task_names, dep_file)
-    yield {
-        "basename": "orphans",
-        "actions": None,
-        "clean": [(remove_orphans, [str(dep_file), [s.id for s in manifest.stories]])],
-        "doc": "'doit clean orphans' removes the outputs of stories no longer in the manifest",
-    }

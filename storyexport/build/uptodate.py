@@ -102,11 +102,8 @@ class InputsDigest:
         stats: list[os.stat_result | None] = []
         signature = hashlib.md5()
         for path in self.paths:
-            try:
-                stat: os.stat_result | None = os.stat(path)
-            except OSError:
-                stat = None
-            else:
+            stat = _stat_or_none(path)
+            if stat is not None:
                 stamp.observe(path, stat)
             stats.append(stat)
             signature.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode() if stat else
@@ -165,3 +162,10 @@ class StorePresent:
 
     def __repr__(self) -> str:
         return f"registry database {self.path} missing or replaced"
+
+
+def _stat_or_none(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None

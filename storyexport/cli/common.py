@@ -56,7 +56,7 @@ def in_project(manifest_arg: Path, progress: str, use: Callable[[dict[str, Any]]
 
     ``plain_run``: ``use`` runs every task, so the up-to-date stamp may answer instead (returns 0) or be written."""
     from storyexport.build import stamp
-    from storyexport.build.entry import answer_from_stamp, load_namespace
+    from storyexport.build.entry import LoadFailed, stamped_or_loaded
     from storyexport.build.runner import working_directory
 
     manifest = manifest_arg.resolve()
@@ -64,11 +64,8 @@ def in_project(manifest_arg: Path, progress: str, use: Callable[[dict[str, Any]]
         return fail(f"manifest not found: {manifest_arg}", 2)
     with working_directory(manifest.parent):
         scope = stamp.StampScope.create(manifest)
-        if plain_run and answer_from_stamp(scope, progress):
-            return 0
         try:
-            namespace = load_namespace(manifest, scope, plain_run=plain_run, progress=progress)
-        except ConfigError as exc:
-            print_problems(exc.problems)
-            return 1
-        return use(namespace)
+            namespace = stamped_or_loaded(manifest, scope, plain_run=plain_run, progress=progress)
+        except LoadFailed as exc:
+            return 1 if exc.config else 2
+        return 0 if namespace is None else use(namespace)

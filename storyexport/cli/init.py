@@ -1,7 +1,8 @@
 """``storyexport init DIR``: scaffold a project that builds at once.
 
 The new project gets the example manifest (with generated sample clips, so it needs no media), editable copies of
-the built-in platform rules and the schemas (so editors autocomplete), and a ``dodo.py`` for ``doit -n 4``.
+the built-in platform rules and the schemas (so editors autocomplete), a ``dodo.py`` for ``doit -n 4``, and a
+``doit.cfg`` that gives ``doit`` storyexport's ``run`` command (``-P dask``).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "init",
         help="scaffold a new project",
-        description="Create DIR with exports.yaml, platforms/, schemas/ and dodo.py. Then: cd DIR && doit -n 4 "
-        "(or storyexport build).",
+        description="Create DIR with exports.yaml, platforms/, schemas/, dodo.py and doit.cfg. "
+        "Then: cd DIR && doit -n 4 (or storyexport build).",
     )
     parser.add_argument("directory", type=Path, metavar="DIR", help="folder to create (may exist if empty)")
     parser.add_argument("--force", action="store_true", help="write into a folder that is not empty")
@@ -31,7 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def scaffold(target: Path) -> list[Path]:
     target.mkdir(parents=True, exist_ok=True)
     written = []
-    for name in ("exports.yaml", "dodo.py"):
+    for name in ("exports.yaml", "dodo.py", "doit.cfg"):
         shutil.copyfile(example_file(name), target / name)
         written.append(target / name)
     for source, folder in ((builtin_platforms_dir(), "platforms"), (schemas_dir(), "schemas")):

@@ -11,6 +11,7 @@ import argparse
 import json
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from storyexport.cli.common import DEFAULT_MANIFEST, add_manifest_option, fail, os_error_line, say
@@ -19,11 +20,14 @@ from storyexport.registry.inputs import MAX_COUNT
 from storyexport.registry.registry import DEFAULT_PATH
 from storyexport.textsafe import for_terminal, json_for_terminal
 
+Command = Callable[[ExportRegistry, argparse.Namespace], int | None]  # a subcommand's body; None means exit 0
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "registry", help="show and update the export registry",
-        description="Show and update the export registry (SQLite, with a seed-format JSON snapshot beside it).")
+        description="Show and update the export registry (SQLite, with a JSON snapshot in the original guide's "
+                    "format beside it).")
     commands = parser.add_subparsers(dest="registry_command", metavar="ACTION", required=True)
     common = argparse.ArgumentParser(add_help=False)
     add_manifest_option(common)
@@ -32,7 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="the registry's .sqlite file (default: the one in the manifest's output folder, or "
                              f"{DEFAULT_PATH} when there is no {DEFAULT_MANIFEST}, as ExportRegistry() does)")
 
-    def command(name: str, help_text: str, func, creates: bool = False) -> argparse.ArgumentParser:
+    def command(name: str, help_text: str, func: Command, creates: bool = False) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text, parents=[common])
         sub.set_defaults(func=lambda args: _run(func, args, creates))
         return sub
@@ -59,7 +63,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("--date", help="when the numbers were taken, ISO-8601 (default: now)")
     export = command("export-json", "rewrite export_registry.json from the store", _export_json)
     export.add_argument("-o", "--output", type=Path, help="write here instead of beside the database")
-    command("import-json", "import a registry JSON written by the seed's tool (creates the registry if needed)",
+    command("import-json", "import a registry JSON written by the guide's tool (creates the registry if needed)",
             _import_json, creates=True).add_argument("file", type=Path, metavar="FILE")
 
 
@@ -111,7 +115,7 @@ def _registry_file(args: argparse.Namespace) -> Path:
     return registry_path(manifest.output_dir)
 
 
-def _run(func, args: argparse.Namespace, creates: bool = False) -> int:
+def _run(func: Command, args: argparse.Namespace, creates: bool = False) -> int:
     try:
         registry = open_registry(args, creates)
         try:
@@ -128,7 +132,7 @@ def _run(func, args: argparse.Namespace, creates: bool = False) -> int:
 
 def _list(registry: ExportRegistry, args: argparse.Namespace) -> int:
     videos = registry.list_videos(args.segment, args.age_group, args.status, args.platform)
-    rows = [("ID", "SEGMENT", "AGE", "STATUS", "VIEWS", "ENGAGEMENT", "TITLE")]
+    rows: list[tuple[str, ...]] = [("ID", "SEGMENT", "AGE", "STATUS", "VIEWS", "ENGAGEMENT", "TITLE")]
     rows += [(v["title_id"], v["segment"], v["age_group"], v["publish_status"], f"{v['performance']['views']:,}",
               f"{v['performance']['engagement_rate']}%", v["title"]) for v in videos]
     rows = [tuple(for_terminal(str(cell), keep_newlines=False) for cell in row) for row in rows]
@@ -178,8 +182,8 @@ def _export_json(registry: ExportRegistry, args: argparse.Namespace) -> int:
 
 
 def _import_json(registry: ExportRegistry, args: argparse.Namespace) -> int:
-    from storyexport.registry.json_import import import_seed_json
+    from storyexport.registry.json_import import import_guide_json
 
-    count = import_seed_json(registry, args.file)
+    count = import_guide_json(registry, args.file)
     say(f"imported {count} videos from {args.file} into {registry.path}")
     return 0

@@ -6,12 +6,16 @@ import argparse
 import sqlite3
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from storyexport.cli.common import add_manifest_option, fail, os_error_line, say
 from storyexport.fsutil import dumps_json, write_text_atomic
 from storyexport.registry import RegistryError
 from storyexport.registry.analytics import Filters
 from storyexport.textsafe import for_terminal, json_for_terminal
+
+if TYPE_CHECKING:
+    from storyexport.config import Manifest
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -58,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
 
 
-def _write_data(manifest, args: argparse.Namespace, filters: Filters) -> int:
+def _write_data(manifest: Manifest, args: argparse.Namespace, filters: Filters) -> int:
     from storyexport.report.data import report_data
     from storyexport.report.text import format_text
 

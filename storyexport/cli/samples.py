@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 
 from storyexport.cli.common import add_manifest_option, fail, load_manifest_or_report, say
 from storyexport.config import Manifest
@@ -45,8 +46,9 @@ def _generate(manifest: Manifest, force: bool) -> int:
             say(f"exists    {sample.path}")
             continue
         try:
-            write_generated(sample.path, record, lambda path, s=sample: generate_sample(
-                path, duration=s.duration, width=s.width, height=s.height, fps=s.fps, seed=s.seed))
+            write_generated(sample.path, record, functools.partial(
+                generate_sample, duration=sample.duration, width=sample.width, height=sample.height, fps=sample.fps,
+                seed=sample.seed))
         except (MediaError, NotGeneratedError) as exc:
             return fail(str(exc))
         say(f"generated {sample.path}")

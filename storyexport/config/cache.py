@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from storyexport import __version__
+from storyexport.config.rules_model import RulesByPlatform
 from storyexport.fsutil import write_text_atomic
+from storyexport.resources import rules_candidates
 
 CACHE_NAME = "config-cache.json"
 
@@ -26,7 +28,7 @@ def cache_file(manifest_path: Path) -> Path:
 
 def rules_signature(rules_dir: Path) -> list[list[Any]]:
     try:
-        entries = sorted(p for p in rules_dir.iterdir() if p.suffix in (".yaml", ".yml"))
+        entries = rules_candidates(rules_dir)
     except OSError:
         return []
     return [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in entries]
@@ -39,7 +41,7 @@ def cache_key(manifest_bytes: bytes, manifest_path: Path, platforms_override: Pa
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def load_cached(manifest_path: Path, key: str) -> tuple[dict[str, Any], Path, dict[str, dict[str, Any]]] | None:
+def load_cached(manifest_path: Path, key: str) -> tuple[dict[str, Any], Path, RulesByPlatform] | None:
     """(manifest data, rules folder, rules) when the cache matches; None otherwise."""
     try:
         entry = json.loads(cache_file(manifest_path).read_text(encoding="utf-8"))
@@ -54,7 +56,7 @@ def load_cached(manifest_path: Path, key: str) -> tuple[dict[str, Any], Path, di
 
 
 def store(manifest_path: Path, key: str, data: dict[str, Any], rules_dir: Path,
-          rules: dict[str, dict[str, Any]]) -> None:
+          rules: RulesByPlatform) -> None:
     entry = {"key": key, "rules_dir": str(rules_dir), "rules_signature": rules_signature(rules_dir), "data": data,
              "rules": rules}
     with contextlib.suppress(OSError, TypeError, ValueError):  # a cache that cannot be written is only slower

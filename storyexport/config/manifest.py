@@ -22,6 +22,7 @@ from storyexport.config.model import (
     VideoOptions,
 )
 from storyexport.config.problems import ConfigError, Problem
+from storyexport.config.rules_model import RulesByPlatform
 from storyexport.config.safety import (
     case_collision_problems,
     control_character_problems,
@@ -35,7 +36,7 @@ from storyexport.resources import builtin_platforms_dir, load_schema
 from storyexport.sources import MISSING, is_url, source_problem, url_problem
 
 if TYPE_CHECKING:  # the YAML parser is loaded only when a manifest is really read (not on a cached no-op)
-    from storyexport.config.yamlpos import LoadedYaml
+    from storyexport.config.yamlpos import JsonPath, LoadedYaml
 
 DEFAULT_OUTPUT_DIR = "data/final"
 BLANK_PATTERN = "\\S"  # the schema's "not blank": at least one character that is not white space
@@ -132,7 +133,7 @@ def _duplicate_id_problems(loaded: LoadedYaml) -> list[Problem]:
         if not isinstance(sid, str):
             continue
         if sid in first_seen:
-            line = loaded.where(("stories", first_seen[sid], "id"))[0]
+            line = loaded.where(("stories", first_seen[sid], "id")).line
             problems.append(loaded.problem(("stories", index, "id"),
                                            f"duplicate story id '{sid}' (first used on line {line})"))
         first_seen.setdefault(sid, index)
@@ -208,7 +209,8 @@ def _sample_path_problems(loaded: LoadedYaml) -> list[Problem]:
 
 
 def _platform_problems(loaded: LoadedYaml, platform_names: set[str]) -> list[Problem]:
-    lists = [(("defaults", "platforms"), _dict(loaded.data.get("defaults")).get("platforms"))]
+    defaults = _dict(loaded.data.get("defaults"))
+    lists: list[tuple[JsonPath, Any]] = [(("defaults", "platforms"), defaults.get("platforms"))]
     lists += [(("stories", i, "platforms"), story.get("platforms")) for i, story in _stories(loaded.data)]
     known = ", ".join(sorted(platform_names)) or "none"
     return [
@@ -219,7 +221,8 @@ def _platform_problems(loaded: LoadedYaml, platform_names: set[str]) -> list[Pro
 
 
 def _timestamp_problems(loaded: LoadedYaml) -> list[Problem]:
-    groups = [(("defaults", "thumbnails"), _dict(loaded.data.get("defaults")).get("thumbnails"))]
+    defaults = _dict(loaded.data.get("defaults"))
+    groups: list[tuple[JsonPath, Any]] = [(("defaults", "thumbnails"), defaults.get("thumbnails"))]
     groups += [(("stories", i, "thumbnails"), story.get("thumbnails")) for i, story in _stories(loaded.data)]
     problems = []
     for where, options in groups:
@@ -236,7 +239,7 @@ class ManifestCheck:
 
     loaded: LoadedYaml
     rules_dir: Path
-    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rules: RulesByPlatform = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -278,14 +281,14 @@ def load_manifest(path: Path, platforms_dir: Path | None = None, check_sources: 
 
 
 def load_manifest_and_rules(path: Path, platforms_dir: Path | None = None, check_sources: bool = True,
-                            ) -> tuple[Manifest, dict[str, dict[str, Any]]]:
+                            ) -> tuple[Manifest, RulesByPlatform]:
     check = check_manifest(path, platforms_dir, check_sources)
     if check.problems:
         raise ConfigError(check.problems)
     return build_manifest(check.loaded.path, check.loaded.data, check.rules_dir), check.rules
 
 
-def load_for_build(path: Path, platforms_dir: Path | None = None) -> tuple[Manifest, dict[str, dict[str, Any]]]:
+def load_for_build(path: Path, platforms_dir: Path | None = None) -> tuple[Manifest, RulesByPlatform]:
     """Like ``load_manifest_and_rules`` without source checks, reusing the last successful check when nothing
     changed (``config.cache``): a no-op build must cost little more than doit's own no-op."""
     path = Path(path).resolve()

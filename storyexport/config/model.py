@@ -11,6 +11,13 @@ from pathlib import Path
 from typing import Any, Self
 
 ALL_PLATFORMS_DEFAULT = ("youtube", "tiktok", "instagram")
+# The one list of a story's text fields. Templates read them plus ``id`` and its alias ``title_id`` (the original
+# guide's name), a rules file may shorten any of those, and the metadata tasks' config slice holds them.
+STORY_TEXT_FIELDS = ("title", "segment", "age_group", "description", "theme", "tone")
+STORY_TEXT_VARIABLES = ("id", "title_id", *STORY_TEXT_FIELDS)
+# What metadata reads of a story (in ``Story.to_dict`` order): not the source or the options, which reach it
+# through files.
+STORY_METADATA_KEYS = ("id", *STORY_TEXT_FIELDS, "hashtags", "platforms")
 
 
 @dataclass(frozen=True)
@@ -105,7 +112,7 @@ class Story:
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form, used to hand a story to build workers (which may be spawned, not forked)."""
         return {
-            **{k: getattr(self, k) for k in ("id", "title", "segment", "age_group", "description", "theme", "tone")},
+            **{k: getattr(self, k) for k in ("id", *STORY_TEXT_FIELDS)},
             "source": str(self.source),
             "hashtags": list(self.hashtags),
             "platforms": list(self.platforms),
@@ -117,7 +124,7 @@ class Story:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Story:
         return cls(
-            **{k: data[k] for k in ("id", "title", "segment", "age_group", "description", "theme", "tone")},
+            **{k: data[k] for k in ("id", *STORY_TEXT_FIELDS)},
             source=Path(data["source"]),
             hashtags=tuple(data["hashtags"]),
             platforms=tuple(data["platforms"]),
@@ -127,18 +134,9 @@ class Story:
         )
 
     def text_fields(self) -> dict[str, Any]:
-        """The fields templates and metadata read (a mapping, as the seed's ``story_idea`` was)."""
-        return {
-            "id": self.id,
-            "title_id": self.id,
-            "title": self.title,
-            "segment": self.segment,
-            "age_group": self.age_group,
-            "description": self.description,
-            "theme": self.theme,
-            "tone": self.tone,
-            "hashtags": list(self.hashtags),
-        }
+        """The fields templates and metadata read (a mapping, as the original guide's ``story_idea`` was)."""
+        return {"id": self.id, "title_id": self.id, **{k: getattr(self, k) for k in STORY_TEXT_FIELDS},
+                "hashtags": list(self.hashtags)}
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def case_collision_problems(loaded: LoadedYaml, stories: list[tuple[int, dict[st
             continue
         earlier = first_seen.setdefault(sid.casefold(), (index, sid))
         if earlier[1] != sid:  # exact repeats are reported as duplicate ids
-            line = loaded.where(("stories", earlier[0], "id"))[0]
+            line = loaded.where(("stories", earlier[0], "id")).line
             problems.append(loaded.problem(("stories", index, "id"),
                                            f"story id '{sid}' differs from '{earlier[1]}' (line {line}) only in "
                                            "case: their files would overwrite each other on macOS and Windows"))

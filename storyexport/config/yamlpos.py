@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -31,15 +31,22 @@ _INT_TAG = "tag:yaml.org,2002:int"
 _LONG_DIGITS = re.compile(rf"[0-9_]{{{MAX_INT_DIGITS + 1}}}")
 
 
+class Position(NamedTuple):
+    """A 1-based place in a file, as editors and ``file:line:col`` messages count."""
+
+    line: int
+    col: int
+
+
 @dataclass
 class LoadedYaml:
     path: Path
     data: Any
-    positions: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
-    key_positions: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
+    positions: dict[JsonPath, Position] = field(default_factory=dict)
+    key_positions: dict[JsonPath, Position] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
-    def where(self, path: JsonPath, key: bool = False) -> tuple[int, int]:
+    def where(self, path: JsonPath, key: bool = False) -> Position:
         """Closest known position of ``path`` (walking up to a parent if needed)."""
         table = self.key_positions if key else self.positions
         while path:
@@ -48,11 +55,11 @@ class LoadedYaml:
             if path in self.positions:
                 return self.positions[path]
             path = path[:-1]
-        return self.positions.get((), (1, 1))
+        return self.positions.get((), Position(1, 1))
 
     def problem(self, path: JsonPath, message: str, key: bool = False) -> Problem:
-        line, col = self.where(path, key=key)
-        return Problem(str(self.path), line, col, message, json_path_str(path))
+        at = self.where(path, key=key)
+        return Problem(str(self.path), at.line, at.col, message, json_path_str(path))
 
 
 def json_path_str(path: JsonPath) -> str:
@@ -62,12 +69,16 @@ def json_path_str(path: JsonPath) -> str:
     return out
 
 
+def _position(mark: yaml.Mark) -> Position:
+    return Position(mark.line + 1, mark.column + 1)  # PyYAML counts from 0
+
+
 def _walk(node: yaml.Node, path: JsonPath, loaded: LoadedYaml) -> None:
-    loaded.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    loaded.positions[path] = _position(node.start_mark)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             child = (*path, key_node.value)
-            loaded.key_positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            loaded.key_positions[child] = _position(key_node.start_mark)
             _walk(value_node, child, loaded)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):

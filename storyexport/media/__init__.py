@@ -18,7 +18,8 @@ from storyexport.media.samples import generate_sample, sample_sections
 from storyexport.media.spec import SpecError, TargetSpec, target_spec
 
 if TYPE_CHECKING:
-    from storyexport.media.thumbnails import ThumbnailGenerator, ThumbnailResult, build_thumbnail_set
+    from storyexport.media.thumbnails import ThumbnailGenerator, build_thumbnail_set
+    from storyexport.media.thumbs.write import ThumbnailResult
 
 _LAZY = {"ThumbnailGenerator", "ThumbnailResult", "build_thumbnail_set"}
 

@@ -1,4 +1,4 @@
-"""Drawing a contact sheet: tiles in a grid, each stamped with its time, under a one-line header (vcsi style).
+"""Drawing a contact sheet: tiles in a grid, each labelled with its time, under a one-line header (vcsi style).
 
 Pure OpenCV drawing (``cv2.putText`` with a Hershey font), so the same tiles always give the same pixels.
 """
@@ -26,11 +26,12 @@ def format_time(seconds: float) -> str:
 
 
 def format_size(size: int) -> str:
+    value = float(size)
     for unit in ("B", "KB", "MB"):
-        if size < 1000:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} GB"
+        if value < 1000:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
 
 
 def draw_contact_sheet(tiles: Sequence[tuple[float, np.ndarray]], columns: int, rows: int,

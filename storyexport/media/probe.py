@@ -11,7 +11,7 @@ import re
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import ffmpeg
 
@@ -219,7 +219,9 @@ def _parse_dump(stderr: str, path: Path) -> dict[str, Any]:
 
 def _top_level_split(body: str) -> list[str]:
     """Split a stream description on commas that are not inside brackets: ``yuv420p(tv, bt709)`` stays whole."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in body:
         if char in "([":
             depth += 1
@@ -304,8 +306,15 @@ def _fill_from_copy_pass(path: Path, partial: Probe) -> Probe:
     return replace(partial, duration=duration, fps=fps)
 
 
-def _null_pass(path: Path, copy: bool) -> tuple[float, int]:
-    """Run to the null muxer and read ``-progress``: (seconds, frames); seconds is 0 when unknown."""
+class NullPass(NamedTuple):
+    """What a run to the null muxer counted; ``seconds`` is 0 when unknown."""
+
+    seconds: float
+    frames: int
+
+
+def _null_pass(path: Path, copy: bool) -> NullPass:
+    """Run to the null muxer and read ``-progress``."""
     options = {"c": "copy"} if copy else {}
     stream = ffmpeg.input(str(path)).output("-", f="null", **options).global_args("-progress", "pipe:1")
     progress = run(stream, path, "cannot read media").stdout.decode("utf-8", "replace")
@@ -313,7 +322,7 @@ def _null_pass(path: Path, copy: bool) -> tuple[float, int]:
     micros = values.get("out_time_us", "")
     seconds = int(micros) / 1e6 if micros.isdigit() else 0.0
     frames = values.get("frame", "0")
-    return seconds, int(frames) if frames.isdigit() else 0
+    return NullPass(seconds, int(frames) if frames.isdigit() else 0)
 
 
 # --- shared ---------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ black, then a fade back in for the last part. H.264 yuv420p + AAC, a keyframe ev
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import ffmpeg
 
@@ -18,13 +19,19 @@ SAMPLE_RATE = 48000
 _SHRINK = 3  # draw at a third of the size, enlarge with hard edges: same look, a fraction of the cost
 
 
-def sample_sections(duration: float, seed: int = 0) -> dict[str, tuple[float, float]]:
-    """Where the blurred and black stretches of a sample lie (seconds), so tests and demos can check picks."""
+class Span(NamedTuple):
+    """A stretch of a clip, in seconds."""
+
+    start: float
+    end: float
+
+
+def sample_sections(duration: float, seed: int = 0) -> dict[str, Span]:
+    """Where the blurred and black stretches of a sample lie, so tests and demos can check picks."""
     shift = (seed % 5) * 0.01 * duration
-    blur = (0.30 * duration + shift, 0.45 * duration + shift)
     fade_out = 0.68 * duration + shift
-    black = (fade_out, fade_out + 0.12 * duration)
-    return {"blur": _rounded(blur), "black": _rounded(black)}
+    return {"blur": _span(0.30 * duration + shift, 0.45 * duration + shift),
+            "black": _span(fade_out, fade_out + 0.12 * duration)}
 
 
 def generate_sample(target: Path, duration: float = 8, width: int = 1080, height: int = 1920, fps: float = 30,
@@ -33,19 +40,18 @@ def generate_sample(target: Path, duration: float = 8, width: int = 1080, height
     target = Path(target)
     sections = sample_sections(duration, seed)
     fade = max(0.05, min(0.5, 0.05 * duration))
-    blur_start, blur_end = sections["blur"]
-    black_start, black_end = sections["black"]
+    blur, black = sections["blur"], sections["black"]
     small_w, small_h = max(16, width // _SHRINK // 2 * 2), max(16, height // _SHRINK // 2 * 2)
     video = (
         ffmpeg.input(f"testsrc2=size={small_w}x{small_h}:rate={fps:g}:duration={duration:g}", f="lavfi")
         .filter("hue", H=f"{seed * 0.8:.1f}+2*PI*t/{duration:g}")
-        .filter("fade", type="out", start_time=black_start - fade, duration=fade, enable=f"lt(t,{black_end})")
-        .filter("fade", type="in", start_time=black_end, duration=fade, enable=f"gte(t,{black_start})")
+        .filter("fade", type="out", start_time=black.start - fade, duration=fade, enable=f"lt(t,{black.end})")
+        .filter("fade", type="in", start_time=black.end, duration=fade, enable=f"gte(t,{black.start})")
         .filter("scale", width, height, flags="neighbor")
         .filter("setsar", 1)  # the small canvas is rounded to even sides: keep pixels square regardless
         .filter("format", "yuv420p")
         .filter("boxblur", luma_radius=max(2, width // 60), luma_power=2,
-                enable=f"between(t,{blur_start},{blur_end})")
+                enable=f"between(t,{blur.start},{blur.end})")
     )
     tone = ffmpeg.input(f"sine=frequency={330 + 55 * (seed % 7)}:sample_rate={SAMPLE_RATE}:duration={duration:g}",
                         f="lavfi")
@@ -61,5 +67,5 @@ def generate_sample(target: Path, duration: float = 8, width: int = 1080, height
     return target
 
 
-def _rounded(span: tuple[float, float]) -> tuple[float, float]:
-    return round(span[0], 3), round(span[1], 3)
+def _span(start: float, end: float) -> Span:
+    return Span(round(start, 3), round(end, 3))

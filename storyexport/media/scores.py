@@ -101,7 +101,8 @@ def uniformity(gray: np.ndarray) -> float:
 
 @functools.cache
 def _face_cascade() -> cv2.CascadeClassifier | None:
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    folder = cv2.data.haarcascades  # type: ignore[attr-defined]  # cv2's stubs omit the cv2.data module
+    cascade = cv2.CascadeClassifier(folder + "haarcascade_frontalface_default.xml")
     return None if cascade.empty() else cascade
 
 

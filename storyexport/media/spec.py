@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from storyexport.config.model import VideoOptions
+from storyexport.config.rules_model import VideoRules
 from storyexport.media.errors import MediaError
 
 MINIMA = ("min_duration_s", "min_width", "min_height", "min_fps")
@@ -79,7 +80,7 @@ class TargetSpec:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
 
 
-def target_spec(video: VideoOptions, platform_limits: Mapping[str, Mapping[str, Any]]) -> TargetSpec:
+def target_spec(video: VideoOptions, platform_limits: Mapping[str, VideoRules]) -> TargetSpec:
     """Combine ``video`` options with each platform's ``video:`` limits (missing or null = no limit)."""
     limits, set_by = _strictest(platform_limits)
     _check_consistent(limits, set_by)
@@ -106,7 +107,7 @@ def target_spec(video: VideoOptions, platform_limits: Mapping[str, Mapping[str, 
     return _with_bitrate_cap(spec, video.max_bitrate)
 
 
-def _strictest(platform_limits: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, Any], dict[str, str]]:
+def _strictest(platform_limits: Mapping[str, VideoRules]) -> tuple[dict[str, Any], dict[str, str]]:
     limits: dict[str, Any] = {}
     set_by: dict[str, str] = {}
     for platform in sorted(platform_limits):

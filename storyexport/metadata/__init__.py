@@ -3,10 +3,11 @@
 Pure functions except the file writers; no ffmpeg or OpenCV here (the probe comes from storyexport.media).
 """
 
+from storyexport.layout import platform_metadata_filename as metadata_filename
 from storyexport.metadata.base import build_base_metadata, sha256_file, write_base_metadata
 from storyexport.metadata.checks import video_checks
 from storyexport.metadata.hashtags import find_hashtags, normalise_hashtag, select_hashtags, tags_total_length
-from storyexport.metadata.platform import PlatformExporter, UnknownPlatform, metadata_filename, story_fields
+from storyexport.metadata.platform import PlatformExporter, UnknownPlatform, story_fields
 from storyexport.metadata.rules import check_platform_rules_dir, check_platform_rules_file, load_platform_rules
 from storyexport.metadata.templates import TEMPLATE_VARIABLES, UPLOAD_VARIABLES, TemplateProblem
 from storyexport.metadata.text import ELLIPSIS, UNITS, graphemes, measure, truncate

@@ -10,13 +10,43 @@ check is recorded as skipped (``ok`` true, ``actual`` null) because an unknown v
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
+
+from storyexport.config.rules_model import VideoRules
 
 MEGABYTE = 1_000_000
 
 
-def check(name: str, ok: bool, actual: Any, limit: Any, message: str) -> dict[str, Any]:
-    return {"name": name, "ok": bool(ok), "actual": actual, "limit": limit, "message": message}
+@dataclass(frozen=True)
+class Check:
+    """One limit judged: written to a platform file's ``checks`` section in this field order."""
+
+    name: str
+    ok: bool
+    actual: Any
+    limit: Any
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A change made to fit a text to the platform (truncated, characters_replaced, hashtags_dropped, ...)."""
+
+    field: str
+    action: str
+    reason: str
+    detail: Mapping[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "action": self.action, "reason": self.reason, "detail": dict(self.detail)}
+
+
+def check(name: str, ok: bool, actual: Any, limit: Any, message: str) -> Check:
+    return Check(name, bool(ok), actual, limit, message)
 
 
 def failed_checks(checks: Mapping[str, Any]) -> list[str]:
@@ -25,17 +55,16 @@ def failed_checks(checks: Mapping[str, Any]) -> list[str]:
             for item in checks.get(group, []) if isinstance(item, Mapping) and not item.get("ok", True)]
 
 
-def adjustment(field: str, action: str, reason: str, **detail: Any) -> dict[str, Any]:
-    """A change made to fit a text to the platform (truncated, characters_replaced, hashtags_dropped, ...)."""
-    return {"field": field, "action": action, "reason": reason, "detail": detail}
+def adjustment(field: str, action: str, reason: str, **detail: Any) -> Adjustment:
+    return Adjustment(field, action, reason, detail)
 
 
-def _skipped(name: str, key: str, limit: Any) -> dict[str, Any]:
+def _skipped(name: str, key: str, limit: Any) -> Check:
     return check(name, True, None, limit, f"not checked: the probe has no '{key}'")
 
 
 def _range_check(name: str, actual: float | None, low: float | None, high: float | None, unit: str,
-                 key: str) -> dict[str, Any] | None:
+                 key: str) -> Check | None:
     if low is None and high is None:
         return None
     limit = {"min": low, "max": high}
@@ -49,7 +78,7 @@ def _range_check(name: str, actual: float | None, low: float | None, high: float
 
 
 def _member_check(name: str, actual: Any, allowed: list[Any] | None, key: str, absent_ok: bool = False
-                  ) -> dict[str, Any] | None:
+                  ) -> Check | None:
     if not allowed:
         return None
     if actual is None:
@@ -69,7 +98,7 @@ def _number(probe: Mapping[str, Any], key: str) -> float | None:
         return None
 
 
-def _container_check(probe: Mapping[str, Any], allowed: list[str] | None) -> dict[str, Any] | None:
+def _container_check(probe: Mapping[str, Any], allowed: list[str] | None) -> Check | None:
     """ffprobe names a format family ("mov,mp4,m4a,..."); it passes if any accepted container is in it."""
     if not allowed:
         return None
@@ -85,7 +114,7 @@ def _scaled(value: float | None, divisor: float) -> float | None:
     return None if value is None else round(value / divisor, 3)
 
 
-def video_checks(probe: Mapping[str, Any], spec: Mapping[str, Any]) -> list[dict[str, Any]]:
+def video_checks(probe: Mapping[str, Any], spec: VideoRules) -> list[Check]:
     """Every applicable check of ``probe`` against a platform's ``video`` rules."""
     # The media engine reports width and height as displayed (rotation already applied).
     width, height = _number(probe, "width"), _number(probe, "height")

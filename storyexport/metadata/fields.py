@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyexport.metadata.checks import adjustment, check
+from storyexport.config.rules_model import TextFieldRules
+from storyexport.metadata.checks import Adjustment, Check, adjustment, check
 from storyexport.metadata.hashtags import find_hashtags, unmark_excess_hashtags
 from storyexport.metadata.templates import render_template, undeclared_variables
 from storyexport.metadata.text import fit_graphemes, measure, replace_forbidden, truncate
@@ -22,8 +23,7 @@ from storyexport.metadata.text import fit_graphemes, measure, replace_forbidden,
 class FieldResult:
     text: str
     hashtags: list[str]
-    adjustments: list[dict[str, Any]] = field(default_factory=list)
-    check: dict[str, Any] = field(default_factory=dict)
+    adjustments: list[Adjustment] = field(default_factory=list)
 
 
 @dataclass
@@ -38,7 +38,7 @@ class FieldFitter:
     """Fits the text field ``name`` of one platform; ``where`` names the rules file for error messages."""
 
     name: str
-    spec: Mapping[str, Any]
+    spec: TextFieldRules
     where: str
     hashtag_budget: int | None
 
@@ -89,7 +89,6 @@ class FieldFitter:
                 if value != original:
                     result.adjustments.append(self._shrink_adjustment(name, original, value, full))
         self._note_render_changes(rendered, result)
-        result.check = self._length_check(result.text)
         return result
 
     def _respect_hashtag_cap(self, variables: Mapping[str, Any], result: FieldResult, uses_tags: bool) -> None:
@@ -131,14 +130,14 @@ class FieldFitter:
             overrides = self._shrink_once(variables, result.hashtags)
         return overrides
 
-    def _shrink_adjustment(self, name: str, original: str, value: str, full: str) -> dict[str, Any]:
+    def _shrink_adjustment(self, name: str, original: str, value: str, full: str) -> Adjustment:
         unit = self.spec["unit"]
         return adjustment(
             self.label, "truncated",
             f"{self.label} was {measure(full, unit)} {unit}, over the limit of {self.spec['max_length']}",
             variable=name, original_length=measure(original, unit), kept_length=measure(value, unit))
 
-    def _last_resort_adjustment(self, full: str) -> dict[str, Any]:
+    def _last_resort_adjustment(self, full: str) -> Adjustment:
         unit = self.spec["unit"]
         return adjustment(
             self.label, "truncated",
@@ -158,7 +157,7 @@ class FieldFitter:
                 f"the story text itself carries more than {self.hashtag_budget} hashtags; '#' removed from the rest",
                 hashtags=rendered.unmarked))
 
-    def _length_check(self, text: str) -> dict[str, Any]:
+    def length_check(self, text: str) -> Check:
         """Length within [min_length, max_length]; an empty required text (a YouTube title) fails here."""
         actual, unit = measure(text, self.spec["unit"]), self.spec["unit"]
         low, high = self.spec.get("min_length", 0), self.spec["max_length"]

@@ -14,6 +14,7 @@ from typing import Any
 
 import regex
 
+from storyexport.config.rules_model import HashtagRules, HashtagStrategy, TagRules
 from storyexport.metadata.text import graphemes
 
 DEFAULT_GRAPHEME_PATTERN = r"[\p{L}\p{N}_]\p{M}*"
@@ -68,7 +69,7 @@ def as_list(value: Any) -> list[str]:
     return [str(item) for item in value]
 
 
-def _candidates(story: Mapping[str, Any], strategy: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+def _candidates(story: Mapping[str, Any], strategy: HashtagStrategy) -> Iterable[tuple[str, str]]:
     """(raw tag, source) pairs in the strategy's order of importance."""
     story_tags = as_list(story.get("hashtags"))
     limit = strategy.get("story_tags")
@@ -84,7 +85,7 @@ def _candidates(story: Mapping[str, Any], strategy: Mapping[str, Any]) -> Iterab
                 yield raw, source
 
 
-def select_hashtags(story: Mapping[str, Any], rules: Mapping[str, Any]) -> Selection:
+def select_hashtags(story: Mapping[str, Any], rules: HashtagRules) -> Selection:
     """Choose hashtags for one platform from its ``hashtags`` rules: normalise, deduplicate, cap."""
     strategy = rules["strategy"]
     pattern = rules.get("grapheme_pattern") or DEFAULT_GRAPHEME_PATTERN
@@ -122,7 +123,7 @@ def tags_total_length(tags: Sequence[str]) -> int:
     return sum(len(tag) + (2 if " " in tag else 0) for tag in tags) + max(len(tags) - 1, 0)
 
 
-def select_tags(story: Mapping[str, Any], hashtags: Sequence[str], rules: Mapping[str, Any]) -> Selection:
+def select_tags(story: Mapping[str, Any], hashtags: Sequence[str], rules: TagRules) -> Selection:
     """Keyword tags (YouTube snippet.tags) from the rules' sources, kept while the total length fits."""
     forbidden = rules.get("forbidden", DEFAULT_TAG_FORBIDDEN)
     by_source = {

@@ -1,4 +1,4 @@
-"""PlatformExporter: the seed's API, driven entirely by the platform rules folder.
+"""PlatformExporter: the original guide's API, driven entirely by the platform rules folder.
 
 Everything platform-specific (limits and their units, hashtag strategy, templates, upload field names) is read from
 ``platforms/<name>.yaml``; this module only applies it, so a new platform is a new YAML file.
@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from storyexport import __version__
-from storyexport.config.model import MetadataOptions, Story
+from storyexport.config.model import STORY_TEXT_VARIABLES, MetadataOptions, Story
+from storyexport.config.rules_model import PlatformRules, RulesByPlatform
 from storyexport.fsutil import write_json_atomic
-from storyexport.metadata.checks import adjustment, check, video_checks
+from storyexport.layout import platform_metadata_filename as metadata_filename
+from storyexport.metadata.checks import Adjustment, Check, adjustment, check, video_checks
 from storyexport.metadata.fields import FieldFitter
 from storyexport.metadata.hashtags import (
     Selection,
@@ -23,12 +25,10 @@ from storyexport.metadata.hashtags import (
     select_tags,
     tags_total_length,
 )
-from storyexport.metadata.rules import load_platform_rules, rules_files
+from storyexport.metadata.rules import load_platform_rules, load_platform_rules_file
 from storyexport.metadata.upload import build_upload
-from storyexport.resources import builtin_platforms_dir
+from storyexport.resources import builtin_platforms_dir, rules_files
 from storyexport.textsafe import strip_controls
-
-STORY_TEXT_KEYS = ("id", "title_id", "title", "segment", "age_group", "description", "theme", "tone")
 
 
 class UnknownPlatform(LookupError):
@@ -50,7 +50,7 @@ def story_fields(story: Story | Mapping[str, Any]) -> dict[str, Any]:
     """The story's text fields (as ``Story.text_fields()``) from a Story or a manifest-like mapping."""
     raw = story.text_fields() if isinstance(story, Story) else dict(story)
     story_id = raw.get("id") or raw.get("title_id") or ""
-    fields = {key: clean_text(raw.get(key)) for key in STORY_TEXT_KEYS}
+    fields: dict[str, Any] = {key: clean_text(raw.get(key)) for key in STORY_TEXT_VARIABLES}
     fields["id"] = fields["title_id"] = clean_text(story_id)
     fields["hashtags"] = [clean_text(tag) for tag in as_list(raw.get("hashtags"))]
     return fields
@@ -63,11 +63,7 @@ def story_platforms(story: Story | Mapping[str, Any]) -> list[str] | None:
     return list(platforms) if platforms else None
 
 
-def metadata_filename(story_id: str, platform: str) -> str:
-    return f"{story_id}_{platform}_metadata.json"
-
-
-def _grouped_drops(field: str, selection: Selection, action: str) -> list[dict[str, Any]]:
+def _grouped_drops(field: str, selection: Selection, action: str) -> list[Adjustment]:
     """One adjustment per reason, listing the hashtags it dropped (80 hashtags give a few entries, not 77)."""
     by_reason: dict[str, list[str]] = {}
     for item in selection.dropped:
@@ -75,7 +71,7 @@ def _grouped_drops(field: str, selection: Selection, action: str) -> list[dict[s
     return [adjustment(field, action, reason, hashtags=tags) for reason, tags in by_reason.items()]
 
 
-def _cover(rules: Mapping[str, Any], timestamp_s: float | None, probe: Mapping[str, Any] | None) -> dict[str, Any]:
+def _cover(rules: PlatformRules, timestamp_s: float | None, probe: Mapping[str, Any] | None) -> dict[str, Any]:
     """The cover frame's time (clamped into the video) and the platform's cover spec."""
     if timestamp_s is not None:
         timestamp_s = max(float(timestamp_s), 0.0)
@@ -92,8 +88,8 @@ def _probe_int(probe: Mapping[str, Any] | None, key: str) -> int | None:
     return int(value) if isinstance(value, int | float) else None
 
 
-def _platform_config(rules: Mapping[str, Any]) -> dict[str, Any]:
-    video = dict(rules["video"])
+def _platform_config(rules: PlatformRules) -> dict[str, Any]:
+    video: dict[str, Any] = dict(rules["video"])
     recommended = video.get("recommended") or {}
     compat = {"max_duration": video.get("max_duration_s")}
     if recommended.get("width") and recommended.get("height"):
@@ -114,13 +110,24 @@ class PlatformExporter:
 
     def __init__(self, rules_dir: Path | str | None = None):
         self.rules_dir = Path(rules_dir) if rules_dir is not None else builtin_platforms_dir()
-        self.rules = load_platform_rules(self.rules_dir)
+        self.rules: RulesByPlatform = load_platform_rules(self.rules_dir)
         self._files = rules_files(self.rules_dir)
+
+    @classmethod
+    def for_rules_file(cls, rules_file: Path | str) -> PlatformExporter:
+        """An exporter of the one platform whose rules are in ``rules_file``, reading no other file: a build task
+        declares the rules file it reads, so its output depends on nothing undeclared (remote runs, caches)."""
+        path = Path(rules_file)
+        exporter = cls.__new__(cls)
+        exporter.rules_dir = path.parent
+        exporter.rules = load_platform_rules_file(path)
+        exporter._files = {path.stem: path}
+        return exporter
 
     def list_platforms(self) -> list[str]:
         return sorted(self.rules)
 
-    def _rules(self, platform: str) -> dict[str, Any]:
+    def _rules(self, platform: str) -> PlatformRules:
         try:
             return self.rules[platform]
         except KeyError:
@@ -129,7 +136,7 @@ class PlatformExporter:
                 f"(known: {', '.join(self.list_platforms())})") from None
 
     def get_platform_info(self, platform: str) -> dict[str, Any]:
-        """The platform's configuration as the seed exposed it (video_specs, metadata_limits, ...)."""
+        """The platform's configuration as the original guide exposed it (video_specs, metadata_limits, ...)."""
         rules = self._rules(platform)
         return {
             "platform": platform,
@@ -185,29 +192,29 @@ class PlatformExporter:
             "safe_zone": rules.get("safe_zone"),
             "upload": build_upload(rules["upload"], upload_variables, where),
             "checks": {
-                "ok": all(item["ok"] for item in [*video, *text_checks]),
+                "ok": all(item.ok for item in [*video, *text_checks]),
                 "video_probed": probe is not None,
-                "video": video,
-                "text": text_checks,
-                "adjustments": adjustments,
+                "video": [item.as_dict() for item in video],
+                "text": [item.as_dict() for item in text_checks],
+                "adjustments": [item.as_dict() for item in adjustments],
             },
             "generator": {"name": "storyexport", "version": __version__},
         }
 
     @staticmethod
-    def _template_variables(rules: Mapping[str, Any], fields: Mapping[str, Any], hashtags: list[str]
+    def _template_variables(rules: PlatformRules, fields: Mapping[str, Any], hashtags: list[str]
                             ) -> dict[str, Any]:
-        variables = {key: fields[key] for key in STORY_TEXT_KEYS}
+        variables = {key: fields[key] for key in STORY_TEXT_VARIABLES}
         variables.update(story_hashtags=list(fields["hashtags"]), hashtags=list(hashtags),
                          hashtag_line=" ".join(hashtags), platform=rules["name"],
                          display_name=rules["display_name"])
         return variables
 
-    def _fit_texts(self, rules: Mapping[str, Any], fields: Mapping[str, Any], hashtags: list[str], where: str,
-                   adjustments: list[dict[str, Any]]) -> tuple[dict[str, str], list[dict[str, Any]], list[str]]:
+    def _fit_texts(self, rules: PlatformRules, fields: Mapping[str, Any], hashtags: list[str], where: str,
+                   adjustments: list[Adjustment]) -> tuple[dict[str, str], list[Check], list[str]]:
         """Fit each text field in file order; hashtags used by one field reduce the next one's budget."""
         texts: dict[str, str] = {}
-        text_checks: list[dict[str, Any]] = []
+        text_checks: list[Check] = []
         used = 0
         for name, spec in rules["text"].items():
             budget = max(rules["hashtags"]["max_count"] - used, 0)
@@ -215,14 +222,14 @@ class PlatformExporter:
             result = fitter.fit(self._template_variables(rules, fields, hashtags), hashtags)
             texts[name], hashtags = result.text, result.hashtags
             adjustments.extend(result.adjustments)
-            text_checks.append(result.check)
+            text_checks.append(fitter.length_check(result.text))
             if fitter.counts_hashtags:
                 used += len(find_hashtags(result.text))
         return texts, text_checks, hashtags
 
     @staticmethod
-    def _tags(rules: Mapping[str, Any], fields: Mapping[str, Any], hashtags: list[str],
-              adjustments: list[dict[str, Any]], text_checks: list[dict[str, Any]]) -> list[str]:
+    def _tags(rules: PlatformRules, fields: Mapping[str, Any], hashtags: list[str],
+              adjustments: list[Adjustment], text_checks: list[Check]) -> list[str]:
         if not rules.get("tags"):
             return []
         selection = select_tags(fields, [tag.lstrip("#") for tag in hashtags], rules["tags"])
@@ -233,14 +240,14 @@ class PlatformExporter:
         return selection.hashtags
 
     @staticmethod
-    def _hashtag_check(rules: Mapping[str, Any], texts: Mapping[str, str]) -> dict[str, Any]:
+    def _hashtag_check(rules: PlatformRules, texts: Mapping[str, str]) -> Check:
         counted = [name for name, spec in rules["text"].items() if spec.get("counts_hashtags", True)]
         total, limit = sum(len(find_hashtags(texts[name])) for name in counted), rules["hashtags"]["max_count"]
         return check("hashtags.count", total <= limit, total, limit,
                      f"{total} hashtags in {', '.join(counted) or 'no text'} (cap {limit})")
 
     @staticmethod
-    def _privacy_level(rules: Mapping[str, Any], options: MetadataOptions) -> str:
+    def _privacy_level(rules: PlatformRules, options: MetadataOptions) -> str:
         return (rules.get("privacy_levels") or {}).get(options.privacy, options.privacy)
 
     def generate_all_platforms(self, story: Story | Mapping[str, Any], **extras: Any) -> dict[str, dict[str, Any]]:

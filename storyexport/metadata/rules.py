@@ -12,15 +12,17 @@ import difflib
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import regex
 from jinja2 import TemplateSyntaxError
 from jsonschema import Draft202012Validator, ValidationError
 
+from storyexport.config.model import STORY_TEXT_VARIABLES
 from storyexport.config.problems import ConfigError, Problem
+from storyexport.config.rules_model import PlatformRules, RulesByPlatform, VideoRules
 from storyexport.config.schema_validator import schema_validator
-from storyexport.config.yamlpos import JsonPath, LoadedYaml, load_yaml
+from storyexport.config.yamlpos import JsonPath, LoadedYaml, Position, load_yaml
 from storyexport.metadata.templates import (
     TEMPLATE_VARIABLES,
     UPLOAD_VARIABLES,
@@ -29,10 +31,9 @@ from storyexport.metadata.templates import (
     undeclared_variables,
 )
 from storyexport.metadata.upload import upload_expressions
-from storyexport.resources import load_schema
+from storyexport.resources import load_schema, rules_files
 
-RULES_SUFFIXES = (".yaml", ".yml")
-SHRINKABLE_VARIABLES = frozenset({"id", "title_id", "title", "segment", "age_group", "description", "theme", "tone"})
+SHRINKABLE_VARIABLES = frozenset(STORY_TEXT_VARIABLES)
 _PLATFORM_NAME = regex.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 _MIN_MAX_PAIRS = (("min_duration_s", "max_duration_s"), ("min_width", "max_width"),
                   ("min_height", "max_height"), ("min_fps", "max_fps"))
@@ -43,14 +44,7 @@ def _validator() -> Draft202012Validator:
     return schema_validator(load_schema("platform"))
 
 
-def rules_files(rules_dir: Path) -> dict[str, Path]:
-    """Platform name -> rules file, for every ``*.yaml`` / ``*.yml`` in the folder (sorted; hidden files skipped)."""
-    files = sorted(p for p in Path(rules_dir).iterdir()
-                   if p.suffix in RULES_SUFFIXES and not p.name.startswith(".") and p.is_file())
-    return {path.stem: path for path in files}
-
-
-def load_platform_rules(rules_dir: Path) -> dict[str, dict]:
+def load_platform_rules(rules_dir: Path) -> RulesByPlatform:
     """Every platform's validated rules by name; raises ConfigError listing all problems if any."""
     rules, problems = check_platform_rules_dir(rules_dir)
     if problems:
@@ -58,7 +52,15 @@ def load_platform_rules(rules_dir: Path) -> dict[str, dict]:
     return rules
 
 
-def check_platform_rules_dir(rules_dir: Path) -> tuple[dict[str, dict], list[Problem]]:
+def load_platform_rules_file(path: Path) -> RulesByPlatform:
+    """One platform's validated rules, keyed by its name (the file's stem); raises ConfigError on any problem."""
+    data, problems = check_platform_rules_file(path)
+    if problems or data is None:
+        raise ConfigError(problems or [Problem(str(path), 1, 1, "empty platform rules file")])
+    return {path.stem: with_defaults(path.stem, data)}
+
+
+def check_platform_rules_dir(rules_dir: Path) -> tuple[RulesByPlatform, list[Problem]]:
     """(valid rules by name, every problem found). Files with a problem are left out of the rules."""
     rules_dir = Path(rules_dir)
     if not rules_dir.is_dir():
@@ -67,7 +69,7 @@ def check_platform_rules_dir(rules_dir: Path) -> tuple[dict[str, dict], list[Pro
     problems = _suffix_clashes(rules_dir)
     if not files:
         problems.append(Problem(str(rules_dir), 1, 1, "no platform rules files (*.yaml) in this folder"))
-    rules: dict[str, dict] = {}
+    rules: RulesByPlatform = {}
     for name, path in files.items():
         data, found = check_platform_rules_file(path)
         problems.extend(found)
@@ -82,13 +84,14 @@ def _suffix_clashes(rules_dir: Path) -> list[Problem]:
             for p in sorted(rules_dir.glob("*.yml")) if p.stem in yaml_stems]
 
 
-def with_defaults(name: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The rules with the defaults the schema states filled in, so consumers need not repeat them."""
-    rules = dict(data)
+def with_defaults(name: str, data: Mapping[str, Any]) -> PlatformRules:
+    """The rules with the defaults the schema states filled in, so consumers need not repeat them (the schema has
+    validated ``data``, so it has the shape ``PlatformRules`` states)."""
+    rules = cast(PlatformRules, dict(data))
     rules.setdefault("name", name)
     rules.setdefault("display_name", name)
     rules.setdefault("publishing_tips", [])
-    rules["video"] = dict(rules.get("video") or {})
+    rules["video"] = cast(VideoRules, dict(rules.get("video") or {}))
     return rules
 
 
@@ -126,8 +129,8 @@ def _schema_message(error: ValidationError) -> str:
 
 
 def _unknown_key_problems(loaded: LoadedYaml, path: JsonPath, error: ValidationError) -> Iterator[Problem]:
-    allowed = sorted(error.schema.get("properties", {}))
-    for key in sorted(set(error.instance) - set(allowed)):
+    allowed = sorted(cast("Mapping[str, Any]", error.schema).get("properties", {}))  # an object schema here
+    for key in sorted(set(cast("Mapping[str, Any]", error.instance)) - set(allowed)):
         close = difflib.get_close_matches(str(key), allowed, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else f" (allowed: {', '.join(allowed)})"
         yield loaded.problem((*path, key), f"unknown key '{key}'{hint}", key=True)
@@ -151,7 +154,7 @@ def _text_fields(data: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, An
 
 
 def _position_in_value(loaded: LoadedYaml, lines: list[str], path: JsonPath, offset: int, source: str
-                       ) -> tuple[int, int]:
+                       ) -> Position:
     """File line and column of character ``offset`` of a string value (a template) at ``path``.
 
     Exact for block scalars (``|``) and single-line plain scalars; quoted scalars with escapes are approximate.
@@ -164,11 +167,11 @@ def _position_in_value(loaded: LoadedYaml, lines: list[str], path: JsonPath, off
     if indicator in ("|", ">"):
         target = line + 1 + template_line
         text = lines[target - 1] if target <= len(lines) else ""
-        return target, len(text) - len(text.lstrip(" ")) + 1 + column_in_line
+        return Position(target, len(text) - len(text.lstrip(" ")) + 1 + column_in_line)
     quote = 1 if indicator in ("'", '"') else 0
     if template_line == 0:
-        return line, col + quote + column_in_line
-    return line + template_line, 1 + column_in_line
+        return Position(line, col + quote + column_in_line)
+    return Position(line + template_line, 1 + column_in_line)
 
 
 def _value_at(data: Any, path: JsonPath) -> Any:
@@ -177,9 +180,9 @@ def _value_at(data: Any, path: JsonPath) -> Any:
     return data
 
 
-def _problem_at(loaded: LoadedYaml, path: JsonPath, position: tuple[int, int], message: str) -> Problem:
+def _problem_at(loaded: LoadedYaml, path: JsonPath, position: Position, message: str) -> Problem:
     base = loaded.problem(path, message)
-    return Problem(base.file, position[0], position[1], message, base.json_path)
+    return Problem(base.file, position.line, position.col, message, base.json_path)
 
 
 def _variable_offset(source: str, name: str) -> int:

@@ -16,12 +16,12 @@ import regex
 from jinja2 import StrictUndefined, Template, TemplateError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
+from storyexport.config.model import STORY_TEXT_VARIABLES
 from storyexport.metadata.sandbox import BoundedSandbox, TemplateLimitError, limits
 
 # Variables every text template can read (see docs/platform-rules.md).
 TEMPLATE_VARIABLES = frozenset({
-    "id", "title_id", "title", "segment", "age_group", "description", "theme", "tone",
-    "story_hashtags", "hashtags", "hashtag_line", "platform", "display_name",
+    *STORY_TEXT_VARIABLES, "story_hashtags", "hashtags", "hashtag_line", "platform", "display_name",
 })
 # Upload expressions also see the fitted texts, tags, options, the cover time and the video's size and duration.
 UPLOAD_VARIABLES = TEMPLATE_VARIABLES | frozenset({

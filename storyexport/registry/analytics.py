@@ -43,7 +43,7 @@ def percentile(values: Iterable[float], fraction: float) -> float:
 
 
 def registry_statistics(videos: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The seed's ``get_statistics()``: counts by segment, age group and status, totals, mean engagement."""
+    """The original guide's ``get_statistics()``: counts by segment, age group and status, totals, mean engagement."""
     platform_status: dict[str, Counter[str]] = defaultdict(Counter)
     for video in videos.values():
         for platform, entry in video["platforms"].items():
@@ -66,7 +66,7 @@ def registry_statistics(videos: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def statistics_text(stats: dict[str, Any]) -> str:
-    """The seed's ``generate_report()``: a plain-text summary of ``registry_statistics``."""
+    """The original guide's ``generate_report()``: a plain-text summary of ``registry_statistics``."""
     lines = ["EXPORT REGISTRY REPORT", "=" * 22, f"Total exports: {stats['total_exports']}", ""]
     for title, key in (("By segment", "by_segment"), ("By age group", "by_age_group"), ("By status", "by_status")):
         lines.append(f"{title}:")

@@ -8,7 +8,7 @@ class RegistryError(Exception):
 
 
 class UnknownStoryError(RegistryError, KeyError):
-    """A title_id that is not registered (a KeyError, as the seed's dict lookups were)."""
+    """A title_id that is not registered (a KeyError, as the original guide's dict lookups were)."""
 
     def __init__(self, title_id: str):
         self.title_id = title_id

@@ -1,4 +1,4 @@
-"""Reading the files a user imports (analytics CSV, seed registry JSON) and the counts in them, within bounds.
+"""Reading the files a user imports (analytics CSV, the guide's registry JSON) and the counts in them, within bounds.
 
 An import names any path: a folder, ``/dev/zero``, a FIFO or a multi-gigabyte file must end in a one-line
 ``RegistryError``, never a traceback or a hang; a count must fit the store's signed 64-bit INTEGER.

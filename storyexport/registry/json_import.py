@@ -1,4 +1,4 @@
-"""Migrate a registry written by the seed's JSON-only tool into the SQLite store, losing nothing.
+"""Migrate a registry written by the original guide's JSON-only tool into the SQLite store, losing nothing.
 
 Known fields go to their columns; any other field (at video, platform or performance level) is kept verbatim and
 written back into the JSON snapshot. Performance becomes one unattributed snapshot whose ``source`` makes a repeated
@@ -24,8 +24,8 @@ PLATFORM_KEYS = {"status", "url", "published_date"}
 PERFORMANCE_KEYS = {"views", "likes", "shares", "comments", "engagement_rate"}
 
 
-def import_seed_json(registry: ExportRegistry, path: Path) -> int:
-    """Import every video of a seed-format ``export_registry.json``; returns how many videos it held."""
+def import_guide_json(registry: ExportRegistry, path: Path) -> int:
+    """Import every video of an ``export_registry.json`` in the guide's format; returns how many videos it held."""
     document = _load(path)
     videos = document["videos"]
     with registry.changing() as change:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 EVENT_KINDS = ("video", "thumbnails", "metadata", "platform", "registry", "report", "sample")
 STATUS_PRIORITY = ("published", "scheduled", "pending", "failed", "removed")
-UNATTRIBUTED = ""  # platform key of performance reported without a platform (the seed's only kind)
+UNATTRIBUTED = ""  # platform key of performance reported without a platform (the original guide's only kind)
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class Event:
 
 
 def engagement_rate(views: int, likes: int, shares: int, comments: int = 0) -> float:
-    """(likes + shares + comments) / views x 100, one decimal; 0 without views (the seed's formula)."""
+    """(likes + shares + comments) / views x 100, one decimal; 0 without views (the original guide's formula)."""
     if views <= 0:
         return 0.0
     return round((likes + shares + comments) / views * 100, 1)

@@ -1,4 +1,4 @@
-"""``ExportRegistry``: the seed's registry API over a transactional SQLite store.
+"""``ExportRegistry``: the original guide's registry API over a transactional SQLite store.
 
 Every change runs in one write transaction that also rewrites the JSON snapshot, so the store and
 ``export_registry.json`` move together and concurrent writers (build workers, CLI updates) never lose an update.
@@ -136,7 +136,7 @@ class ExportRegistry:
     # -- queries -----------------------------------------------------------------------------------------
 
     def get_video_info(self, title_id: str) -> dict[str, Any]:
-        """The video's seed-format entry plus ``performance_history`` (every snapshot, oldest first)."""
+        """The video's entry in the guide's format plus ``performance_history`` (every snapshot, oldest first)."""
         with self._store.read() as conn:
             entry = video_entries(conn).get(title_id)
             if entry is None:
@@ -151,7 +151,7 @@ class ExportRegistry:
 
     def list_videos(self, segment: str | None = None, age_group: str | None = None, status: str | None = None,
                     platform: str | None = None) -> list[dict[str, Any]]:
-        """Seed-format entries, filtered; with ``platform`` and ``status`` the platform's own status counts."""
+        """The guide's entries, filtered; with ``platform`` and ``status`` the platform's own status counts."""
         with self._store.read() as conn:
             videos = list(video_entries(conn).values())
         return [v for v in videos if _matches(v, segment, age_group, status, platform)]

@@ -1,4 +1,5 @@
-"""The seed-format JSON snapshot (``export_registry.json``): built from the store, validated, written atomically.
+"""``export_registry.json``, the JSON snapshot in the original guide's format: built from the store, validated,
+written atomically.
 
 The file is derived data. It is rewritten inside the write transaction that changed the store, so concurrent
 writers produce their snapshots in commit order and the file on disk always shows the latest committed state.
@@ -42,7 +43,7 @@ def latest_totals(conn: sqlite3.Connection) -> dict[str, Counts]:
 
 
 def video_entries(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
-    """Every video as its seed-format entry (plus registered paths and fields kept from imports)."""
+    """Every video as its entry in the original guide's format (plus registered paths and fields kept from imports)."""
     platforms: dict[str, dict[str, Any]] = {}
     for row in conn.execute("SELECT * FROM platforms ORDER BY title_id, platform"):
         entry = {**json.loads(row["extra"]), "status": row["status"], "url": row["url"],

@@ -58,10 +58,10 @@ def sync_registry(manifest: Manifest, registry: ExportRegistry | None = None) ->
 
 def _restore_from_snapshot(registry: ExportRegistry) -> None:
     """A new, empty store beside an existing snapshot: the store was deleted. Take back what the snapshot holds."""
-    from storyexport.registry.json_import import import_seed_json
+    from storyexport.registry.json_import import import_guide_json
 
     try:
-        count = import_seed_json(registry, registry.json_path)
+        count = import_guide_json(registry, registry.json_path)
     except RegistryError as exc:
         print(f"storyexport: warning: {registry.path} was missing and {exc}; re-registering the built stories "
               "only", file=sys.stderr)

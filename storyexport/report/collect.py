@@ -50,7 +50,7 @@ def story_card(output_dir: Path, story: Story, base: Path, video: dict[str, Any]
                history: list[Snapshot], filters: Filters) -> dict[str, Any]:
     thumbs = layout.story_thumbnail_paths(output_dir, story)
     scores = read_json(thumbs.scores)
-    best = scores.get("best") if isinstance(scores.get("best"), dict) else {}
+    best = _dict(scores.get("best"))
     platforms = [p for p in story.platforms if not filters.platform or p == filters.platform]
     series = total_views_series(history)
     return {
@@ -77,7 +77,7 @@ def story_card(output_dir: Path, story: Story, base: Path, video: dict[str, Any]
 
 def _options(paths: tuple[Path, ...], scores: dict[str, Any], best: dict[str, Any],
              base: Path) -> list[dict[str, Any]]:
-    entries = scores.get("options") if isinstance(scores.get("options"), list) else []
+    entries = _list(scores.get("options"))
     by_name = {Path(str(e.get("path", ""))).name: e for e in entries if isinstance(e, dict)}
     best_at = _number(best.get("timestamp"))
     options = []
@@ -99,12 +99,12 @@ def _options(paths: tuple[Path, ...], scores: dict[str, Any], best: dict[str, An
 def _platform(output_dir: Path, story: Story, platform: str, video: dict[str, Any] | None,
               base: Path) -> dict[str, Any]:
     data = read_json(layout.platform_metadata_path(output_dir, story, platform))
-    config = data.get("platform_config") if isinstance(data.get("platform_config"), dict) else {}
-    limits = config.get("metadata_limits") if isinstance(config.get("metadata_limits"), dict) else {}
-    units = config.get("metadata_units") if isinstance(config.get("metadata_units"), dict) else {}
+    config = _dict(data.get("platform_config"))
+    limits = _dict(config.get("metadata_limits"))
+    units = _dict(config.get("metadata_units"))
     title, description = str(data.get("platform_title", "")), str(data.get("platform_description", ""))
     hashtags = [str(h) for h in _list(data.get("platform_hashtags")) if isinstance(h, str | int)]
-    checks = data.get("checks") if isinstance(data.get("checks"), dict) else {}
+    checks = _dict(data.get("checks"))
     registry_entry = (video or {}).get("platforms", {}).get(platform) or {}
     return {
         "name": platform,
@@ -177,3 +177,7 @@ def _number(value: Any) -> float | None:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

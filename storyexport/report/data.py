@@ -25,7 +25,8 @@ def report_data(manifest: Manifest, base: Path, filters: Filters = NO_FILTERS, t
     yet (nothing built), the report still shows the manifest's stories as not built.
     """
     path = registry_file or registry_path(manifest.output_dir)
-    videos, latest, history, events, meta = {}, [], [], [], {"created_at": None, "last_updated": None}
+    videos, latest, history, events = {}, [], [], []
+    meta: dict[str, str | None] = {"created_at": None, "last_updated": None}
     if path.is_file():
         registry = ExportRegistry(path)
         try:

@@ -102,6 +102,7 @@ def make_project(root: Path) -> Project:
         generate_sample(root / story["source"], seed=seed, **CLIP)
     shutil.copytree(builtin_platforms_dir(), root / "platforms")
     shutil.copyfile(REPO / "dodo.py", root / "dodo.py")
+    shutil.copyfile(REPO / "doit.cfg", root / "doit.cfg")
     project = Project(root)
     project.write(MANIFEST)
     return project

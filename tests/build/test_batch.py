@@ -8,9 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from storyexport import BatchExporter, export_story
 from storyexport.media.probe import probe
 from storyexport.media.samples import generate_sample
+
+pytestmark = pytest.mark.slow  # end-to-end doit builds
 
 REPO = Path(__file__).resolve().parents[2]
 

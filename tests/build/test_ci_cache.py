@@ -10,6 +10,8 @@ from storyexport.build import checker
 
 from .conftest import Project
 
+pytestmark = pytest.mark.slow  # end-to-end doit builds
+
 
 def test_new_mtimes_rebuild_nothing_and_hash_each_file_once(project: Project,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,5 @@
-"""``storyexport.build.doit_db``: the doit internals it relies on still exist (contract), and its journal replays
+"""``storyexport.build.doit_internals``, the database part:
+the doit internals it relies on still exist (contract), and its journal replays
 exactly what a killed run finished, over the database it started from."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from doit.dependency import Dependency, JsonDB, MD5Checker
 from doit.globals import Globals
 from doit.runner import Runner
 
-from storyexport.build import doit_db
+from storyexport.build import doit_internals as doit_db
 
 
 def test_doit_is_the_version_whose_internals_doit_db_uses() -> None:

@@ -8,6 +8,8 @@ import pytest
 
 from .conftest import Project, story_files
 
+pytestmark = pytest.mark.slow  # end-to-end doit builds
+
 
 def test_bad_stories_fail_alone_and_are_retried(fresh_project: Project, capsys: pytest.CaptureFixture[str]) -> None:
     project = fresh_project

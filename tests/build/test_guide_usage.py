@@ -15,6 +15,8 @@ import pytest
 from storyexport import BatchExporter, ExportRegistry, PlatformExporter, ThumbnailGenerator, VideoCompositor
 from storyexport.media.samples import generate_sample
 
+pytestmark = pytest.mark.slow  # the original guide's batch exports
+
 SMALL = {"video": {"width": 360, "height": 640, "fps": 24},
          "thumbnails": {"num_candidates": 8, "grid": [2, 2], "timestamps": ["1", "50%"]}}
 

@@ -11,11 +11,13 @@ import yaml
 
 from storyexport.cli import main
 
+pytestmark = pytest.mark.slow  # a scaffolded project built end to end
+
 
 def test_init_scaffolds_a_project_that_builds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "shorts"
     assert main(["init", str(target)]) == 0
-    for name in ("exports.yaml", "dodo.py", "platforms/youtube.yaml", "schemas/manifest.schema.json"):
+    for name in ("exports.yaml", "dodo.py", "doit.cfg", "platforms/youtube.yaml", "schemas/manifest.schema.json"):
         assert (target / name).is_file(), name
     assert main(["validate", "-m", str(target / "exports.yaml")]) == 0
     # shrink the example so the test stays fast: one short sample and one story

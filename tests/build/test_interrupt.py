@@ -14,6 +14,8 @@ from storyexport.media.probe import probe
 
 from .conftest import Project
 
+pytestmark = pytest.mark.slow  # doit builds interrupted by signals
+
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_interrupt_saves_finished_work(fresh_project: Project, signum: int) -> None:

@@ -9,9 +9,11 @@ import sys
 
 import pytest
 
-from storyexport.build import parallel
+from storyexport.build import doit_runner as parallel
 
 from .conftest import Project
+
+pytestmark = pytest.mark.slow  # doit builds with every worker kind
 
 # Registry and report carry export dates; every other output must not depend on how it was built.
 DETERMINISTIC = ("mp4", "jpg", "json")
@@ -37,7 +39,7 @@ def test_outputs_identical_whatever_the_worker_count(fresh_project: Project, bui
 
 DODO = '''
 import os
-from storyexport.build import parallel
+from storyexport.build import doit_runner as parallel
 
 parallel.install()
 

@@ -11,10 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from storyexport.build.lock import LOCK_NAME, project_lock
 from storyexport.media.ffmpeg import ffmpeg_exe
 
 from .conftest import Project
+
+pytestmark = pytest.mark.slow  # two builds at once
 
 
 def gated_ffmpeg(folder: Path) -> tuple[Path, Path, Path]:

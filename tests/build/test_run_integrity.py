@@ -20,6 +20,8 @@ from storyexport.media.samples import generate_sample
 
 from .conftest import CLIP, Project
 
+pytestmark = pytest.mark.slow  # end-to-end doit builds, killed and resumed
+
 
 def would_run(project: Project) -> set[str]:
     result = subprocess.run([sys.executable, "-m", "storyexport", "plan", "-m", str(project.manifest), "--format",

@@ -16,6 +16,8 @@ from storyexport.resources import builtin_platforms_dir
 
 from .conftest import REPO
 
+pytestmark = pytest.mark.slow  # end-to-end doit builds
+
 SAMPLE = {"path": "media/clip.mp4", "duration": 3.5, "width": 360, "height": 640, "seed": 1}
 STORY = {"id": "clip", "title": "Clip", "segment": "women", "age_group": "18-23", "source": "media/clip.mp4",
          "platforms": ["tiktok"], "video": {"width": 360, "height": 640},

@@ -21,10 +21,12 @@ from doit.cmd_run import Run
 from doit.cmdparse import CmdParse
 
 from storyexport.build import stamp
-from storyexport.build.invocation import is_plain_run
+from storyexport.build.doit_internals import is_plain_run
 from storyexport.media.samples import generate_sample
 
 from .conftest import Project
+
+pytestmark = pytest.mark.slow  # end-to-end doit builds
 
 
 def run(project: Project, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:

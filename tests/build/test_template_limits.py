@@ -7,6 +7,8 @@ import pytest
 
 from .conftest import Project
 
+pytestmark = pytest.mark.slow  # end-to-end doit builds
+
 # Costly only for a title containing "Alpha": validate renders with sample values and passes it.
 SLOW = ("{% if 'Alpha' in title %}{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}"
         "{% endif %}{{ title }}")

@@ -44,6 +44,7 @@ def bomb_project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow  # a child process with a memory measurement
 def test_validate_refuses_a_billion_laughs_manifest_in_bounded_memory(bomb_project, peak_memory):
     line = (bomb_project / "line").read_text()
     result = peak_memory(bomb_project, sys.executable, "-m", "storyexport", "validate")
@@ -51,6 +52,7 @@ def test_validate_refuses_a_billion_laughs_manifest_in_bounded_memory(bomb_proje
     assert_refused_in_bounds(result, f"exports.yaml:{line}:")
 
 
+@pytest.mark.slow  # a child process with a memory measurement
 def test_doit_refuses_a_billion_laughs_manifest_in_bounded_memory(bomb_project, peak_memory):
     line = (bomb_project / "line").read_text()
     assert_refused_in_bounds(peak_memory(bomb_project, sys.executable, "-m", "doit"), f"exports.yaml:{line}:")

@@ -154,6 +154,7 @@ def test_wrong_shapes_are_reported_not_crashed(tmp_path: Path, capsys: pytest.Ca
     assert code == 1 and "is not of type" in out and "Traceback" not in out
 
 
+@pytest.mark.slow  # child interpreters
 def test_validate_loads_only_what_it_needs() -> None:
     """A sub-command imports its own module only: ``validate`` (say, in an editor hook) starts without doit, the
     registry or OpenCV, while ``storyexport --help`` still lists every command."""

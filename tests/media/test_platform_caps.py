@@ -18,6 +18,8 @@ from storyexport.media.spec import H264_MAX_KBPS
 from storyexport.metadata.rules import load_platform_rules
 from storyexport.resources import builtin_platforms_dir
 
+pytestmark = pytest.mark.slow  # transcodes for every platform
+
 SHIPPED = load_platform_rules(builtin_platforms_dir())
 COMBINATIONS = [group for size in range(1, len(SHIPPED) + 1) for group in combinations(sorted(SHIPPED), size)]
 # Small and fast, but inside every shipped platform's minimum size, frame rate and duration.

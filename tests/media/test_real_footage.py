@@ -41,7 +41,7 @@ KNOWN_MISSES: dict[str, str] = {  # from bench/QUALITY.md of 2026-11-29 23:58 (t
     "bigbuckbunny.mp4": f"{_ALIKE} (one 5 s shot: no 5 of its 132 frames, 0.5 s apart, differ by even 6 bits)",
 }
 
-pytestmark = pytest.mark.real_footage
+pytestmark = [pytest.mark.real_footage, pytest.mark.slow]
 
 
 def _case(clip: dict) -> object:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from storyexport.metadata import video_checks
@@ -12,13 +14,13 @@ GOOD = {"duration": 12.0, "width": 1080, "height": 1920, "fps": 30.0, "video_cod
 
 
 def by_name(checks):
-    return {c["name"]: c for c in checks}
+    return {c.name: c for c in checks}
 
 
 @pytest.mark.parametrize("platform", ["youtube", "tiktok", "instagram"])
 def test_a_standard_export_passes_every_platform(exporter, platform):
     checks = video_checks(GOOD, exporter.rules[platform]["video"])
-    assert checks and all(c["ok"] for c in checks), [c["message"] for c in checks if not c["ok"]]
+    assert checks and all(c.ok for c in checks), [c.message for c in checks if not c.ok]
 
 
 @pytest.mark.parametrize(("change", "platform", "failing", "message"), [
@@ -38,33 +40,39 @@ def test_a_standard_export_passes_every_platform(exporter, platform):
 ])
 def test_each_limit_fails_with_a_message(exporter, change, platform, failing, message):
     checks = by_name(video_checks({**GOOD, **change}, exporter.rules[platform]["video"]))
-    assert [name for name, c in checks.items() if not c["ok"]] == [failing]
-    assert checks[failing]["message"] == message
+    assert [name for name, c in checks.items() if not c.ok] == [failing]
+    assert checks[failing].message == message
 
 
 def test_width_and_height_are_taken_as_displayed(exporter):
     # The media engine applies rotation already; checks must not swap a second time.
     rotated = {**GOOD, "width": 1080, "height": 3840, "rotation": -90}
     checks = by_name(video_checks(rotated, exporter.rules["instagram"]["video"]))
-    assert checks["width"]["actual"] == 1080 and checks["width"]["ok"]
+    assert checks["width"].actual == 1080 and checks["width"].ok
 
 
 def test_missing_probe_keys_are_skipped_not_failed(exporter):
     checks = by_name(video_checks({"duration": 10.0}, exporter.rules["tiktok"]["video"]))
-    assert checks["duration"]["ok"] and checks["duration"]["actual"] == 10.0
-    assert checks["fps"] == {"name": "fps", "ok": True, "actual": None, "limit": {"min": 23, "max": 60},
-                             "message": "not checked: the probe has no 'fps'"}
+    assert checks["duration"].ok and checks["duration"].actual == 10.0
+    assert checks["fps"].as_dict() == {"name": "fps", "ok": True, "actual": None, "limit": {"min": 23, "max": 60},
+                                       "message": "not checked: the probe has no 'fps'"}
+
+
+def test_checks_are_frozen_records(exporter):
+    checks = video_checks(GOOD, exporter.rules["tiktok"]["video"])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        checks[0].ok = False  # a frozen dataclass refuses assignment
 
 
 def test_a_video_without_audio_passes_the_audio_checks(exporter):
     checks = by_name(video_checks({**GOOD, "audio_codec": None, "audio_sample_rate": None},
                                   exporter.rules["instagram"]["video"]))
-    assert checks["audio_codec"]["ok"] and checks["audio_codec"]["message"] == "no audio_codec (no audio stream)"
-    assert checks["audio_sample_rate"]["ok"]
+    assert checks["audio_codec"].ok and checks["audio_codec"].message == "no audio_codec (no audio stream)"
+    assert checks["audio_sample_rate"].ok
 
 
 def test_limits_that_are_null_are_not_checked(exporter):
-    names = {c["name"] for c in video_checks(GOOD, exporter.rules["youtube"]["video"])}
+    names = {c.name for c in video_checks(GOOD, exporter.rules["youtube"]["video"])}
     assert "fps" not in names and "bitrate" not in names and "width" not in names
 
 

@@ -1,4 +1,4 @@
-"""PlatformExporter: the seed's API, upload bodies under each API's field names, reproducible files."""
+"""PlatformExporter: the original guide's API, upload bodies under each API's field names, reproducible files."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def make_story(**changes) -> Story:
     return Story(**fields, hashtags=tuple(STORY["hashtags"]), source=Path("in.mp4"), **changes)
 
 
-def test_seed_api_platform_info(exporter):
+def test_guide_api_platform_info(exporter):
     assert exporter.list_platforms() == ["instagram", "tiktok", "youtube"]
     info = exporter.get_platform_info("youtube")
     assert info["metadata_limits"]["title"] == 100

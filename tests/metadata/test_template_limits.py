@@ -55,6 +55,7 @@ def test_a_costly_template_fails_with_one_line_naming_the_limit(source):
     assert message.startswith("platforms/x.yaml text.title: template too costly: ") and "\n" not in message
 
 
+@pytest.mark.slow  # a child process with a memory measurement
 def test_costly_templates_stay_in_bounded_memory(tmp_path, peak_memory):
     """Every case rendered in a fresh process: its peak resident memory stays under the bound."""
     script = ("import json, sys\n"
@@ -111,6 +112,7 @@ def test_validate_flags_a_costly_template_at_its_line(tmp_path, old, new, below,
     assert message in problems[0].message
 
 
+@pytest.mark.slow  # runs the pre-commit hook's command in a child process
 def test_the_pre_commit_hook_command_reports_a_costly_template(tmp_path):
     """``.pre-commit-hooks.yaml`` runs ``storyexport validate`` in the project: it must end, with the problem."""
     _, line = youtube_rules_with(tmp_path / "platforms", '"{{ title }}"', '"{{ 10**(10**9) }}"')

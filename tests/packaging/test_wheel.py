@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # builds and installs a wheel
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -26,7 +28,7 @@ def test_wheel_carries_the_data_files(wheel: Path) -> None:
     for name in ("storyexport/_data/schemas/manifest.schema.json", "storyexport/_data/schemas/platform.schema.json",
                  "storyexport/_data/platforms/youtube.yaml", "storyexport/_data/platforms/tiktok.yaml",
                  "storyexport/_data/platforms/instagram.yaml", "storyexport/_data/example/exports.yaml",
-                 "storyexport/_data/example/dodo.py"):
+                 "storyexport/_data/example/dodo.py", "storyexport/_data/example/doit.cfg"):
         assert name in names, name
 
 

@@ -47,7 +47,7 @@ def test_events_give_exports_per_day_failure_rate_and_durations(registry):
     assert stats["by_kind"]["platform"] == {"runs": 1, "failures": 0, "failure_rate": 0.0, "mean_s": 0.2,
                                             "p95_s": 0.2}
     assert stats["recent_failures"][0]["story_id"] == "s19"
-    assert registry.json_path.exists() is False  # events are not part of the seed snapshot
+    assert registry.json_path.exists() is False  # events are not part of the original guide's snapshot
 
 
 def test_views_series_sums_the_newest_number_per_platform(registry, register):

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import multiprocessing
 
+import pytest
+
 from storyexport.registry import ExportRegistry
 from storyexport.registry.snapshot import validation_errors
+
+pytestmark = pytest.mark.slow  # many processes writing one database
 
 PROCESSES, UPDATES = 8, 100
 

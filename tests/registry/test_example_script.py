@@ -1,4 +1,4 @@
-"""examples/example_export_registry.py runs as documented and leaves a seed-format registry behind."""
+"""examples/example_export_registry.py runs as documented and leaves a registry in the guide's format behind."""
 
 from __future__ import annotations
 

@@ -39,12 +39,12 @@ def test_publish_rejects_a_url_that_is_not_http(cli, db, url):
 
 
 def test_import_json_rejects_a_url_that_is_not_http(cli, db, tmp_path):
-    seed = {"videos": {"x1": {"title": "T", "segment": "s", "age_group": "a", "platforms": {
+    guide_registry = {"videos": {"x1": {"title": "T", "segment": "s", "age_group": "a", "platforms": {
         "youtube": {"status": "published", "url": "javascript:alert(1)"}}}}}
-    source = tmp_path / "seed.json"
-    source.write_text(json.dumps(seed), encoding="utf-8")
+    source = tmp_path / "guide.json"
+    source.write_text(json.dumps(guide_registry), encoding="utf-8")
     code, _, err = cli("registry", "import-json", str(source), "--registry", str(db))
-    assert_one_line_error(code, err, "seed.json", "videos.x1.platforms.youtube.url", "http:// or https://")
+    assert_one_line_error(code, err, "guide.json", "videos.x1.platforms.youtube.url", "http:// or https://")
     assert "x1" not in ExportRegistry(db).all_videos()
 
 
@@ -95,16 +95,16 @@ def test_error_lines_show_control_characters_as_escapes(cli, db):
     assert RAW_CONTROL.findall(err.rstrip("\n")) == []
 
 
-SEED_VIDEO = '{"videos": {"x1": {"title": "t", "segment": "s", "age_group": "g", %s}}}'
+GUIDE_VIDEO = '{"videos": {"x1": {"title": "t", "segment": "s", "age_group": "g", %s}}}'
 
 
 @pytest.mark.parametrize(("name", "content", "fragment"), [
-    ("perf_list.json", SEED_VIDEO % '"performance": [1, 2]', "videos.x1.performance: expected an object, got list"),
-    ("platforms_list.json", SEED_VIDEO % '"platforms": ["youtube"]', "videos.x1.platforms: expected an object"),
+    ("perf_list.json", GUIDE_VIDEO % '"performance": [1, 2]', "videos.x1.performance: expected an object, got list"),
+    ("platforms_list.json", GUIDE_VIDEO % '"platforms": ["youtube"]', "videos.x1.platforms: expected an object"),
     ("deep.json", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
-    ("digits.json", SEED_VIDEO % f'"performance": {{"views": {"9" * 5000}}}', "a number has too many digits"),
-    ("inf.json", SEED_VIDEO % '"performance": {"views": 1e400}', "counts must be whole numbers"),
-    ("big.json", SEED_VIDEO % f'"performance": {{"views": {10**23}}}', "views is larger than the registry can store"),
+    ("digits.json", GUIDE_VIDEO % f'"performance": {{"views": {"9" * 5000}}}', "a number has too many digits"),
+    ("inf.json", GUIDE_VIDEO % '"performance": {"views": 1e400}', "counts must be whole numbers"),
+    ("big.json", GUIDE_VIDEO % f'"performance": {{"views": {10**23}}}', "views is larger than the registry can store"),
 ])
 def test_import_json_refuses_hostile_documents_in_one_line(cli, db, tmp_path, name, content, fragment):
     source = tmp_path / name

@@ -1,4 +1,4 @@
-"""Migrating a registry written by the seed's JSON-only tool."""
+"""Migrating a registry written by the original guide's JSON-only tool."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import json
 import pytest
 
 from storyexport.registry import RegistryError
-from storyexport.registry.json_import import import_seed_json
+from storyexport.registry.json_import import import_guide_json
 from storyexport.registry.snapshot import validation_errors
 
-SEED = {
+GUIDE_REGISTRY = {
     "version": "1.0",
     "created_at": "2025-01-01T00:00:00",
     "last_updated": "2025-01-01T12:00:00",
@@ -41,39 +41,39 @@ def contains(big, small) -> bool:
     return big == small
 
 
-def test_seed_registry_is_imported_losing_nothing(registry, tmp_path):
-    source = tmp_path / "seed_registry.json"
-    source.write_text(json.dumps(SEED), encoding="utf-8")
-    assert import_seed_json(registry, source) == 2
+def test_guide_registry_is_imported_losing_nothing(registry, tmp_path):
+    source = tmp_path / "guide_registry.json"
+    source.write_text(json.dumps(GUIDE_REGISTRY), encoding="utf-8")
+    assert import_guide_json(registry, source) == 2
     doc = json.loads(registry.json_path.read_text())
     assert validation_errors(doc) == []
-    assert contains(doc, {k: v for k, v in SEED.items() if k != "last_updated"})
+    assert contains(doc, {k: v for k, v in GUIDE_REGISTRY.items() if k != "last_updated"})
     assert doc["videos"]["abc12345"]["performance"]["engagement_rate"] == 5.3
     history = registry.get_video_info("abc12345")["performance_history"]
     assert [(h["recorded_at"], h["views"]) for h in history] == [("2025-01-01T12:00:00", 50000)]
 
 
 def test_importing_twice_changes_nothing(registry, tmp_path):
-    source = tmp_path / "seed_registry.json"
-    source.write_text(json.dumps(SEED), encoding="utf-8")
-    import_seed_json(registry, source)
+    source = tmp_path / "guide_registry.json"
+    source.write_text(json.dumps(GUIDE_REGISTRY), encoding="utf-8")
+    import_guide_json(registry, source)
     before = registry.json_path.read_bytes()
-    import_seed_json(registry, source)
+    import_guide_json(registry, source)
     assert registry.json_path.read_bytes() == before
     assert len(registry.snapshots()) == 2
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("{not json", r"seed.json:1:2: not valid JSON"),
-    ('{"videos": []}', r"seed.json: not an export registry"),
-    ('{"videos": {"x": {"title": "T"}}}', r"seed.json: videos.x: missing segment, age_group"),
+    ("{not json", r"guide.json:1:2: not valid JSON"),
+    ('{"videos": []}', r"guide.json: not an export registry"),
+    ('{"videos": {"x": {"title": "T"}}}', r"guide.json: videos.x: missing segment, age_group"),
     ('{"videos": {"x": {"title": "T", "segment": "s", "age_group": "a", "export_date": "yesterday"}}}',
      r"would not match registry.schema.json: \$.videos.x.export_date"),
 ])
-def test_bad_seed_files_are_one_line_errors_and_change_nothing(registry, register, tmp_path, text, message):
+def test_bad_guide_files_are_one_line_errors_and_change_nothing(registry, register, tmp_path, text, message):
     register(registry)
-    source = tmp_path / "seed.json"
+    source = tmp_path / "guide.json"
     source.write_text(text, encoding="utf-8")
     with pytest.raises(RegistryError, match=message):
-        import_seed_json(registry, source)
+        import_guide_json(registry, source)
     assert [v["title_id"] for v in registry.list_videos()] == ["abc12345"]

@@ -1,4 +1,4 @@
-"""The seed's ExportRegistry API over SQLite, and the seed-format JSON snapshot it keeps beside the store."""
+"""The original guide's ExportRegistry API over SQLite, and its JSON snapshot in the guide's format."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def snapshot(registry: ExportRegistry) -> dict:
     return json.loads(registry.json_path.read_text(encoding="utf-8"))
 
 
-def test_seed_example_gives_seed_engagement_and_format(registry):
+def test_guide_example_gives_guide_engagement_and_format(registry):
     registry.register_export("abc12345", "My Story", "women", "18-23", "/path/to/video.mp4",
                              "/path/to/thumb.jpg", "/path/to/meta.json", platforms=["youtube"])
     registry.update_publish_status("abc12345", "youtube", "published", "https://youtube.com/shorts/xyz")
@@ -35,7 +35,7 @@ def test_seed_example_gives_seed_engagement_and_format(registry):
                                     "engagement_rate": 5.3}
 
 
-def test_default_path_is_the_seeds(tmp_path, monkeypatch, register):
+def test_default_path_is_the_guides(tmp_path, monkeypatch, register):
     monkeypatch.chdir(tmp_path)
     reg = ExportRegistry()
     register(reg)

@@ -13,6 +13,8 @@ import pytest
 
 from storyexport.report import write_report
 
+pytestmark = pytest.mark.slow  # a real Chromium
+
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                "--disable-sync", "--no-first-run"]

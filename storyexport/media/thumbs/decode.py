@@ -120,7 +120,7 @@ def _decode_stretches(decoder: FrameDecoder, plan: Plan, extras: Sequence[float]
         """Both kinds per stretch; a kind no stretch of the part wants is left out of ffmpeg's graph (an output
         that never gets a frame is an error)."""
         kinds = [[wanted[k] for k in part] if any(wanted[k] for k in part) else None for wanted in (small, full)]
-        found = decoder.stretches([_start(k, plan) for k in part], plan.lead, *kinds, frame=1 / plan.fps)
+        found = decoder.stretches([_start(k, plan) for k in part], plan.lead, kinds[0], kinds[1], frame=1 / plan.fps)
         if found is None:
             return None
         results = iter(found)

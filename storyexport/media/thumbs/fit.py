@@ -71,7 +71,7 @@ def fit_picture(image: np.ndarray, window: PictureArea, fitting: Fitting) -> np.
         return fit_cover(picture, width, height)  # (a picture of exactly the thumbnail's size is itself)
     inner = _contain(picture, width, height)
     if fitting.fit == "pad":
-        canvas = np.zeros((height, width, 3), np.uint8)
+        canvas: np.ndarray = np.zeros((height, width, 3), np.uint8)
     else:
         small = fit_cover(picture, max(2, width // _BLUR_SHRINK), max(2, height // _BLUR_SHRINK))
         blurred = _lifted(cv2.GaussianBlur(small, (0, 0), max(1.0, small.shape[1] / 24)))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import cast
 
 import cv2
 import numpy as np
@@ -64,7 +65,7 @@ class Measured:
             if window != candidate.window:
                 metrics, candidate.dhash, candidate.histogram = _features(self.frames[candidate.timestamp], window,
                                                                           self.area, self.fitting)
-                candidate.metrics.update({k: v for k, v in metrics.items() if k != "faces"})
+                candidate.metrics.update({k: cast(float, v) for k, v in metrics.items() if k != "faces"})
                 candidate.window = window
 
 
@@ -76,8 +77,9 @@ def measure(moments: Sequence[Moment], fitting: Fitting) -> Measured:
     with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
         features = list(pool.map(lambda m, w: _features(m.small, w, area, fitting), moments, windows))
         flaws = list(pool.map(lambda m: _motion_flaw(m, area), moments))
-    candidates = [Candidate(timestamp=m.time, metrics=f[0], dhash=f[1], histogram=f[2], window=w)
-                  for m, f, w in zip(moments, features, windows, strict=True)]
+    # metrics["faces"] stays None until remeasure_on_faces (see Candidate.faces); every other metric is a float
+    candidates = [Candidate(timestamp=m.time, metrics=cast("dict[str, float]", f[0]), dhash=f[1], histogram=f[2],
+                            window=w) for m, f, w in zip(moments, features, windows, strict=True)]
     typical = {name: float(np.median([c.metrics[name] for c in candidates])) for name in ("mean", "peak", "contrast")}
     for candidate, flaw in zip(candidates, flaws, strict=True):
         candidate.rejected = _still_flaw(candidate.metrics, typical) or flaw

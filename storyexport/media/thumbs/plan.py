@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
+from typing import Literal
 
 from storyexport.media.errors import MediaError
 from storyexport.media.frames import key
@@ -199,7 +200,7 @@ def _add(centres: dict[float, tuple], trio: tuple[Slot | None, Slot, Slot | None
 
 
 def _anchored(keys: list[float], time: float, step: int, fps: float, reach: float, guard: tuple[float, float],
-              taken: dict[float, tuple]) -> tuple[Slot | None, Slot, Slot | None] | bool | None:
+              taken: dict[float, tuple]) -> tuple[Slot | None, Slot, Slot | None] | Literal[False] | None:
     """One step after the keyframe nearest ``time`` within ``reach`` (its neighbours: the keyframe itself and one
     step further), inside the guards; ``False`` when that keyframe already has its candidate (one per keyframe:
     a second would cost as much again for a near-duplicate), ``None`` when no keyframe is near."""

@@ -14,11 +14,11 @@ from storyexport.media.picture import PictureArea
 from storyexport.media.probe import Probe
 from storyexport.media.scores import Candidate
 from storyexport.media.thumbs.decode import Decoded, decode_plan, fetch_full
-from storyexport.media.thumbs.fit import Fitting
+from storyexport.media.thumbs.fit import Fitting, fit_picture
 from storyexport.media.thumbs.measure import Measured, measure
 from storyexport.media.thumbs.pick import Picks, mark_shots, pick
 from storyexport.media.thumbs.plan import plan_candidates
-from storyexport.media.thumbs.write import fit_picture, full_window
+from storyexport.media.thumbs.write import full_window
 
 
 @dataclass

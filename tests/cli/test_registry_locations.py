@@ -41,11 +41,11 @@ def test_a_folder_is_no_registry(capsys: pytest.CaptureFixture[str], tmp_path: P
 
 
 def test_import_json_may_start_a_registry(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    seed = {"version": "1.0", "videos": {"a1": {"title": "First", "title_id": "a1", "segment": "w",
+    guide_registry = {"version": "1.0", "videos": {"a1": {"title": "First", "title_id": "a1", "segment": "w",
                                                 "age_group": "18-23", "platforms": {}}}}
-    (tmp_path / "seed.json").write_text(json.dumps(seed), encoding="utf-8")
+    (tmp_path / "guide.json").write_text(json.dumps(guide_registry), encoding="utf-8")
     new = tmp_path / "new.sqlite"
-    code, out, err = run(capsys, "registry", "import-json", str(tmp_path / "seed.json"), "--registry", str(new))
+    code, out, err = run(capsys, "registry", "import-json", str(tmp_path / "guide.json"), "--registry", str(new))
     assert code == 0 and out.startswith("imported 1 videos"), err
     assert run(capsys, "registry", "list", "--registry", str(new))[1].count("a1") == 1
 
@@ -56,7 +56,7 @@ def test_without_a_manifest_the_api_default_location_is_used(capsys: pytest.Capt
     code, _, err = run(capsys, "registry", "list")
     assert code == 1 and "registry not found: data/final/export_registry.sqlite" in err
     assert not (tmp_path / "data").exists()
-    registry = ExportRegistry()  # the seed's default: data/final/export_registry.sqlite
+    registry = ExportRegistry()  # the original guide's default: data/final/export_registry.sqlite
     registry.register_export("a1", "First story", "women", "18-23", "women/18-23/a1.mp4", platforms=["youtube"])
     registry.close()
     code, out, err = run(capsys, "registry", "list")

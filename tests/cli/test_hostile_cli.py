@@ -2,7 +2,7 @@
 garbage, huge numbers, control characters. None may print a traceback, hang, succeed, or echo a control character
 raw to the terminal: exit 1 or 2.
 
-The cases run in one child process (``python tests/test_hostile_cli.py DIR``), each under an alarm, so a hang
+The cases run in one child process (``python tests/cli/test_hostile_cli.py DIR``), each under an alarm, so a hang
 fails one case instead of the suite, and a crash is caught as what escaped ``main``.
 """
 
@@ -20,6 +20,10 @@ import subprocess
 import sys
 import traceback
 from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow  # every command on hostile input in a child process
 
 HUGE = "9" * 5000
 CASE_SECONDS = 20

@@ -18,6 +18,8 @@ from storyexport.media.thumbnails import ThumbnailGenerator, build_thumbnail_set
 
 from .conftest import MakeClip, make_clip
 
+pytestmark = pytest.mark.slow  # thumbnail sets of longer generated clips
+
 OPTIONS = ThumbnailOptions(num_options=5, num_candidates=30, grid=(0, 0), timestamps=())
 
 

@@ -1,4 +1,8 @@
-"""doit's database made crash-safe: atomic saves, automatic recovery, and a journal that survives ``kill -9``.
+"""doit's database and invocation, fenced: every use of doit's internals outside its runners (``doit_runner``).
+
+Checked by ``tests/build/test_doit_db.py`` and ``tests/build/test_doit_contract.py``, so a doit upgrade fails there.
+
+**The database made crash-safe**: atomic saves, automatic recovery, and a journal that survives ``kill -9``.
 
 doit 0.37's JSON backend rewrites ``doit-db.json`` in place (a full disk leaves a 0-byte file), refuses to start on
 a corrupt file with a traceback, and writes only when a run ends (``kill -9`` forgets every finished task). Here:
@@ -25,6 +29,9 @@ doit internals this module relies on (doit is pinned to 0.37.x; ``tests/build/te
   ``Dependency.get_status`` and before the task is dispatched to a worker.
 * ``Runner.process_task_result`` turns a ``FileNotFoundError`` raised while saving a task's state into a failure
   of that task with the message "ERROR: Task '<name>' saving success: Dependent file '<filename>' does not exist."
+* Invocation: the ``run`` command and its options are read from ``DoitCmdBase.execute``'s frame while the dodo file
+  is imported (only a plain run may use the up-to-date stamp).
+* The JSON database's layout (``{task: {"_values_:": {...}}}``), read by ``clean orphans``.
 """
 
 from __future__ import annotations
@@ -36,6 +43,9 @@ import re
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from doit.dependency import JsonDB
@@ -288,3 +298,68 @@ def install() -> None:
     JsonDB.__init__ = _init
     JsonDB.dump = _dump
     _changed_inputs.clear()
+
+
+# -- invocation ------------------------------------------------------------------------------------------------------
+# Options that cannot change which tasks a run finds up to date, nor what it prints.
+HARMLESS_OPTIONS = frozenset({"verbosity", "failure_verbosity", "num_process", "par_type", "continue", "single",
+                              "pdb", "auto_delayed_regex", "dodoFile", "cwdPath", "seek_file", "scheduler",
+                              "store", "store_read_only"})
+
+
+@dataclass(frozen=True)
+class DodoInvocation:
+    plain_run: bool
+    dodo_file: str | None
+    command: str | None = None  # doit's command name ("run", "list", ...), None outside doit
+
+
+def _doit_execute_frame(frame: FrameType | None) -> FrameType | None:
+    from doit.cmd_base import DoitCmdBase
+
+    code = DoitCmdBase.execute.__code__
+    while frame is not None and frame.f_code is not code:
+        frame = frame.f_back
+    return frame
+
+
+def is_plain_run(command: Any, params: Any, args: Any) -> bool:
+    """doit's ``run`` (or the project's ``run`` plugin, which only adds where tasks execute) of the default tasks,
+    with nothing that changes what is checked or printed. Anything unexpected counts as not plain."""
+    from doit.cmd_run import Run
+
+    explicit = getattr(params, "_non_default_keys", None)
+    return (isinstance(command, Run) and command.get_name() == "run" and not args and isinstance(explicit, set)
+            and explicit <= HARMLESS_OPTIONS and not params.get("always")
+            and params.get("outfile") in (None, sys.stdout))
+
+
+def dodo_invocation(depth: int = 2) -> DodoInvocation:
+    """Which doit command is loading the dodo file. doit tells a dodo file nothing about its command line; the
+    command object and its parsed options (command line and config files together) are the locals of
+    ``DoitCmdBase.execute``, which is on the stack while the dodo module is imported. ``depth`` 2 is the dodo
+    module's frame when called from the dodo file's helper."""
+    caller = sys._getframe(depth)
+    dodo_file = caller.f_globals.get("__file__")
+    frame = _doit_execute_frame(caller)
+    if frame is None:
+        return DodoInvocation(False, dodo_file)
+    local = frame.f_locals
+    command = local.get("self")
+    return DodoInvocation(is_plain_run(command, local.get("params"), local.get("args")), dodo_file,
+                          getattr(command, "name", None))
+
+
+# -- the JSON database -----------------------------------------------------------------------------------------------
+VALUES_KEY = "_values_:"  # doit's key for a task's saved values in its JSON backend
+
+
+def recorded_values(dep_file: Path) -> dict[str, dict[str, Any]]:
+    """Each task's saved values in doit's JSON database ({} when it is missing or unreadable)."""
+    try:
+        db = json.loads(Path(dep_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(db, dict):
+        return {}
+    return {name: entry.get(VALUES_KEY) or {} for name, entry in db.items() if isinstance(entry, dict)}

@@ -69,14 +69,14 @@ def test_errors_are_one_line_exit_1_and_usage_errors_exit_2(capsys, db, tmp_path
 
 def test_manifest_finds_the_registry_and_json_round_trip(capsys, tmp_path, monkeypatch):
     (tmp_path / "exports.yaml").write_text(MANIFEST, encoding="utf-8")
-    seed = {"version": "1.0", "created_at": "2025-01-01T00:00:00", "last_updated": "2025-01-01T00:00:00",
+    guide_registry = {"version": "1.0", "created_at": "2025-01-01T00:00:00", "last_updated": "2025-01-01T00:00:00",
             "total_exports": 1, "videos": {"a1": {
                 "title": "First story", "title_id": "a1", "segment": "women", "age_group": "18-23",
                 "export_date": "2025-01-01T00:00:00", "publish_status": "pending", "platforms": {},
                 "performance": {"views": 10, "likes": 1, "shares": 0, "engagement_rate": 10.0}}}}
-    (tmp_path / "seed.json").write_text(json.dumps(seed), encoding="utf-8")
+    (tmp_path / "guide.json").write_text(json.dumps(guide_registry), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "registry", "import-json", "seed.json")
+    code, out, err = run(capsys, "registry", "import-json", "guide.json")
     assert out.startswith("imported 1 videos")
     assert code == 0, err
     snapshot = tmp_path / "out" / "export_registry.json"

@@ -1,0 +1,109 @@
+"""The task graph with a store: cacheable tasks go through the action cache, and ``--shard i/N`` keeps one shard.
+
+Applied at task creation, so doit's own checks are untouched: a task that is up to date locally never asks the
+store; a stale one (a fresh checkout, another runner's shard) restores its outputs and doit's values from the cache
+instead of running, or runs and uploads them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from storyexport.build.uptodate import ConfigSlice
+from storyexport.config.model import Manifest
+from storyexport.store.settings import Shard, StoreSettings, StoreSettingsError
+
+
+def store_location_problem(settings: StoreSettings, output_dir: Path) -> str | None:
+    """A local store must be named by an absolute path (workers and scratch folders have other working
+    directories), and not inside the output folder: ``doit clean`` would remove it, and it would sit beside the
+    SQLite registry, which never lives on the store."""
+    url = settings.url or ""
+    if "://" in url and not url.startswith("file://"):
+        return None
+    path = url.removeprefix("file://")
+    if not Path(path).is_absolute():
+        return f"--store {url}: a local store needs an absolute path (file:///path/to/store)"
+    folder = Path(path).resolve()
+    out = output_dir.resolve()
+    if folder == out or out in folder.parents:
+        return f"--store {url}: the store must not live inside the output folder {output_dir}"
+    return None
+
+
+def check_store(settings: StoreSettings, manifest: Manifest) -> None:
+    """Refuse, in one line and before any task runs, a store this build cannot or must not use."""
+    if settings.read_only and not settings.enabled:
+        raise StoreSettingsError("--store-read-only needs --store URL (or STORYEXPORT_STORE)")
+    if not settings.enabled:
+        return
+    problem = store_location_problem(settings, manifest.output_dir)
+    if problem:
+        raise StoreSettingsError(problem)
+    from storyexport.store.cas import StoreError, check_url
+
+    try:
+        check_url(settings.url or "")
+    except StoreError as exc:
+        raise StoreSettingsError(str(exc)) from None
+
+
+def shard_manifest(manifest: Manifest, shard: Shard) -> Manifest:
+    """The stories of one shard, and only the sample clips their sources need."""
+    stories = tuple(story for story in manifest.stories if shard.includes(story.id))
+    sources = {story.source.resolve() for story in stories}
+    samples = tuple(sample for sample in manifest.samples if sample.path.resolve() in sources)
+    return replace(manifest, stories=stories, samples=samples)
+
+
+class CachedConfigSlice(ConfigSlice):
+    """A cached task's ``ConfigSlice`` that also carries digests between doit's main process and its workers, so a
+    file is hashed once per build however many processes need its digest: when doit checks the task (in the main
+    process, just before dispatching it) the digests this process already knows of its inputs go with the task to
+    the worker; after the worker's answer arrived, before doit records the task, the digests the worker computed
+    enter this process's hash cache (doit calls value savers there)."""
+
+    def __init__(self, base: ConfigSlice, hash_cache: str):
+        super().__init__(base.config, base.targets)
+        self.hash_cache = hash_cache
+
+    def configure_task(self, task: Any) -> None:
+        from storyexport.store.remote import adopt_digests
+
+        super().configure_task(task)
+        task.value_savers.append(functools.partial(adopt_digests, task, self.hash_cache))
+
+    def __call__(self, task: Any, values: dict[str, Any]) -> bool:
+        from storyexport.store.remote import attach_known_digests
+
+        attach_known_digests(task, self.hash_cache)
+        return super().__call__(task, values)
+
+
+def through_cache(task: dict[str, Any], settings: StoreSettings, hash_cache: str) -> dict[str, Any]:
+    """``task`` with its action replaced by ``cached_action`` over the same function and arguments."""
+    from storyexport.store.action_cache import ActionSpec
+    from storyexport.store.remote import cached_action
+
+    function, args = task["actions"][0]
+    config_slice, *others = task["uptodate"]  # the task's recipe version and configuration slice come first
+    config = config_slice.config
+    spec = ActionSpec.for_action(task["basename"], config["recipe"], config, function, args, task["file_dep"],
+                                 task["targets"])
+    return {**task, "actions": [(cached_action, [spec.to_dict(), settings.url, settings.read_only, hash_cache])],
+            "uptodate": [CachedConfigSlice(config_slice, hash_cache), *others]}
+
+
+def with_store(tasks: Iterable[dict[str, Any]], settings: StoreSettings | None,
+               hash_cache: str) -> Iterator[dict[str, Any]]:
+    if settings is None or not settings.enabled:
+        yield from tasks
+        return
+    from storyexport.store.action_cache import CACHED_KINDS
+
+    for task in tasks:
+        yield through_cache(task, settings, hash_cache) if task.get("basename") in CACHED_KINDS else task

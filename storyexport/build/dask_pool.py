@@ -1,0 +1,196 @@
+"""The Dask side of ``-P dask``: a client on an existing scheduler, or an embedded ``LocalCluster``, created on the
+first task that runs remotely (a no-op never imports Dask), and the bookkeeping of the futures in flight.
+
+Nothing here knows doit: ``doit_runner`` decides what runs where and records the results. Dask itself reschedules
+the task of a worker that died (up to ``distributed.scheduler.allowed-failures`` times), so a killed worker costs
+its task a rerun elsewhere, never a second record.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from storyexport.environment import JOBS_ENV
+
+INSTALL_HINT = "pip install 'storyexport[distributed]'"
+CONNECT_TIMEOUT_S = 10
+BLAS_ENV = "OPENBLAS_NUM_THREADS"
+
+
+class DaskSetupError(RuntimeError):
+    """Dask is missing or the scheduler cannot be reached; the message is one line."""
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # ValueError: blocked (``sys.modules[name] = None``)
+        return False
+
+
+def require_dask() -> None:
+    """Checked before a ``-P dask`` run starts, without importing Dask (the import is left to the first task)."""
+    if not (_installed("dask") and _installed("distributed")):
+        raise DaskSetupError(f"-P dask needs Dask, which is not installed: {INSTALL_HINT}")
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+@dataclass
+class ClusterSpec:
+    """``scheduler``: ``tcp://HOST:PORT`` of a running ``dask scheduler``, or empty for an embedded LocalCluster of
+    ``workers`` processes with one thread each."""
+
+    scheduler: str = ""
+    workers: int = 1
+
+
+@dataclass
+class RemotePool:
+    """Futures in flight, keyed back to whatever the caller submitted them for."""
+
+    spec: ClusterSpec
+    _client: Any = None
+    _cluster: Any = None
+    _completed: Any = None
+    _owners: dict[Any, Any] = field(default_factory=dict)
+    _threads: int = 0
+    _scratch: str | None = None
+    _config: Any = None
+    _starter: threading.Thread | None = None
+    _start_error: BaseException | None = None
+
+    def start_soon(self) -> None:
+        """Start the local cluster in the background: it takes a second or two (importing Dask, starting worker
+        processes), which the caller spends running tasks itself. (An existing scheduler is connected to at once,
+        by ``ready``: an unreachable one must stop the build before anything runs.)"""
+        if self._starter is None and not self.started and not self.spec.scheduler:
+            self._starter = threading.Thread(target=self._start_in_background, name="storyexport-dask-start",
+                                             daemon=True)
+            self._starter.start()
+
+    def _start_in_background(self) -> None:
+        try:
+            self._start()
+        except DaskSetupError as exc:  # handed to the caller by ``ready``
+            self._start_error = exc
+        except Exception as exc:  # a cluster that failed to start: one line too
+            where = self.spec.scheduler or "a local Dask cluster"
+            self._start_error = DaskSetupError(f"cannot start {where} ({one_line(exc)})")
+
+    def ready(self) -> bool:
+        """True once the cluster takes tasks; raises what kept it from starting (``DaskSetupError``)."""
+        if self.spec.scheduler and not self.started:
+            self._start()
+        if self._starter is not None and not self._starter.is_alive():
+            self._starter.join()
+            self._starter = None
+            if self._start_error is not None:
+                raise self._start_error
+        return self._starter is None and self.started
+
+    def settle(self) -> None:
+        """Wait for a start still under way (all tasks ran meanwhile); raise what kept it from starting."""
+        if self._starter is not None:
+            self._starter.join()
+            self.ready()
+
+    def _start(self) -> None:
+        from distributed import Client, as_completed
+
+        try:
+            if self.spec.scheduler:
+                self._client = Client(self.spec.scheduler, timeout=CONNECT_TIMEOUT_S)
+            else:
+                self._cluster = self._local_cluster()
+                self._client = Client(self._cluster)
+        except (OSError, TimeoutError) as exc:
+            where = self.spec.scheduler or "a local cluster"
+            self.close()
+            raise DaskSetupError(f"cannot reach the Dask scheduler at {where} ({one_line(exc)})") from None
+        self._threads = sum(w.get("nthreads", 1) for w in self._client.scheduler_info()["workers"].values())
+        self._completed = as_completed()
+
+    def _local_cluster(self) -> Any:
+        import dask
+        from distributed import LocalCluster
+
+        # each worker is one job: media code splits its side work by STORYEXPORT_JOBS, as under doit -n N
+        env = {JOBS_ENV: str(self.spec.workers), BLAS_ENV: os.environ.get(BLAS_ENV, "1")}
+        # the scheduler's and workers' scratch space (also of a worker restarted later) is ours to remove, whatever
+        # way the run ends: Dask itself leaves its folder and lock files behind
+        self._scratch = tempfile.mkdtemp(prefix="storyexport-dask-")
+        # Dask's workers free memory back to the system eagerly (MALLOC_TRIM_THRESHOLD_=64 KiB): a media task
+        # allocates and frees large frame buffers all the time, and paid for it in system time (about 1.4 × the CPU
+        # of a thumbnail set); storyexport's workers keep the C library's default
+        self._config = dask.config.set({"temporary-directory": self._scratch,
+                                        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
+        return LocalCluster(n_workers=self.spec.workers, threads_per_worker=1, processes=True,
+                            dashboard_address=None, silence_logs=logging.ERROR, env=env)
+
+    @property
+    def started(self) -> bool:
+        return self._client is not None
+
+    def capacity(self) -> int:
+        """Tasks worth keeping in flight: every worker thread busy plus one queued each, so no worker waits for
+        the coordinator between two tasks."""
+        if not self.started:
+            return 1  # the first submission starts the cluster; then the real figure is known
+        return 2 * max(self._threads, self.spec.workers if not self.spec.scheduler else 1)
+
+    def in_flight(self) -> int:
+        return len(self._owners)
+
+    def submit(self, owner: Any, function: Callable[..., Any], *args: Any) -> None:
+        self.start_soon()
+        while not self.ready():
+            self._starter.join()  # type: ignore[union-attr]
+        future = self._client.submit(function, *args, pure=False)
+        self._owners[future] = owner
+        self._completed.add(future)
+
+    def next_done(self) -> tuple[Any, Any, BaseException | None]:
+        """Block until a task finishes: (owner, its return value, or the exception that ended it)."""
+        future = next(self._completed)
+        owner = self._owners.pop(future)
+        try:
+            return owner, future.result(), None
+        except Exception as exc:  # KilledWorker, a lost scheduler, an error outside the action
+            return owner, None, exc
+
+    def cancel(self) -> None:
+        if self._owners and self._client is not None:
+            self._client.cancel(list(self._owners), force=True)
+        self._owners.clear()
+
+    def close(self) -> None:
+        """Stop what this pool started (never an external scheduler or its workers)."""
+        if self._starter is not None:
+            self._starter.join()  # a cluster still starting is stopped once it is up
+            self._starter = None
+        self.cancel()
+        for closable in (self._client, self._cluster):
+            if closable is not None:
+                try:
+                    closable.close()
+                except Exception as exc:  # closing must not hide the run's own outcome
+                    logging.getLogger(__name__).debug("closing %s: %s", closable, exc)
+        self._client = self._cluster = None
+        if self._config is not None:
+            self._config.__exit__(None, None, None)
+            self._config = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
