@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from storyexport.media.scores import (
     IMPERFECT,
@@ -124,7 +125,7 @@ def pick_options(order: Sequence[Candidate], count: int, duration: float) -> tup
         if level.bits < LOOK_ALIKE_BITS and level.allowed == _CLEAN:  # beside a fade or dissolve, a frame may
             pool = [c for c in pool if c not in edges]  # carry its last traces: not the way to a look-alike set
         before = len(picks)
-        picks = _completed(picks, pool, count, lambda a, b, g=gap, lv=level: _distinct(a, b, g, lv),
+        picks = _completed(picks, pool, count, partial(_distinct, gap=gap, level=level),
                            search=level.gap_share == 0.0)
         relaxed = relaxed or (level.bits < LOOK_ALIKE_BITS and len(picks) > before)
     if len(picks) < count:
