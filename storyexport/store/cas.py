@@ -95,21 +95,18 @@ class ContentStore:
         self._upload(str(path), self.object_path(digest))
         return digest
 
-    def fetch(self, digest: str, target: Path | str, link: bool = True) -> None:
+    def fetch(self, digest: str, target: Path | str) -> None:
         """Place object ``digest`` at ``target`` atomically, verified: a remote object is hashed as it streams in;
-        a local one is hashed, then hard-linked (no copy; a store on another file system is copied). ``link=False``
-        copies: a worker's scratch copy of an input must not share the inode of the project file the coordinator
-        restored from the same object, whose ctime every new link would change (doit's process watches it). Raises
-        ``FileNotFoundError`` when absent and ``CorruptObject`` when its bytes do not match: nothing is placed, and
-        the bad object is removed unless read-only, so the next writer uploads a good one."""
+        a local one is hashed, then copied. Never hard-linked: stories with identical outputs restore the same
+        object, and each new link would change the ctime of every file sharing its inode, which doit's process
+        watches (an input "changed while the task ran"). Raises ``FileNotFoundError`` when absent and
+        ``CorruptObject`` when its bytes do not match: nothing is placed, and the bad object is removed unless
+        read-only, so the next writer uploads a good one."""
         source = self.object_path(digest)
         with atomic_path(Path(target)) as tmp:
             if self.local:
                 self._verify(source, digest, sha256_file(source))
-                if link:
-                    _link_or_copy(source, tmp)
-                else:
-                    shutil.copyfile(source, tmp)
+                shutil.copyfile(source, tmp)
                 return
             hasher = hashlib.sha256()
             with self.fs.open(source, "rb") as remote, open(tmp, "wb") as local:
@@ -174,19 +171,6 @@ class ContentStore:
     def _temp_name(destination: str) -> str:
         folder, name = destination.rsplit("/", 1)
         return f"{folder}/.{name}.{uuid.uuid4().hex}.tmp"
-
-
-def _link_or_copy(source: str, tmp: Path) -> None:
-    """Objects never change (a write is a new object; outputs are replaced by rename, never rewritten in place), so
-    an output may share an object's inode. A file edited in place would corrupt the object: the next download
-    detects that and rebuilds it."""
-    tmp.unlink()
-    try:
-        if os.stat(source).st_uid != os.getuid():  # the output's mode is set on placing: only on our own objects
-            raise PermissionError
-        os.link(source, tmp)
-    except OSError:  # another owner, another file system, or hard links not allowed here
-        shutil.copyfile(source, tmp)
 
 
 _OPEN: dict[tuple[str, bool, int], ContentStore] = {}

@@ -219,7 +219,7 @@ def run_hermetic(spec: dict[str, Any], inputs: dict[str, str], store_url: str,
         _relative(path)
     with scratch_folder(scratch_parent) as scratch:
         for path, digest in inputs.items():
-            store.fetch(digest, scratch / path, link=False)
+            store.fetch(digest, scratch / path)
         outcome = run_cached(action, store, ".", inputs)
     if isinstance(outcome.result, BaseFail):
         return {"targets": {}, "values": {}, "result": None, "cached": False,

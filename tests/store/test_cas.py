@@ -25,9 +25,25 @@ def test_put_and_fetch_round_trip_by_digest(tmp_path: Path) -> None:
     target = tmp_path / "out" / "deep" / "b.bin"
     store.fetch(digest, target)
     assert target.read_bytes() == source.read_bytes()
-    assert target.stat().st_ino == Path(store.object_path(digest)).stat().st_ino  # verified, then hard-linked
+    assert target.stat().st_ino != Path(store.object_path(digest)).stat().st_ino  # verified, then copied
     assert [p.name for p in target.parent.iterdir()] == ["b.bin"]  # no temp file left
     assert not [p for p in (tmp_path / "store").rglob("*.tmp")]
+
+
+def test_restoring_one_object_twice_leaves_the_first_copy_untouched(tmp_path: Path) -> None:
+    """Stories with identical outputs restore one object: a hard link would change the first file's ctime (and
+    doit's process would see an input "changed while the task ran")."""
+    store = ContentStore((tmp_path / "store").as_uri())
+    source = tmp_path / "a.bin"
+    source.write_bytes(b"same video" * 100)
+    digest = store.put_file(source)
+    first, second = tmp_path / "one.bin", tmp_path / "two.bin"
+    store.fetch(digest, first)
+    before = first.stat()
+    store.fetch(digest, second)
+    after = first.stat()
+    assert (after.st_ino, after.st_ctime_ns, after.st_nlink) == (before.st_ino, before.st_ctime_ns, before.st_nlink)
+    assert second.read_bytes() == first.read_bytes()
 
 
 def test_a_corrupt_object_is_refused_and_removed(tmp_path: Path) -> None:
