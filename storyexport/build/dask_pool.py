@@ -18,11 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyexport.environment import JOBS_ENV
+from storyexport.environment import BLAS_ENV, JOBS_ENV
 
 INSTALL_HINT = "pip install 'storyexport[distributed]'"
 CONNECT_TIMEOUT_S = 10
-BLAS_ENV = "OPENBLAS_NUM_THREADS"
 
 
 class DaskSetupError(RuntimeError):

@@ -34,7 +34,7 @@ from doit.exceptions import InvalidCommand, TaskError, TaskFailed
 from doit.runner import JobHold, JobTask, JobTaskPickle, MRunner
 
 from storyexport.build.dask_pool import ClusterSpec, DaskSetupError, RemotePool, one_line, require_dask
-from storyexport.environment import JOBS_ENV
+from storyexport.environment import BLAS_ENV, JOBS_ENV
 from storyexport.store.settings import CACHED_ATTR, STORE_ENV
 
 _originals: dict[str, Any] = {}  # the doit methods ``install`` wrapped, as doit defined them
@@ -52,7 +52,6 @@ def _parent_status(self: Any, parent_node: Any) -> None:
 
 
 # -- parallel runs ---------------------------------------------------------------------------------------------------
-BLAS_ENV = "OPENBLAS_NUM_THREADS"
 
 
 def _run_tasks(self: Any, task_dispatcher: Any) -> Any:

@@ -139,3 +139,11 @@ def run(stream_spec: Any, path: Path | str, what: str, ok_codes: Sequence[int] =
     if done.returncode not in ok_codes:
         raise media_error(path, what, done.stderr)
     return done
+
+
+def showinfo_pattern(label: str) -> re.Pattern[str]:
+    """The frame lines that ffmpeg's ``showinfo`` filters named ``showinfo@LABEL`` print (``label`` a regex, with
+    its own named groups); each match's ``time`` group is the frame's ``pts_time``. One definition for every
+    caller that reads frame times from showinfo."""
+    return re.compile(rf"^\[showinfo@{label} @ [^\]]*\] n:\s*\d+\s+pts:\s*-?\d+\s+pts_time:\s*(?P<time>-?[\d.e+-]+)",
+                      re.M)

@@ -10,7 +10,6 @@ concat input (see :mod:`seeks`). :func:`grab` picks accurate input seeks or one 
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import threading
 from collections.abc import Iterable, Sequence
@@ -24,7 +23,7 @@ import ffmpeg
 import numpy as np
 
 from storyexport.media.errors import MediaError
-from storyexport.media.ffmpeg import compile_args, cpu_share, media_error
+from storyexport.media.ffmpeg import compile_args, cpu_share, media_error, showinfo_pattern
 from storyexport.media.keyframes import parallel_workers
 from storyexport.media.probe import Probe
 from storyexport.media.seeks import Seek, SeekResult, chunks, run_seeks, segment_frames
@@ -33,8 +32,7 @@ ANALYSIS_AREA = 270 * 480
 SEEK_GROUP_SPAN = 0.6  # times closer than this share one seek
 SEEK_MARGIN = 0.01  # accurate seeks start this much early, so a frame stamped at a rounded time is never cut
 EPSILON = 0.0005
-_SHOWINFO = re.compile(r"^\[showinfo@(?P<branch>small|full) @ [^\]]*\] n:\s*\d+\s+pts:\s*-?\d+\s+"
-                       r"pts_time:\s*(?P<time>-?[\d.e+-]+)", re.M)
+_SHOWINFO = showinfo_pattern(r"(?P<branch>small|full)")
 
 Frames = dict[float, np.ndarray]
 

@@ -20,13 +20,12 @@ import ffmpeg
 import numpy as np
 
 from storyexport.media.errors import MediaError
-from storyexport.media.ffmpeg import run
+from storyexport.media.ffmpeg import run, showinfo_pattern
 
 if TYPE_CHECKING:
     from storyexport.media.frames import FrameDecoder
 
-_SHOWINFO = re.compile(r"^\[showinfo@(?P<kind>[sf])(?P<index>\d+) @ [^\]]*\] n:\s*\d+\s+pts:\s*-?\d+\s+"
-                       r"pts_time:\s*(?P<time>-?[\d.e+-]+)", re.M)
+_SHOWINFO = showinfo_pattern(r"(?P<kind>[sf])(?P<index>\d+)")
 
 _DECODED = re.compile(r"^\[showinfo@all @ [^\]]*\] n:", re.M)
 
