@@ -114,7 +114,7 @@ class RemotePool:
             else:
                 self._cluster = self._local_cluster()
                 self._client = Client(self._cluster)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:  # ValueError: a malformed address ("missing port")
             where = self.spec.scheduler or "a local cluster"
             self.close()
             raise DaskSetupError(f"cannot reach the Dask scheduler at {where} ({one_line(exc)})") from None

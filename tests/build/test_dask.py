@@ -194,6 +194,14 @@ def test_an_unreachable_scheduler_is_one_line(project: Project) -> None:
                  "--progress", "quiet"]) == 2
 
 
+def test_a_malformed_scheduler_address_is_one_line(project: Project) -> None:
+    project.edit_story("alpha", video={"crf": 30})  # something remote to run
+    done = project.doit(*DASK, "--scheduler", "garbage")
+    assert done.returncode == 3
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("ERROR: cannot reach the Dask scheduler at garbage")
+
+
 def _encoding_worker(build: psutil.Process) -> psutil.Process | None:
     """The Dask worker process (a descendant of the build) running an encode right now (the build itself runs
     ``ffmpeg -version`` once)."""
