@@ -15,7 +15,7 @@ from typing import Any
 
 from storyexport.build.uptodate import ConfigSlice
 from storyexport.config.model import Manifest
-from storyexport.store.settings import Shard, StoreSettings, StoreSettingsError
+from storyexport.store.settings import Shard, StoreSettings, StoreSettingsError, usage_problem
 
 
 def store_location_problem(settings: StoreSettings, output_dir: Path) -> str | None:
@@ -37,8 +37,9 @@ def store_location_problem(settings: StoreSettings, output_dir: Path) -> str | N
 
 def check_store(settings: StoreSettings, manifest: Manifest) -> None:
     """Refuse, in one line and before any task runs, a store this build cannot or must not use."""
-    if settings.read_only and not settings.enabled:
-        raise StoreSettingsError("--store-read-only needs --store URL (or STORYEXPORT_STORE)")
+    problem = usage_problem(settings)
+    if problem:
+        raise StoreSettingsError(problem)
     if not settings.enabled:
         return
     problem = store_location_problem(settings, manifest.output_dir)

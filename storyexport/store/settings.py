@@ -93,9 +93,19 @@ def overridden(url: str | None, read_only: bool | None, shard: str | None,
     current = from_env(env)
     settings = StoreSettings(url=url or current.url, read_only=current.read_only if read_only is None else read_only,
                              shard=Shard.parse(shard) if shard else current.shard)
-    if settings.shard and not settings.url:
-        raise StoreSettingsError("--shard needs --store URL (the final run restores every shard's outputs from it)")
+    problem = usage_problem(settings)
+    if problem:
+        raise StoreSettingsError(problem)
     return settings
+
+
+def usage_problem(settings: StoreSettings) -> str | None:
+    """An option that needs a store, given without one (checked before anything runs, even a stamped no-op)."""
+    if settings.shard and not settings.url:
+        return "--shard needs --store URL (the final run restores every shard's outputs from it)"
+    if settings.read_only and not settings.url:
+        return "--store-read-only needs --store URL (or STORYEXPORT_STORE)"
+    return None
 
 
 def apply(settings: StoreSettings, env: dict[str, str] | None = None) -> None:

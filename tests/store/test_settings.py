@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from storyexport.store import settings
-from storyexport.store.settings import Shard, StoreSettings, StoreSettingsError
+from storyexport.store.settings import Shard, StoreSettings, StoreSettingsError, overridden
 
 
 def test_settings_round_trip_through_the_environment() -> None:
@@ -47,3 +47,12 @@ def test_every_story_is_in_exactly_one_shard_whatever_the_other_stories() -> Non
     out = subprocess.run([sys.executable, "-c", code, *ids[:50]], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONHASHSEED": "12345"}).stdout
     assert out.strip() == str([owners[i][0] for i in ids[:50]])
+
+
+def test_options_that_need_a_store_are_refused_without_one_before_anything_runs() -> None:
+    """Even a build the up-to-date stamp would answer must not accept a meaningless combination."""
+    with pytest.raises(StoreSettingsError, match="--store-read-only needs --store"):
+        overridden(None, True, None, env={})
+    with pytest.raises(StoreSettingsError, match="--shard needs --store"):
+        overridden(None, None, "1/2", env={})
+    assert overridden("file:///s", True, "1/2", env={}).read_only
