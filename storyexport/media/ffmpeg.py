@@ -143,7 +143,13 @@ def run(stream_spec: Any, path: Path | str, what: str, ok_codes: Sequence[int] =
 
 def showinfo_pattern(label: str) -> re.Pattern[str]:
     """The frame lines that ffmpeg's ``showinfo`` filters named ``showinfo@LABEL`` print (``label`` a regex, with
-    its own named groups); each match's ``time`` group is the frame's ``pts_time``. One definition for every
-    caller that reads frame times from showinfo."""
-    return re.compile(rf"^\[showinfo@{label} @ [^\]]*\] n:\s*\d+\s+pts:\s*-?\d+\s+pts_time:\s*(?P<time>-?[\d.e+-]+)",
-                      re.M)
+    its own named groups); each match's ``time`` group is the frame's ``pts_time`` and ``pts`` its integer pts.
+    One definition for every caller that reads frame times from showinfo."""
+    return re.compile(rf"^\[showinfo@{label} @ [^\]]*\] n:\s*\d+\s+pts:\s*(?P<pts>-?\d+)\s+"
+                      rf"pts_time:\s*(?P<time>-?[\d.e+-]+)", re.M)
+
+
+def showinfo_time_base(label: str) -> re.Pattern[str]:
+    """The time base ``showinfo@LABEL`` reports once at start (``num``/``den`` groups): ``pts`` times it is a
+    frame's exact time, where ``pts_time`` keeps only six significant digits."""
+    return re.compile(rf"^\[showinfo@{label} @ [^\]]*\] config in time_base: (?P<num>\d+)/(?P<den>\d+)", re.M)

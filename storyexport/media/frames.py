@@ -26,12 +26,19 @@ from storyexport.media.errors import MediaError
 from storyexport.media.ffmpeg import compile_args, cpu_share, media_error, showinfo_pattern
 from storyexport.media.keyframes import parallel_workers
 from storyexport.media.probe import Probe
-from storyexport.media.seeks import Seek, SeekResult, chunks, run_seeks, segment_frames
+from storyexport.media.seeks import (
+    EPSILON,
+    Seek,
+    SeekResult,
+    chunks,
+    run_seeks,
+    segment_frames,
+    select_expression,
+)
 
 ANALYSIS_AREA = 270 * 480
 SEEK_GROUP_SPAN = 0.6  # times closer than this share one seek
 SEEK_MARGIN = 0.01  # accurate seeks start this much early, so a frame stamped at a rounded time is never cut
-EPSILON = 0.0005
 _SHOWINFO = showinfo_pattern(r"(?P<branch>small|full)")
 
 Frames = dict[float, np.ndarray]
@@ -90,10 +97,10 @@ class FrameDecoder:
 
     def stretches(self, starts: Sequence[float], nudge: float, small: Sequence[Sequence[int]] | None = None,
                   full: Sequence[Sequence[int]] | None = None,
-                  frame: float | None = None) -> tuple[list[list[np.ndarray]], ...] | None:
+                  frame: float | None = None, origin: float = 0.0) -> tuple[list[list[np.ndarray]], ...] | None:
         """Frames counted from keyframes, each stretch starting ``nudge`` after its keyframe (see
         :func:`seeks.segment_frames`); ``None`` when they did not come back frame for frame."""
-        return segment_frames(self, starts, nudge, small, full, frame)
+        return segment_frames(self, starts, nudge, small, full, frame, origin)
 
     def branch(self, stream: Any, name: str, expression: str, target: str, frames: int | None = None,
                label: str | None = None) -> Any:
@@ -227,11 +234,6 @@ def _exact_frames(seek: Seek, result: SeekResult, wanted: Iterable[float]) -> tu
     relative, stamps = _match_times([t - seek.start for t in sorted(chosen)], result.images, result.stamps)
     return ({key(t + seek.start): frame for t, frame in relative.items()},
             {key(t + seek.start): key(s + seek.start) for t, s in stamps.items()})
-
-
-def select_expression(times: Sequence[float]) -> str:
-    """Select the first frame whose time reaches each target (``prev_t`` is NaN on the first frame)."""
-    return "+".join(f"gte(t,{t - EPSILON:.4f})*not(gte(prev_t,{t - EPSILON:.4f}))" for t in times)
 
 
 def _match_times(times: Sequence[float], images: list[np.ndarray],

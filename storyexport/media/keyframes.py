@@ -27,15 +27,17 @@ PROCESS_COST = 0.035  # seconds: start ffmpeg, open, seek and decode one keyfram
 STRETCH_COST = 0.009  # seconds: one more stretch (concat segment) in a running process: open, seek, flush
 PIXEL_COST = 1.4e-9  # seconds per decoded pixel on one thread (~3 ms per 1080x1920 frame)
 BYTE_COST = 7e-8  # seconds per compressed byte decoded (H.264, one thread: 0.07 s per MB)
+_START = re.compile(r"^\s*Duration: .*?, start: (-?[\d.]+)", re.M)
 
 
 @dataclass(frozen=True)
 class Keyframes:
-    """The keyframes' times and compressed sizes (bytes), and the mean size of the other frames."""
+    """The keyframes' times (from the file's start) and compressed sizes (bytes), the mean size of the other
+    frames, and the file's start time (``origin``: where time 0 is in the file's own timestamps)."""
 
     sizes: dict[float, int]
     inter_bytes: float
-    reordered: bool = False  # frames are decoded out of display order (B-frames): see :func:`keyframe_sizes`
+    origin: float = 0.0
 
     @property
     def times(self) -> list[float]:
@@ -50,40 +52,41 @@ def keyframe_times(video: Path) -> list[float]:
     return sorted(keyframe_sizes(video)[0])
 
 
-def keyframe_sizes(video: Path) -> tuple[dict[float, int], bool]:
-    """Time -> compressed bytes of the video's keyframes, and whether frames are decoded out of display order
-    (a keyframe's decoding time before its display time: B-frames follow), read from packet flags: a stream
-    copy drops every other packet and lists the rest (no decoding, a few tens of milliseconds even for minutes
-    of video). ``-discard nokey`` lets demuxers that know their index (MP4's sync-sample table) skip reading
-    the other packets at all, halving the time; the bitstream filter drops them for demuxers that ignore it."""
+def keyframe_sizes(video: Path) -> tuple[dict[float, int], float]:
+    """Time -> compressed bytes of the video's keyframes, read from packet flags (a stream copy drops every
+    other packet and lists the rest: no decoding, a few tens of milliseconds even for minutes of video), and the
+    file's start time from the same run's input dump (times are counted from it). ``-discard nokey`` lets
+    demuxers that know their index (MP4's sync-sample table) skip reading the other packets at all, halving the
+    time; the bitstream filter drops them for demuxers that ignore it."""
     listing = ffmpeg.input(str(video), discard="nokey").output("pipe:", map="0:v:0", c="copy", f="framecrc",
                                                                **{"bsf:v": "noise=drop=not(key)"})
-    text = run(listing, video, "cannot list keyframes").stdout.decode("utf-8", "replace")
+    done = run(listing, video, "cannot list keyframes")
+    text = done.stdout.decode("utf-8", "replace")
+    start = _START.search(done.stderr.decode("utf-8", "replace"))
+    origin = float(start[1]) if start else 0.0
     base = re.search(r"^#tb 0: (\d+)/(\d+)", text, re.M)
     if base is None:
-        return {}, False
+        return {}, origin
     unit = int(base[1]) / int(base[2])
     sizes: dict[float, int] = {}
-    reordered = False
-    for match in re.finditer(r"^0,\s*(-?\d+),\s*(-?\d+),\s*-?\d+,\s*(\d+),", text, re.M):
-        reordered = reordered or match[1] != match[2]
-        time = round(int(match[2]) * unit, 4)
+    for match in re.finditer(r"^0,\s*-?\d+,\s*(-?\d+),\s*-?\d+,\s*(\d+),", text, re.M):
+        time = round(int(match[1]) * unit, 4)
         if time >= 0:
-            sizes[time] = sizes.get(time, 0) + int(match[3])
-    return dict(sorted(sizes.items())), reordered
+            sizes[time] = sizes.get(time, 0) + int(match[2])
+    return dict(sorted(sizes.items())), origin
 
 
 def listed_keyframes(video: Path, info: Probe) -> Keyframes | None:
     """:func:`keyframe_sizes` with the other frames' mean size (from the file's size, audio included: a slight
     overestimate), or ``None`` when the container cannot list them (then only a decode pass is planned)."""
     try:
-        sizes, reordered = keyframe_sizes(video)
+        sizes, origin = keyframe_sizes(video)
     except MediaError:
         return None
     if not sizes:
         return None
     others = max(1.0, info.duration * max(info.fps, 1.0) - len(sizes))
-    return Keyframes(sizes, max(0.0, info.size - sum(sizes.values())) / others, reordered)
+    return Keyframes(sizes, max(0.0, info.size - sum(sizes.values())) / others, origin)
 
 
 def parallel_workers() -> int:

@@ -8,7 +8,7 @@ folder (no pipes to keep drained). ``-frames:v`` stops each input once its last 
 
 from __future__ import annotations
 
-import re
+import math
 import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
@@ -20,14 +20,16 @@ import ffmpeg
 import numpy as np
 
 from storyexport.media.errors import MediaError
-from storyexport.media.ffmpeg import run, showinfo_pattern
+from storyexport.media.ffmpeg import run, showinfo_pattern, showinfo_time_base
 
 if TYPE_CHECKING:
     from storyexport.media.frames import FrameDecoder
 
 _SHOWINFO = showinfo_pattern(r"(?P<kind>[sf])(?P<index>\d+)")
 
-_DECODED = re.compile(r"^\[showinfo@all @ [^\]]*\] n:", re.M)
+SEGMENT_GAP = 2.0  # seconds of output timeline between stretches: more than a B-frame overrun past an out point
+SEGMENT_SLACK = 0.3  # frames: the demuxer's rounding moves a frame at most a quarter frame (see segment_frames)
+EPSILON = 0.0005
 
 
 @dataclass(frozen=True)
@@ -78,57 +80,117 @@ def run_seeks(job: FrameDecoder, seeks: Sequence[Seek]) -> list[SeekResult]:
 
 def segment_frames(job: FrameDecoder, starts: Sequence[float], nudge: float,
                    small: Sequence[Sequence[int]] | None = None, full: Sequence[Sequence[int]] | None = None,
-                   frame: float | None = None) -> tuple[list[list[np.ndarray]], ...] | None:
+                   frame: float | None = None, origin: float = 0.0) -> tuple[list[list[np.ndarray]], ...] | None:
     """Frames ``small[i]`` (small BGR) and ``full[i]`` (full-size I420), counted from the keyframe, of the
     stretch starting at keyframe + ``nudge`` (``starts[i]``), all from ONE concat input: opening the file, a
-    decoder and a filter chain once instead of per seek halves the CPU. A segment reads from its keyframe up to
-    its last wanted frame (the outpoint sits a quarter frame past it). Frames are told apart by count, so
-    ``None`` comes back unless every segment gave exactly its frames (or ffmpeg failed): the caller then seeks
-    as usual. Returns the per-segment frames of each kind asked for, small first."""
+    decoder and a filter chain once instead of per seek halves the CPU. ``origin``: the file's start time (the
+    concat demuxer's in and out points are file times, ``starts`` are times from the start).
+
+    A segment reads from its keyframe up to its last wanted frame (the out point sits a quarter frame past it),
+    but the out point goes by *decoding* time, so with B-frames a stretch also gives some frames past its last.
+    Frames are therefore told apart by time, not by count: each segment gets a stretch of the output timeline
+    of its own, a gap wider than any overrun apart (``-copyts``: a frame's output time is its file time minus
+    the in point plus the segment's offset), and the n-th frame of a stretch is the one nearest keyframe + n
+    frames. The demuxer rounds that shift to the stream's time base (a whole frame in AVI), so offsets are whole
+    frames and a frame lands at most a quarter frame from where it is expected. ``None`` comes back unless every
+    wanted frame was found there (or ffmpeg failed): the caller then decodes otherwise. Returns the per-segment
+    frames of each kind asked for, small first."""
     if not starts:
         return tuple([] for kind in (small, full) if kind is not None)
     kinds = {name: [sorted(set(indices)) for indices in wanted]
              for name, wanted in (("small", small), ("full", full)) if wanted is not None}
     frame = frame or 2 * nudge  # a frame's duration: by default ``nudge`` is half a frame
-    counts = [max((n for picked in kinds.values() for n in picked[i]), default=0) + 1 for i in range(len(starts))]
+    segments = _segments(starts, nudge, frame, kinds)
     source = str(Path(job.video).resolve()).replace("'", "'\\''")
     lines = ["ffconcat version 1.0"]
-    for start, count in zip(starts, counts, strict=True):
-        last = start - nudge + (count - 1) * frame
-        outpoint = max(last, start) + frame / 4  # past the inpoint even for a stretch of just its keyframe
-        lines += [f"file '{source}'", f"inpoint {start:.6f}", f"outpoint {outpoint:.6f}"]
-    firsts = [sum(counts[:i]) for i in range(len(counts))]
+    for segment in segments:
+        lines += [f"file '{source}'", f"inpoint {segment.start + origin:.6f}",
+                  f"outpoint {segment.end + origin:.6f}", f"duration {segment.room:.6f}"]
     with tempfile.TemporaryDirectory(prefix="storyexport-frames-") as name:
         folder = Path(name)
         script = folder / "segments.ffconcat"
         script.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        stream = ffmpeg.input(str(script), f="concat", safe=0, threads=1).video.filter("showinfo@all", checksum=0)
+        stream = ffmpeg.input(str(script), f="concat", safe=0, threads=1, copyts=None).video
         sources = stream.filter_multi_output("split") if len(kinds) == 2 else None
         outputs = []
         for index, (kind, picked) in enumerate(kinds.items()):
-            expression = "+".join(f"eq(n,{first + n})" for first, ns in zip(firsts, picked, strict=True)
-                                  for n in ns) or "0"
-            outputs.append(job.branch(sources[index] if sources is not None else stream, kind, expression,
-                                       str(folder / f"{kind}.raw"), None, label=f"{kind[0]}0"))
+            times = [segment.output_time(n) for segment, ns in zip(segments, picked, strict=True) for n in ns]
+            outputs.append(job.branch(sources[index] if sources is not None else stream, kind,
+                                       _nearest(times, frame), str(folder / f"{kind}.raw"), None,
+                                       label=f"{kind[0]}0"))
         try:
             stderr = run(ffmpeg.merge_outputs(*outputs), job.video, "cannot decode frames").stderr
         except MediaError:  # say, an ffmpeg without the concat demuxer
             return None
         text = stderr.decode("utf-8", "replace")
-        found: dict[str, int] = {}
-        for match in _SHOWINFO.finditer(text):
-            found[match["kind"]] = found.get(match["kind"], 0) + 1
         images = {kind: _read(job, kind, folder / f"{kind}.raw") for kind in kinds}
-    if len(_DECODED.findall(text)) != sum(counts):  # a stretch gave frames past its last (or fewer): miscounted
-        return None
     result = []
     for kind, picked in kinds.items():
-        wanted = sum(len(ns) for ns in picked)
-        if len(images[kind]) != wanted or found.get(kind[0], 0) != wanted:
+        wanted = [segment.output_time(n) for segment, ns in zip(segments, picked, strict=True) for n in ns]
+        if not _frames_match(wanted, _output_times(text, f"{kind[0]}0"), len(images[kind]), frame):
             return None
         offsets = [sum(len(ns) for ns in picked[:i]) for i in range(len(picked))]
         result.append([images[kind][offset:offset + len(ns)] for offset, ns in zip(offsets, picked, strict=True)])
     return tuple(result)
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """One stretch in the concat script: file times ``start``..``end`` (from the file's start), placed at
+    ``offset`` on the output timeline with ``room`` seconds before the next segment begins."""
+
+    start: float
+    end: float
+    offset: float
+    room: float
+    nudge: float
+    frame: float
+
+    def output_time(self, index: int) -> float:
+        """Where the ``index``-th frame from the keyframe lands on the output timeline (``-copyts``: a file
+        time minus the in point plus the segment's offset)."""
+        return self.offset + index * self.frame - self.nudge
+
+
+def _segments(starts: Sequence[float], nudge: float, frame: float,
+              kinds: dict[str, list[list[int]]]) -> list[_Segment]:
+    """Each stretch up to a quarter frame past its last wanted frame, spaced on the output timeline by its own
+    length plus :data:`SEGMENT_GAP` (more than any B-frame overrun) in whole frames, so no two stretches'
+    frames mix."""
+    segments: list[_Segment] = []
+    offset = 0.0
+    for index, start in enumerate(starts):
+        count = max((n for picked in kinds.values() for n in picked[index]), default=0) + 1
+        end = max(start - nudge + (count - 1) * frame, start) + frame / 4
+        room = round(math.ceil((end - start + nudge + SEGMENT_GAP) / frame) * frame, 6)
+        segments.append(_Segment(start, end, offset, room, nudge, frame))
+        offset = round(offset + room, 6)
+    return segments
+
+
+def select_expression(times: Sequence[float]) -> str:
+    """Select the first frame whose time reaches each target (``prev_t`` is NaN on the first frame)."""
+    return "+".join(f"gte(t,{t - EPSILON:.6f})*not(gte(prev_t,{t - EPSILON:.6f}))" for t in times) or "0"
+
+
+def _nearest(times: Sequence[float], frame: float) -> str:
+    """A ``select`` expression for the frame nearest each time (within half a frame)."""
+    return "+".join(f"lt(abs(t-{t:.6f}),{frame / 2:.6f})" for t in times) or "0"
+
+
+def _output_times(text: str, label: str) -> list[float]:
+    """Exact output times of the frames ``showinfo@label`` saw (integer pts times its time base)."""
+    base = showinfo_time_base(label).search(text)
+    if base is None:
+        return []
+    unit = int(base["num"]) / int(base["den"])
+    return [int(match["pts"]) * unit for match in showinfo_pattern(label).finditer(text)]
+
+
+def _frames_match(wanted: Sequence[float], found: Sequence[float], images: int, frame: float) -> bool:
+    """Every wanted time got its own frame, within :data:`SEGMENT_SLACK` frames of it."""
+    return len(found) == len(wanted) == images and \
+        all(abs(got - want) <= SEGMENT_SLACK * frame for want, got in zip(wanted, found, strict=True))
 
 
 def _read(job: FrameDecoder, kind: str, path: Path) -> list[np.ndarray]:

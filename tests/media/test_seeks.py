@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import ffmpeg
 import numpy as np
 import pytest
 
-from storyexport.media import frames
+from storyexport.media import frames, keyframes
+from storyexport.media.ffmpeg import ffmpeg_exe
 from storyexport.media.probe import probe
 from storyexport.media.seeks import chunks, run_seeks
 
@@ -28,23 +30,43 @@ def test_seeks_sharing_a_process_match_a_decode_pass(tmp_path: Path, clip_at: Ca
 @pytest.mark.parametrize("preset", ["ultrafast", "veryfast"])  # without and with B-frames (pts after dts)
 def test_stretches_of_one_concat_input_match_a_decode_pass(tmp_path: Path, clip_at: Callable, preset: str) -> None:
     """Frames counted from keyframes (every 0.5 s), a stretch of just its keyframe included. With B-frames the
-    concat demuxer's out point (a decoding time) lets a stretch run past its last frame, so counting cannot tell
-    the frames apart: the stretches must refuse (``None``, the caller seeks) rather than give wrong frames."""
+    concat demuxer's out point (a decoding time) lets a stretch run past its last frame: frames are told apart
+    by time, so they still are exactly the frames a decode pass gives."""
     video = clip_at(tmp_path / "gop.mp4", video="testsrc2=size=180x320:rate=30", duration=2.0, g=15,
                     keyint_min=15, sc_threshold=0, preset=preset)
     info = probe(video)
     decoder = frames.FrameDecoder.of(video, info)
     nudge = 0.5 / 30
     found = decoder.stretches([0.5 + nudge, 1.5 + nudge], nudge, small=[[0, 3, 7], [0]], full=[[7], []])
-    if preset == "veryfast":
-        assert found is None
-        return
     assert found is not None
     small, full = found
     reference = decoder.decode([0.5, 0.6, 0.7333, 1.5], [0.7333])
     for image, time in zip([*small[0], *small[1]], [0.5, 0.6, 0.7333, 1.5], strict=True):
         assert np.array_equal(image, reference.small[time]), time
     assert np.array_equal(full[0][0], reference.full[0.7333]) and full[1] == []
+
+
+def test_stretches_of_a_file_starting_late_are_placed_by_its_start_time(tmp_path: Path, clip_at: Callable) -> None:
+    """A file whose first timestamp is not 0 (B-frame MP4s from many encoders start a frame or two late): the
+    concat demuxer's in points are file times, so without the start time every stretch would begin a keyframe
+    early, or at the wrong frame."""
+    plain = clip_at(tmp_path / "plain.mp4", video="testsrc2=size=180x320:rate=30", duration=2.0, g=15,
+                    keyint_min=15, sc_threshold=0, preset="veryfast")
+    late = tmp_path / "late.mp4"
+    ffmpeg.input(str(plain), itsoffset="0.7").output(str(late), c="copy").run(cmd=ffmpeg_exe(), quiet=True)
+    keys = keyframes.listed_keyframes(late, probe(late))
+    assert keys is not None and abs(keys.origin - 0.7) < 0.05 and len(keys.times) >= 3
+    decoder = frames.FrameDecoder.of(late, probe(late))
+    nudge = 0.5 / 30
+    second = keys.times[1]  # times are from the file's start, as a decode pass counts them
+    found = decoder.stretches([second + nudge], nudge, small=[[0, 4]], origin=keys.origin)
+    assert found is not None
+    wanted = [frames.key(second), frames.key(second + 4 / 30)]
+    reference = decoder.decode(wanted, [])
+    assert reference.stamps[wanted[0]] == wanted[0]  # the keyframe itself
+    for image, time in zip(found[0][0], wanted, strict=True):
+        assert np.array_equal(image, reference.small[time]), time
+    assert decoder.stretches([second + nudge], nudge, small=[[0, 4]]) is None  # as if the file started at 0
 
 
 def test_chunks_deal_items_round_robin() -> None:

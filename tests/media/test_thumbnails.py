@@ -243,8 +243,8 @@ def test_stretches_from_keyframes_when_decoding_is_costly(dense_keyframe_clip: P
 @pytest.mark.parametrize("codec", ["h264", "mjpeg", "h264-bframes"])  # keyframes every 0.5 s / every frame
 def test_stretches_give_the_frames_a_decode_pass_gives(dense_keyframe_clip: Path, tmp_path: Path, clip_at: Callable,
                                                        monkeypatch: pytest.MonkeyPatch, codec: str) -> None:
-    """With B-frames (decoded out of display order) the plan is one pass instead: stretches told frames apart by
-    count and gave frames seconds away from the ones they were labelled with."""
+    """Also with B-frames (decoded out of display order): stretches that once told frames apart by count gave
+    frames seconds away from the ones they were labelled with; they go by time now."""
     monkeypatch.setattr(keyframes, "PIXEL_COST", 1e-6)
     source = "testsrc2=size=180x320:rate=30"
     video = {"h264": lambda: dense_keyframe_clip,
@@ -257,11 +257,7 @@ def test_stretches_give_the_frames_a_decode_pass_gives(dense_keyframe_clip: Path
     plan = plan_candidates(video, info, 3, exact)
     decoder = FrameDecoder.of(video, info)
     decoded = decode_plan(decoder, info, plan, exact)
-    assert plan.strategy == decoded.plan.strategy == ("pass" if codec == "h264-bframes" else "stretches")
-    if codec == "h264-bframes":  # a pass keys each candidate by the frame it decoded
-        reference = decoder.decode([m.time for m in decoded.moments], exact)
-        assert all(np.array_equal(m.small, reference.small[m.time]) for m in decoded.moments)
-        return
+    assert plan.strategy == decoded.plan.strategy == "stretches"
     reference = decoder.decode(plan.small_times(), exact)
     for moment in decoded.moments:
         assert np.array_equal(moment.small, reference.small[moment.time]), moment.time

@@ -66,7 +66,8 @@ def fetch_full(decoder: FrameDecoder, info: Probe, decoded: Decoded, times: Sequ
     if slots:
         order = sorted(slots)
         found = decoder.stretches([_start(slots[t].keyframe, decoded.plan) for t in order], decoded.plan.lead,
-                                  full=[[slots[t].index] for t in order], frame=1 / decoded.plan.fps)
+                                  full=[[slots[t].index] for t in order], frame=1 / decoded.plan.fps,
+                                  origin=decoded.plan.origin)
         if found is not None:
             decoded.full.update({t: images[0] for t, images in zip(order, found[0], strict=True)})
     missing = [t for t in missing if t not in decoded.full]
@@ -120,7 +121,8 @@ def _decode_stretches(decoder: FrameDecoder, plan: Plan, extras: Sequence[float]
         """Both kinds per stretch; a kind no stretch of the part wants is left out of ffmpeg's graph (an output
         that never gets a frame is an error)."""
         kinds = [[wanted[k] for k in part] if any(wanted[k] for k in part) else None for wanted in (small, full)]
-        found = decoder.stretches([_start(k, plan) for k in part], plan.lead, kinds[0], kinds[1], frame=1 / plan.fps)
+        found = decoder.stretches([_start(k, plan) for k in part], plan.lead, kinds[0], kinds[1], frame=1 / plan.fps,
+                                  origin=plan.origin)
         if found is None:
             return None
         results = iter(found)

@@ -7,9 +7,8 @@ from a clean frame. Two strategies, chosen by the estimated cost (see :mod:`stor
 * ``pass``: one decode pass serves every frame exactly (the only choice when keyframes cannot be listed, the
   frame rate varies, or keyframes are too sparse for anything else to pay);
 * ``stretches``: each wanted frame is counted from the keyframe at or before it, and every keyframe's frames come
-  from one stretch decoded from it. Not for video decoded out of display order (B-frames): the concat
-  demuxer's out point goes by decoding time, so a stretch gives frames past its last one and counting goes
-  wrong (exact input seeks instead cost several passes). A candidate moves to ``offset`` after a nearby
+  from one stretch decoded from it (frames told apart by time, so B-frames are fine: see
+  :func:`storyexport.media.seeks.segment_frames`). A candidate moves to ``offset`` after a nearby
   keyframe when one is within half the candidates' spacing (its earlier neighbour is then the keyframe itself,
   the cheapest frame there is), otherwise it stays at its time and is decoded exactly. The guards are applied
   after this move, and a keyframe carries one candidate at most (a second costs as much again for a
@@ -72,9 +71,11 @@ class Plan:
     cost: float = 0.0
     keep_full: bool = True  # the decode keeps the candidates' full-size frames (see :func:`keeps_full`)
     reference_only: bool = False  # a pass may skip non-reference frames (see :func:`skips_non_reference`)
-    lead: float = 0.0  # seconds a stretch starts after its keyframe: half a frame (a keyframe listed a little
-    # early, as times are rounded, is still the first frame); for intra-only video a quarter frame before it, as
-    # the concat demuxer drops intra-only packets before the in point instead of starting at the keyframe
+    origin: float = 0.0  # the file's start time (stretches' in and out points are file times)
+    lead: float = 0.0  # seconds a stretch starts after its keyframe: a quarter frame (a keyframe listed a little
+    # early, as times are rounded, is still the first frame; not half, which the demuxer may round either way);
+    # for intra-only video a quarter frame before it, as the concat demuxer drops intra-only packets before the
+    # in point instead of starting at the keyframe
 
     def small_times(self) -> list[float]:
         wanted = set(self.centres) | {t for t in (*self.before.values(), *self.after.values()) if t is not None}
@@ -114,7 +115,7 @@ def plan_candidates(video: Path, info: Probe, count: int, extras: Sequence[float
     if info.variable_fps or info.fps <= 0 or not stretches_may_pay(info, len(ideal)):
         return whole
     keys = listed_keyframes(video, info)
-    if keys is None or keys.reordered:  # stretches cannot tell B-frame video's frames apart (see above)
+    if keys is None:
         return whole
     wide = _stretch_plan(info, keys, ideal, min(NEIGHBOUR, info.duration / 20), extras)
     narrow = _stretch_plan(info, keys, ideal, min(NARROW_NEIGHBOUR, info.duration / 20), extras)
@@ -178,7 +179,7 @@ def _stretch_plan(info: Probe, listing: Keyframes, ideal: list[float], offset: f
                 after={c: None if t[2] is None else _time(t[2], fps) for c, t in centres.items()},
                 slots=slots, fps=fps, keep_full=keep,
                 cost=stretches_cost(info, depth, listing) + stretches_cost(info, winners, listing),
-                lead=(-0.25 if intra_only else 0.5) / fps)
+                origin=listing.origin, lead=(-0.25 if intra_only else 0.25) / fps)
 
 
 def keeps_full(info: Probe, candidates: int) -> bool:
