@@ -30,7 +30,7 @@ from storyexport.media.seeks import Seek, SeekResult, chunks, run_seeks, segment
 
 ANALYSIS_AREA = 270 * 480
 SEEK_GROUP_SPAN = 0.6  # times closer than this share one seek
-SEEK_MARGIN = 0.01  # accurate seeks start this much early, so a frame stamped at a rounded time is never cut
+SEEK_MARGIN = 0.01  # accurate seeks start this much early, so a frame whose time was rounded up is never cut
 EPSILON = 0.0005
 _SHOWINFO = showinfo_pattern(r"(?P<branch>small|full)")
 
@@ -40,16 +40,16 @@ Frames = dict[float, np.ndarray]
 @dataclass
 class Grab:
     """``small``: BGR analysis frames; ``full``: native-size frames as I420 planes (convert with :func:`to_bgr`);
-    both keyed by the requested time. ``stamps``: requested time -> time of the frame actually decoded."""
+    both keyed by the requested time. ``decoded_at``: requested time -> time of the frame actually decoded."""
 
     small: Frames = field(default_factory=dict)
     full: Frames = field(default_factory=dict)
-    stamps: dict[float, float] = field(default_factory=dict)
+    decoded_at: dict[float, float] = field(default_factory=dict)
 
     def update(self, other: Grab) -> None:
         self.small.update(other.small)
         self.full.update(other.full)
-        self.stamps.update(other.stamps)
+        self.decoded_at.update(other.decoded_at)
 
 
 @dataclass(frozen=True)
@@ -78,14 +78,15 @@ class FrameDecoder:
         if reference_only:
             input_args["skip_frame"] = "noref"
         branches = {name: select_expression(times) for name, times in (("small", small), ("full", full)) if times}
-        raw, stamps = self._execute(input_args, branches)
+        raw, frame_times = self._execute(input_args, branches)
         result = Grab()
         if small:
-            result.small, result.stamps = _match_times(small, self.images("small", raw.get("small", b"")),
-                                                       stamps["small"])
+            result.small, result.decoded_at = _match_times(small, self.images("small", raw.get("small", b"")),
+                                                           frame_times["small"])
         if full:
-            result.full, found = _match_times(full, self.images("full", raw.get("full", b"")), stamps["full"])
-            result.stamps = {**found, **result.stamps}
+            result.full, found = _match_times(full, self.images("full", raw.get("full", b"")),
+                                             frame_times["full"])
+            result.decoded_at = {**found, **result.decoded_at}
         return result
 
     def stretches(self, starts: Sequence[float], nudge: float, small: Sequence[Sequence[int]] | None = None,
@@ -132,10 +133,10 @@ class FrameDecoder:
                 os.close(fd)
             raise
         raw, stderr = _run_pipes(ffmpeg.merge_outputs(*outputs), self.video, extra)
-        stamps: dict[str, list[float]] = {"small": [], "full": []}
+        frame_times: dict[str, list[float]] = {"small": [], "full": []}
         for match in _SHOWINFO.finditer(stderr):
-            stamps[match["branch"]].append(float(match["time"]))
-        return dict(zip(branches, raw, strict=True)), stamps
+            frame_times[match["branch"]].append(float(match["time"]))
+        return dict(zip(branches, raw, strict=True)), frame_times
 
 
 def analysis_size(width: int, height: int) -> tuple[int, int]:
@@ -208,9 +209,9 @@ def _by_seeking(decoder: FrameDecoder, groups: list[list[float]], small: set[flo
     with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
         for part, results in zip(parts, pool.map(lambda part: run_seeks(decoder, part), parts), strict=True):
             for seek, found in zip(part, results, strict=True):
-                frames, stamps = _exact_frames(seek, found, small if seek.kind == "small" else full)
+                frames, decoded_at = _exact_frames(seek, found, small if seek.kind == "small" else full)
                 (result.small if seek.kind == "small" else result.full).update(frames)
-                result.stamps.update(stamps)
+                result.decoded_at.update(decoded_at)
     return result
 
 
@@ -224,9 +225,10 @@ def _exact_seek(group: list[float], times: Iterable[float], kind: str) -> Seek:
 
 def _exact_frames(seek: Seek, result: SeekResult, wanted: Iterable[float]) -> tuple[Frames, dict[float, float]]:
     chosen = {t for t in wanted if seek.start <= t <= seek.start + (seek.span or 0.0)}
-    relative, stamps = _match_times([t - seek.start for t in sorted(chosen)], result.images, result.stamps)
+    relative, decoded_at = _match_times([t - seek.start for t in sorted(chosen)], result.images,
+                                        result.frame_times)
     return ({key(t + seek.start): frame for t, frame in relative.items()},
-            {key(t + seek.start): key(s + seek.start) for t, s in stamps.items()})
+            {key(t + seek.start): key(s + seek.start) for t, s in decoded_at.items()})
 
 
 def select_expression(times: Sequence[float]) -> str:
@@ -235,18 +237,19 @@ def select_expression(times: Sequence[float]) -> str:
 
 
 def _match_times(times: Sequence[float], images: list[np.ndarray],
-                 stamps: list[float]) -> tuple[Frames, dict[float, float]]:
-    """Each time gets the first frame stamped at or after it (two times may share a frame), and that stamp."""
-    stamps = stamps[: len(images)]
+                 frame_times: list[float]) -> tuple[Frames, dict[float, float]]:
+    """Each time gets the first frame whose time (``frame_times``, in the order of ``images``) is at or after it
+    (two times may share a frame), and that frame's time."""
+    frame_times = frame_times[: len(images)]
     frames: Frames = {}
     chosen: dict[float, float] = {}
     index = 0
     for time in sorted(times):
-        while index < len(stamps) and stamps[index] < time - EPSILON:
+        while index < len(frame_times) and frame_times[index] < time - EPSILON:
             index += 1
-        if index < len(stamps):
+        if index < len(frame_times):
             frames[time] = images[index]
-            chosen[time] = key(stamps[index])
+            chosen[time] = key(frame_times[index])
     return frames, chosen
 
 

@@ -48,12 +48,12 @@ class Seek:
 @dataclass(frozen=True)
 class SeekResult:
     """The frames one seek selected and their times relative to its ``start`` (same order); ``full``/
-    ``full_stamps`` the full-size frames ``full_expression`` selected."""
+    ``full_frame_times`` the full-size frames ``full_expression`` selected and their times."""
 
     images: list[np.ndarray]
-    stamps: list[float]
+    frame_times: list[float]
     full: list[np.ndarray] = field(default_factory=list)
-    full_stamps: list[float] = field(default_factory=list)
+    full_frame_times: list[float] = field(default_factory=list)
 
 
 def run_seeks(job: FrameDecoder, seeks: Sequence[Seek]) -> list[SeekResult]:
@@ -64,15 +64,15 @@ def run_seeks(job: FrameDecoder, seeks: Sequence[Seek]) -> list[SeekResult]:
         folder = Path(name)
         outputs = [out for index, seek in enumerate(seeks) for out in _outputs(job, seek, folder, index)]
         stderr = run(ffmpeg.merge_outputs(*outputs), job.video, "cannot decode frames").stderr
-        stamps: dict[tuple[str, int], list[float]] = defaultdict(list)
+        frame_times: dict[tuple[str, int], list[float]] = defaultdict(list)
         for match in _SHOWINFO.finditer(stderr.decode("utf-8", "replace")):
-            stamps[match["kind"], int(match["index"])].append(float(match["time"]))
+            frame_times[match["kind"], int(match["index"])].append(float(match["time"]))
         results = []
         for index, seek in enumerate(seeks):
             images = _read(job, seek.kind, folder / f"s{index}.raw")
             full = _read(job, "full", folder / f"f{index}.raw") if seek.full_expression else []
-            results.append(SeekResult(images, stamps["s", index][: len(images)], full,
-                                      stamps["f", index][: len(full)]))
+            results.append(SeekResult(images, frame_times["s", index][: len(images)], full,
+                                      frame_times["f", index][: len(full)]))
     return results
 
 

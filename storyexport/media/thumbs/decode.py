@@ -91,7 +91,7 @@ def _decoded(decoder: FrameDecoder, plan: Plan, grabbed: Grab, extras: Sequence[
     for centre in plan.centres:
         if centre not in grabbed.small:
             continue
-        time = grabbed.stamps[centre]
+        time = grabbed.decoded_at[centre]
         if time in moments:  # two planned times, one decoded frame
             continue
         before, after = plan.before[centre], plan.after[centre]
