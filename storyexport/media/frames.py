@@ -24,6 +24,7 @@ import numpy as np
 
 from storyexport.media.errors import MediaError
 from storyexport.media.ffmpeg import compile_args, cpu_share, media_error, showinfo_pattern
+from storyexport.media.frame_kind import FrameKind
 from storyexport.media.keyframes import parallel_workers
 from storyexport.media.probe import Probe
 from storyexport.media.seeks import Seek, SeekResult, chunks, run_seeks, segment_frames
@@ -32,7 +33,7 @@ ANALYSIS_AREA = 270 * 480
 SEEK_GROUP_SPAN = 0.6  # times closer than this share one seek
 SEEK_MARGIN = 0.01  # accurate seeks start this much early, so a frame whose time was rounded up is never cut
 EPSILON = 0.0005
-_SHOWINFO = showinfo_pattern(r"(?P<branch>small|full)")
+_SHOWINFO = showinfo_pattern(rf"(?P<branch>{'|'.join(FrameKind)})")
 
 Frames = dict[float, np.ndarray]
 
@@ -45,6 +46,9 @@ class Grab:
     small: Frames = field(default_factory=dict)
     full: Frames = field(default_factory=dict)
     decoded_at: dict[float, float] = field(default_factory=dict)
+
+    def of_kind(self, kind: FrameKind) -> Frames:
+        return self.small if kind is FrameKind.SMALL else self.full
 
     def update(self, other: Grab) -> None:
         self.small.update(other.small)
@@ -77,15 +81,16 @@ class FrameDecoder:
             input_args["threads"] = threads
         if reference_only:
             input_args["skip_frame"] = "noref"
-        branches = {name: select_expression(times) for name, times in (("small", small), ("full", full)) if times}
+        branches = {kind: select_expression(times)
+                    for kind, times in ((FrameKind.SMALL, small), (FrameKind.FULL, full)) if times}
         raw, frame_times = self._execute(input_args, branches)
         result = Grab()
         if small:
-            result.small, result.decoded_at = _match_times(small, self.images("small", raw.get("small", b"")),
-                                                           frame_times["small"])
+            result.small, result.decoded_at = _match_times(
+                small, self.images(FrameKind.SMALL, raw.get(FrameKind.SMALL, b"")), frame_times[FrameKind.SMALL])
         if full:
-            result.full, found = _match_times(full, self.images("full", raw.get("full", b"")),
-                                             frame_times["full"])
+            result.full, found = _match_times(full, self.images(FrameKind.FULL, raw.get(FrameKind.FULL, b"")),
+                                             frame_times[FrameKind.FULL])
             result.decoded_at = {**found, **result.decoded_at}
         return result
 
@@ -96,27 +101,29 @@ class FrameDecoder:
         :func:`seeks.segment_frames`); ``None`` when they did not come back frame for frame."""
         return segment_frames(self, starts, nudge, small, full, frame)
 
-    def branch(self, stream: Any, name: str, expression: str, target: str, frames: int | None = None,
+    def size(self, kind: FrameKind) -> tuple[int, int]:
+        """(width, height) of frames of ``kind``."""
+        return self.small_size if kind is FrameKind.SMALL else self.full_size
+
+    def branch(self, stream: Any, kind: FrameKind, expression: str, target: str, frames: int | None = None,
                label: str | None = None) -> Any:
-        """The ``select`` -> scale -> showinfo -> raw output chain of one kind (``small`` or ``full``)."""
-        width, height = self.small_size if name == "small" else self.full_size
+        """The ``select`` -> scale -> showinfo -> raw output chain of one kind of frame."""
+        width, height = self.size(kind)
         scaled = stream.filter("select", expression).filter("scale", width, height,
                                                             force_original_aspect_ratio="disable", flags="area")
-        pix_fmt = "bgr24" if name == "small" else "yuv420p"
         limit = {"frames:v": frames} if frames else {}  # stop decoding once the last frame is out
-        return scaled.filter(f"showinfo@{label or name}", checksum=0).output(
-            target, format="rawvideo", pix_fmt=pix_fmt, fps_mode="passthrough", **limit)
+        return scaled.filter(f"showinfo@{label or kind}", checksum=0).output(
+            target, format="rawvideo", pix_fmt=kind.pix_fmt, fps_mode="passthrough", **limit)
 
-    def images(self, name: str, data: bytes) -> list[np.ndarray]:
-        """Raw frames of one kind split into arrays (BGR for ``small``, I420 planes for ``full``)."""
-        width, height = self.small_size if name == "small" else self.full_size
-        shape = (height, width, 3) if name == "small" else (height * 3 // 2, width)
+    def images(self, kind: FrameKind, data: bytes) -> list[np.ndarray]:
+        """Raw frames of one kind split into arrays (BGR for small frames, I420 planes for full ones)."""
+        shape = kind.shape(*self.size(kind))
         size = int(np.prod(shape))
         return [np.frombuffer(data, np.uint8, size, offset).reshape(shape)
                 for offset in range(0, len(data) - size + 1, size)]
 
     def _execute(self, input_args: dict[str, Any],
-                 branches: dict[str, str]) -> tuple[dict[str, bytes], dict[str, list[float]]]:
+                 branches: dict[FrameKind, str]) -> tuple[dict[FrameKind, bytes], dict[FrameKind, list[float]]]:
         """One ffmpeg process; with both kinds of frames the video is split into two ``select`` branches:
         small BGR frames on stdout, full-size I420 frames on a second pipe."""
         video = ffmpeg.input(str(self.video), **input_args).video
@@ -124,18 +131,18 @@ class FrameDecoder:
         extra = os.pipe() if len(branches) == 2 else None
         try:
             outputs = []
-            for index, (name, expression) in enumerate(branches.items()):
+            for index, (kind, expression) in enumerate(branches.items()):
                 stream = sources[index] if sources is not None else video
                 target = "pipe:1" if index == 0 or extra is None else f"pipe:{extra[1]}"
-                outputs.append(self.branch(stream, name, expression, target))
+                outputs.append(self.branch(stream, kind, expression, target))
         except BaseException:
             for fd in extra or ():
                 os.close(fd)
             raise
         raw, stderr = _run_pipes(ffmpeg.merge_outputs(*outputs), self.video, extra)
-        frame_times: dict[str, list[float]] = {"small": [], "full": []}
+        frame_times: dict[FrameKind, list[float]] = {kind: [] for kind in FrameKind}
         for match in _SHOWINFO.finditer(stderr):
-            frame_times[match["branch"]].append(float(match["time"]))
+            frame_times[FrameKind(match["branch"])].append(float(match["time"]))
         return dict(zip(branches, raw, strict=True)), frame_times
 
 
@@ -201,21 +208,21 @@ def _group(times: list[float]) -> list[list[float]]:
 
 def _by_seeking(decoder: FrameDecoder, groups: list[list[float]], small: set[float], full: set[float]) -> Grab:
     """One accurate input seek per group and kind, shared among a few ffmpeg processes."""
+    wanted_of = {FrameKind.SMALL: small, FrameKind.FULL: full}
     seeks = [_exact_seek(group, [t for t in group if t in wanted], kind)
-             for group in groups for kind, wanted in (("small", small), ("full", full))
-             if any(t in wanted for t in group)]
+             for group in groups for kind, wanted in wanted_of.items() if any(t in wanted for t in group)]
     parts = chunks(seeks, parallel_workers())
     result = Grab()
     with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
         for part, results in zip(parts, pool.map(lambda part: run_seeks(decoder, part), parts), strict=True):
             for seek, found in zip(part, results, strict=True):
-                frames, decoded_at = _exact_frames(seek, found, small if seek.kind == "small" else full)
-                (result.small if seek.kind == "small" else result.full).update(frames)
+                frames, decoded_at = _exact_frames(seek, found, wanted_of[seek.kind])
+                result.of_kind(seek.kind).update(frames)
                 result.decoded_at.update(decoded_at)
     return result
 
 
-def _exact_seek(group: list[float], times: Iterable[float], kind: str) -> Seek:
+def _exact_seek(group: list[float], times: Iterable[float], kind: FrameKind) -> Seek:
     """An accurate seek a little before the group's first time, then the first frame at or after each time."""
     start = max(0.0, group[0] - SEEK_MARGIN)
     relative = [t - start for t in times]

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +20,12 @@ import numpy as np
 
 from storyexport.media.errors import MediaError
 from storyexport.media.ffmpeg import run, showinfo_pattern
+from storyexport.media.frame_kind import FrameKind
 
 if TYPE_CHECKING:
     from storyexport.media.frames import FrameDecoder
 
-_SHOWINFO = showinfo_pattern(r"(?P<kind>[sf])(?P<index>\d+)")
+_SHOWINFO = showinfo_pattern(rf"(?P<kind>[{''.join(kind.prefix for kind in FrameKind)}])(?P<index>\d+)")
 
 _DECODED = re.compile(r"^\[showinfo@all @ [^\]]*\] n:", re.M)
 
@@ -33,27 +33,22 @@ _DECODED = re.compile(r"^\[showinfo@all @ [^\]]*\] n:", re.M)
 @dataclass(frozen=True)
 class Seek:
     """One input: seek to ``start`` (to the keyframe at or before it unless ``accurate``), keep the frames
-    ``expression`` selects (``kind`` "small" or "full"), at most ``frames`` of them, reading at most ``span`` s."""
+    ``expression`` selects as frames of ``kind``, at most ``frames`` of them, reading at most ``span`` s."""
 
     start: float
     accurate: bool
-    kind: str
+    kind: FrameKind
     expression: str
     frames: int
     span: float | None = None
-    full_expression: str | None = None  # with a small ``kind``: also these frames at full size
-    full_frames: int | None = None  # how many ``full_expression`` selects (default: half the small frames)
 
 
 @dataclass(frozen=True)
 class SeekResult:
-    """The frames one seek selected and their times relative to its ``start`` (same order); ``full``/
-    ``full_frame_times`` the full-size frames ``full_expression`` selected and their times."""
+    """The frames one seek selected and their times relative to its ``start`` (same order)."""
 
     images: list[np.ndarray]
     frame_times: list[float]
-    full: list[np.ndarray] = field(default_factory=list)
-    full_frame_times: list[float] = field(default_factory=list)
 
 
 def run_seeks(job: FrameDecoder, seeks: Sequence[Seek]) -> list[SeekResult]:
@@ -62,17 +57,15 @@ def run_seeks(job: FrameDecoder, seeks: Sequence[Seek]) -> list[SeekResult]:
         return []
     with tempfile.TemporaryDirectory(prefix="storyexport-frames-") as name:
         folder = Path(name)
-        outputs = [out for index, seek in enumerate(seeks) for out in _outputs(job, seek, folder, index)]
+        outputs = [_output(job, seek, folder, index) for index, seek in enumerate(seeks)]
         stderr = run(ffmpeg.merge_outputs(*outputs), job.video, "cannot decode frames").stderr
-        frame_times: dict[tuple[str, int], list[float]] = defaultdict(list)
+        frame_times: list[list[float]] = [[] for _ in seeks]  # by the seek's index
         for match in _SHOWINFO.finditer(stderr.decode("utf-8", "replace")):
-            frame_times[match["kind"], int(match["index"])].append(float(match["time"]))
+            frame_times[int(match["index"])].append(float(match["time"]))
         results = []
         for index, seek in enumerate(seeks):
-            images = _read(job, seek.kind, folder / f"s{index}.raw")
-            full = _read(job, "full", folder / f"f{index}.raw") if seek.full_expression else []
-            results.append(SeekResult(images, frame_times["s", index][: len(images)], full,
-                                      frame_times["f", index][: len(full)]))
+            images = _read(job, seek.kind, folder / _output_name(seek, index))
+            results.append(SeekResult(images, frame_times[index][: len(images)]))
     return results
 
 
@@ -87,8 +80,8 @@ def segment_frames(job: FrameDecoder, starts: Sequence[float], nudge: float,
     as usual. Returns the per-segment frames of each kind asked for, small first."""
     if not starts:
         return tuple([] for kind in (small, full) if kind is not None)
-    kinds = {name: [sorted(set(indices)) for indices in wanted]
-             for name, wanted in (("small", small), ("full", full)) if wanted is not None}
+    kinds = {kind: [sorted(set(indices)) for indices in wanted]
+             for kind, wanted in ((FrameKind.SMALL, small), (FrameKind.FULL, full)) if wanted is not None}
     frame = frame or 2 * nudge  # a frame's duration: by default ``nudge`` is half a frame
     counts = [max((n for picked in kinds.values() for n in picked[i]), default=0) + 1 for i in range(len(starts))]
     source = str(Path(job.video).resolve()).replace("'", "'\\''")
@@ -109,13 +102,13 @@ def segment_frames(job: FrameDecoder, starts: Sequence[float], nudge: float,
             expression = "+".join(f"eq(n,{first + n})" for first, ns in zip(firsts, picked, strict=True)
                                   for n in ns) or "0"
             outputs.append(job.branch(sources[index] if sources is not None else stream, kind, expression,
-                                       str(folder / f"{kind}.raw"), None, label=f"{kind[0]}0"))
+                                       str(folder / f"{kind}.raw"), None, label=f"{kind.prefix}0"))
         try:
             stderr = run(ffmpeg.merge_outputs(*outputs), job.video, "cannot decode frames").stderr
         except MediaError:  # say, an ffmpeg without the concat demuxer
             return None
         text = stderr.decode("utf-8", "replace")
-        found: dict[str, int] = {}
+        found: dict[str, int] = {}  # frames shown per kind's prefix
         for match in _SHOWINFO.finditer(text):
             found[match["kind"]] = found.get(match["kind"], 0) + 1
         images = {kind: _read(job, kind, folder / f"{kind}.raw") for kind in kinds}
@@ -124,34 +117,35 @@ def segment_frames(job: FrameDecoder, starts: Sequence[float], nudge: float,
     result = []
     for kind, picked in kinds.items():
         wanted = sum(len(ns) for ns in picked)
-        if len(images[kind]) != wanted or found.get(kind[0], 0) != wanted:
+        if len(images[kind]) != wanted or found.get(kind.prefix, 0) != wanted:
             return None
         offsets = [sum(len(ns) for ns in picked[:i]) for i in range(len(picked))]
         result.append([images[kind][offset:offset + len(ns)] for offset, ns in zip(offsets, picked, strict=True)])
     return tuple(result)
 
 
-def _read(job: FrameDecoder, kind: str, path: Path) -> list[np.ndarray]:
+def _read(job: FrameDecoder, kind: FrameKind, path: Path) -> list[np.ndarray]:
     return job.images(kind, path.read_bytes() if path.exists() else b"")
 
 
-def _outputs(job: FrameDecoder, seek: Seek, folder: Path, index: int) -> list[Any]:
+def _output(job: FrameDecoder, seek: Seek, folder: Path, index: int) -> Any:
     args: dict[str, Any] = {"ss": f"{seek.start:.4f}", "threads": 1}
     if not seek.accurate:
         args["noaccurate_seek"] = None
     if seek.span is not None:
         args["t"] = f"{seek.span:.4f}"
     stream = ffmpeg.input(str(job.video), **args).video
-    if seek.full_expression is None:
-        return [job.branch(stream, seek.kind, seek.expression, str(folder / f"s{index}.raw"), seek.frames,
-                            label=f"s{index}")]
-    split = stream.filter_multi_output("split")
-    small, full = split[0], split[1]
-    return [job.branch(small, seek.kind, seek.expression, str(folder / f"s{index}.raw"), seek.frames,
-                        label=f"s{index}"),
-            job.branch(full, "full", seek.full_expression, str(folder / f"f{index}.raw"),
-                        seek.full_frames if seek.full_frames is not None else (seek.frames - 1) // 2,
-                        label=f"f{index}")]
+    return job.branch(stream, seek.kind, seek.expression, str(folder / _output_name(seek, index)), seek.frames,
+                      label=_label(seek, index))
+
+
+def _label(seek: Seek, index: int) -> str:
+    """The showinfo label of the ``index``-th seek's output (``s3``: small frames)."""
+    return f"{seek.kind.prefix}{index}"
+
+
+def _output_name(seek: Seek, index: int) -> str:
+    return f"{_label(seek, index)}.raw"
 
 
 def chunks(items: Sequence[Any], count: int) -> list[list[Any]]:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from storyexport.media import frames
+from storyexport.media.frame_kind import FrameKind
 from storyexport.media.probe import probe
 from storyexport.media.seeks import chunks, run_seeks
 
@@ -18,7 +19,7 @@ def test_seeks_sharing_a_process_match_a_decode_pass(tmp_path: Path, clip_at: Ca
                     keyint_min=15, sc_threshold=0)
     info = probe(video)
     decoder = frames.FrameDecoder.of(video, info)
-    exact = [frames._exact_seek([t], [t], "full") for t in (0.5, 1.4)]
+    exact = [frames._exact_seek([t], [t], FrameKind.FULL) for t in (0.5, 1.4)]
     first, second = run_seeks(decoder, exact)
     reference = decoder.decode([], [0.5, 1.4])
     assert np.array_equal(frames._exact_frames(exact[0], first, [0.5])[0][0.5], reference.full[0.5])
