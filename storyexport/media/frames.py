@@ -27,7 +27,7 @@ from storyexport.media.ffmpeg import compile_args, cpu_share, media_error, showi
 from storyexport.media.frame_kind import FrameKind
 from storyexport.media.keyframes import parallel_workers
 from storyexport.media.probe import Probe
-from storyexport.media.seeks import Seek, SeekResult, chunks, run_seeks, segment_frames
+from storyexport.media.seeks import Seek, SeekResult, Stretches, chunks, run_seeks, segment_frames
 
 ANALYSIS_AREA = 270 * 480
 SEEK_GROUP_SPAN = 0.6  # times closer than this share one seek
@@ -96,7 +96,7 @@ class FrameDecoder:
 
     def stretches(self, starts: Sequence[float], nudge: float, small: Sequence[Sequence[int]] | None = None,
                   full: Sequence[Sequence[int]] | None = None,
-                  frame: float | None = None) -> tuple[list[list[np.ndarray]], ...] | None:
+                  frame: float | None = None) -> Stretches | None:
         """Frames counted from keyframes, each stretch starting ``nudge`` after its keyframe (see
         :func:`seeks.segment_frames`); ``None`` when they did not come back frame for frame."""
         return segment_frames(self, starts, nudge, small, full, frame)

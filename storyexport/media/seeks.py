@@ -29,6 +29,8 @@ _SHOWINFO = showinfo_pattern(rf"(?P<kind>[{''.join(kind.prefix for kind in Frame
 
 _DECODED = re.compile(r"^\[showinfo@all @ [^\]]*\] n:", re.M)
 
+Stretches = dict[FrameKind, list[list[np.ndarray]]]  # per kind of frame, per stretch: its frames in order
+
 
 @dataclass(frozen=True)
 class Seek:
@@ -71,17 +73,17 @@ def run_seeks(job: FrameDecoder, seeks: Sequence[Seek]) -> list[SeekResult]:
 
 def segment_frames(job: FrameDecoder, starts: Sequence[float], nudge: float,
                    small: Sequence[Sequence[int]] | None = None, full: Sequence[Sequence[int]] | None = None,
-                   frame: float | None = None) -> tuple[list[list[np.ndarray]], ...] | None:
+                   frame: float | None = None) -> Stretches | None:
     """Frames ``small[i]`` (small BGR) and ``full[i]`` (full-size I420), counted from the keyframe, of the
     stretch starting at keyframe + ``nudge`` (``starts[i]``), all from ONE concat input: opening the file, a
     decoder and a filter chain once instead of per seek halves the CPU. A segment reads from its keyframe up to
     its last wanted frame (the outpoint sits a quarter frame past it). Frames are told apart by count, so
     ``None`` comes back unless every segment gave exactly its frames (or ffmpeg failed): the caller then seeks
-    as usual. Returns the per-segment frames of each kind asked for, small first."""
-    if not starts:
-        return tuple([] for kind in (small, full) if kind is not None)
+    as usual. Returns the per-segment frames of each kind asked for."""
     kinds = {kind: [sorted(set(indices)) for indices in wanted]
              for kind, wanted in ((FrameKind.SMALL, small), (FrameKind.FULL, full)) if wanted is not None}
+    if not starts:
+        return {kind: [] for kind in kinds}
     frame = frame or 2 * nudge  # a frame's duration: by default ``nudge`` is half a frame
     counts = [max((n for picked in kinds.values() for n in picked[i]), default=0) + 1 for i in range(len(starts))]
     source = str(Path(job.video).resolve()).replace("'", "'\\''")
@@ -114,14 +116,14 @@ def segment_frames(job: FrameDecoder, starts: Sequence[float], nudge: float,
         images = {kind: _read(job, kind, folder / f"{kind}.raw") for kind in kinds}
     if len(_DECODED.findall(text)) != sum(counts):  # a stretch gave frames past its last (or fewer): miscounted
         return None
-    result = []
+    result: Stretches = {}
     for kind, picked in kinds.items():
         wanted = sum(len(ns) for ns in picked)
         if len(images[kind]) != wanted or found.get(kind.prefix, 0) != wanted:
             return None
         offsets = [sum(len(ns) for ns in picked[:i]) for i in range(len(picked))]
-        result.append([images[kind][offset:offset + len(ns)] for offset, ns in zip(offsets, picked, strict=True)])
-    return tuple(result)
+        result[kind] = [images[kind][offset:offset + len(ns)] for offset, ns in zip(offsets, picked, strict=True)]
+    return result
 
 
 def _read(job: FrameDecoder, kind: FrameKind, path: Path) -> list[np.ndarray]:

@@ -41,7 +41,7 @@ def test_stretches_of_one_concat_input_match_a_decode_pass(tmp_path: Path, clip_
         assert found is None
         return
     assert found is not None
-    small, full = found
+    small, full = found[FrameKind.SMALL], found[FrameKind.FULL]
     reference = decoder.decode([0.5, 0.6, 0.7333, 1.5], [0.7333])
     for image, time in zip([*small[0], *small[1]], [0.5, 0.6, 0.7333, 1.5], strict=True):
         assert np.array_equal(image, reference.small[time]), time
