@@ -78,14 +78,14 @@ class Neighbours(NamedTuple):
     after: Slot | None
 
 
-class Span(NamedTuple):
-    """The times from ``start`` to ``end`` (both included)."""
+class Guards(NamedTuple):
+    """The start and end guards: candidates lie from ``first`` to ``last`` (both included)."""
 
-    start: float
-    end: float
+    first: float
+    last: float
 
-    def holds(self, time: float) -> bool:
-        return self.start <= time <= self.end
+    def hold(self, time: float) -> bool:
+        return self.first <= time <= self.last
 
 
 Strategy = Literal["pass", "stretches"]
@@ -180,7 +180,7 @@ def _stretch_plan(info: Probe, listing: Keyframes, ideal: list[float], offset: f
     keys = listing.times
     stride = Stride.of(offset, fps)
     spacing = (ideal[-1] - ideal[0]) / (len(ideal) - 1) if len(ideal) > 1 else info.duration
-    guard = Span(min(ideal) - _EPSILON, max(ideal) + _EPSILON)
+    guards = Guards(min(ideal) - _EPSILON, max(ideal) + _EPSILON)
     last = _slot(keys, last_frame_time(info), fps)
     slots: dict[float, Slot] = {}
     centres: dict[float, Neighbours] = {}
@@ -188,12 +188,12 @@ def _stretch_plan(info: Probe, listing: Keyframes, ideal: list[float], offset: f
     reach = max(spacing, gaps[len(gaps) // 2]) / 2  # every time may go to its nearest keyframe, if regular
     dropped = []
     for time in ideal:
-        placed = _anchored(keys, time, stride, fps, reach, guard, centres)
+        placed = _anchored(keys, time, stride, fps, reach, guards, centres)
         if placed is False:
             dropped.append(time)
             continue
         _add(centres, placed or _exact(keys, time, stride, fps), last, fps)
-    if dropped and not _covered(sorted(centres), guard, spacing):  # too few keyframes: the others exactly
+    if dropped and not _covered(sorted(centres), guards, spacing):  # too few keyframes: the others exactly
         for time in dropped:
             _add(centres, _exact(keys, time, stride, fps), last, fps)
     for neighbours in centres.values():
@@ -220,10 +220,10 @@ def keeps_full(info: Probe, candidates: int) -> bool:
     return candidates * max(2, info.width // 2 * 2) * max(2, info.height // 2 * 2) * 3 // 2 <= FULL_FRAME_BUDGET
 
 
-def _covered(times: list[float], guard: Span, spacing: float) -> bool:
+def _covered(times: list[float], guards: Guards, spacing: float) -> bool:
     """Enough candidates (:data:`MIN_SHARE`) and none of the span without one for long (:data:`MAX_HOLE`)."""
-    edges = [guard.start, *times, guard.end]
-    return len(times) >= MIN_SHARE * ((guard.end - guard.start) / max(spacing, _EPSILON) + 1) and \
+    edges = [guards.first, *times, guards.last]
+    return len(times) >= MIN_SHARE * ((guards.last - guards.first) / max(spacing, _EPSILON) + 1) and \
         max(b - a for a, b in pairwise(edges)) <= MAX_HOLE * spacing
 
 
@@ -236,12 +236,12 @@ def _add(centres: dict[float, Neighbours], neighbours: Neighbours, last: Slot, f
                        Neighbours(kept(neighbours.before), neighbours.centre, kept(neighbours.after)))
 
 
-def _anchored(keys: list[float], time: float, stride: Stride, fps: float, reach: float, guard: Span,
+def _anchored(keys: list[float], time: float, stride: Stride, fps: float, reach: float, guards: Guards,
               taken: dict[float, Neighbours]) -> Neighbours | Literal[False] | None:
     """One stride after the keyframe nearest ``time`` within ``reach`` (its neighbours: the keyframe itself and
     one stride further), inside the guards; ``False`` when that keyframe already has its candidate (one per
     keyframe: a second would cost as much again for a near-duplicate), ``None`` when no keyframe is near."""
-    near = [k for k in keys if abs(k + stride.seconds - time) <= reach and guard.holds(k + stride.seconds)]
+    near = [k for k in keys if abs(k + stride.seconds - time) <= reach and guards.hold(k + stride.seconds)]
     if not near:
         return None
     keyframe = min(near, key=lambda k: (abs(k + stride.seconds - time), k))
