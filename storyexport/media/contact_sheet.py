@@ -49,7 +49,7 @@ def draw_contact_sheet(tiles: Sequence[tuple[float, np.ndarray]], columns: int, 
         x = GAP + column * (tile_w + GAP)
         y = header_h + GAP + row * (tile_h + GAP)
         sheet[y:y + tile_h, x:x + tile_w] = cv2.resize(image, (tile_w, tile_h), interpolation=cv2.INTER_AREA)
-        _stamp(sheet, format_time(timestamp), x + tile_w, y + tile_h, scale)
+        _draw_time_label(sheet, format_time(timestamp), x + tile_w, y + tile_h, scale)
     return sheet
 
 
@@ -74,7 +74,7 @@ def _put_fitted(sheet: np.ndarray, text: str, origin: tuple[int, int], scale: fl
     cv2.putText(sheet, text, origin, _FONT, scale, _WHITE, _thickness(scale), cv2.LINE_AA)
 
 
-def _stamp(sheet: np.ndarray, text: str, right: int, bottom: int, scale: float) -> None:
+def _draw_time_label(sheet: np.ndarray, text: str, right: int, bottom: int, scale: float) -> None:
     """Time label in the tile's bottom-right corner on a dark box (5 px margin, 3 px padding)."""
     thickness = _thickness(scale)
     (text_w, text_h), baseline = cv2.getTextSize(text, _FONT, scale, thickness)

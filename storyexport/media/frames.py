@@ -24,22 +24,16 @@ import numpy as np
 
 from storyexport.media.errors import MediaError
 from storyexport.media.ffmpeg import compile_args, cpu_share, media_error, showinfo_pattern
+from storyexport.media.frame_kind import FrameKind
 from storyexport.media.keyframes import parallel_workers
 from storyexport.media.probe import Probe
-from storyexport.media.seeks import (
-    EPSILON,
-    Seek,
-    SeekResult,
-    chunks,
-    run_seeks,
-    segment_frames,
-    select_expression,
-)
+from storyexport.media.seeks import Seek, SeekResult, Stretches, chunks, run_seeks, segment_frames
 
 ANALYSIS_AREA = 270 * 480
 SEEK_GROUP_SPAN = 0.6  # times closer than this share one seek
-SEEK_MARGIN = 0.01  # accurate seeks start this much early, so a frame stamped at a rounded time is never cut
-_SHOWINFO = showinfo_pattern(r"(?P<branch>small|full)")
+SEEK_MARGIN = 0.01  # accurate seeks start this much early, so a frame whose time was rounded up is never cut
+EPSILON = 0.0005
+_SHOWINFO = showinfo_pattern(rf"(?P<branch>{'|'.join(FrameKind)})")
 
 Frames = dict[float, np.ndarray]
 
@@ -47,16 +41,19 @@ Frames = dict[float, np.ndarray]
 @dataclass
 class Grab:
     """``small``: BGR analysis frames; ``full``: native-size frames as I420 planes (convert with :func:`to_bgr`);
-    both keyed by the requested time. ``stamps``: requested time -> time of the frame actually decoded."""
+    both keyed by the requested time. ``decoded_at``: requested time -> time of the frame actually decoded."""
 
     small: Frames = field(default_factory=dict)
     full: Frames = field(default_factory=dict)
-    stamps: dict[float, float] = field(default_factory=dict)
+    decoded_at: dict[float, float] = field(default_factory=dict)
+
+    def of_kind(self, kind: FrameKind) -> Frames:
+        return self.small if kind is FrameKind.SMALL else self.full
 
     def update(self, other: Grab) -> None:
         self.small.update(other.small)
         self.full.update(other.full)
-        self.stamps.update(other.stamps)
+        self.decoded_at.update(other.decoded_at)
 
 
 @dataclass(frozen=True)
@@ -84,45 +81,49 @@ class FrameDecoder:
             input_args["threads"] = threads
         if reference_only:
             input_args["skip_frame"] = "noref"
-        branches = {name: select_expression(times) for name, times in (("small", small), ("full", full)) if times}
-        raw, stamps = self._execute(input_args, branches)
+        branches = {kind: select_expression(times)
+                    for kind, times in ((FrameKind.SMALL, small), (FrameKind.FULL, full)) if times}
+        raw, frame_times = self._execute(input_args, branches)
         result = Grab()
         if small:
-            result.small, result.stamps = _match_times(small, self.images("small", raw.get("small", b"")),
-                                                       stamps["small"])
+            result.small, result.decoded_at = _match_times(
+                small, self.images(FrameKind.SMALL, raw.get(FrameKind.SMALL, b"")), frame_times[FrameKind.SMALL])
         if full:
-            result.full, found = _match_times(full, self.images("full", raw.get("full", b"")), stamps["full"])
-            result.stamps = {**found, **result.stamps}
+            result.full, found = _match_times(full, self.images(FrameKind.FULL, raw.get(FrameKind.FULL, b"")),
+                                             frame_times[FrameKind.FULL])
+            result.decoded_at = {**found, **result.decoded_at}
         return result
 
     def stretches(self, starts: Sequence[float], nudge: float, small: Sequence[Sequence[int]] | None = None,
                   full: Sequence[Sequence[int]] | None = None,
-                  frame: float | None = None, origin: float = 0.0) -> tuple[list[list[np.ndarray]], ...] | None:
-        """Frames counted from keyframes, each stretch starting ``nudge`` after its keyframe (see
-        :func:`seeks.segment_frames`); ``None`` when they did not come back frame for frame."""
+                  frame: float | None = None, origin: float = 0.0) -> Stretches | None:
+        """Frames counted from keyframes, each stretch starting ``nudge`` after its keyframe of a file starting
+        at ``origin`` (see :func:`seeks.segment_frames`); ``None`` when they did not come back frame for frame."""
         return segment_frames(self, starts, nudge, small, full, frame, origin)
 
-    def branch(self, stream: Any, name: str, expression: str, target: str, frames: int | None = None,
+    def size(self, kind: FrameKind) -> tuple[int, int]:
+        """(width, height) of frames of ``kind``."""
+        return self.small_size if kind is FrameKind.SMALL else self.full_size
+
+    def branch(self, stream: Any, kind: FrameKind, expression: str, target: str, frames: int | None = None,
                label: str | None = None) -> Any:
-        """The ``select`` -> scale -> showinfo -> raw output chain of one kind (``small`` or ``full``)."""
-        width, height = self.small_size if name == "small" else self.full_size
+        """The ``select`` -> scale -> showinfo -> raw output chain of one kind of frame."""
+        width, height = self.size(kind)
         scaled = stream.filter("select", expression).filter("scale", width, height,
                                                             force_original_aspect_ratio="disable", flags="area")
-        pix_fmt = "bgr24" if name == "small" else "yuv420p"
         limit = {"frames:v": frames} if frames else {}  # stop decoding once the last frame is out
-        return scaled.filter(f"showinfo@{label or name}", checksum=0).output(
-            target, format="rawvideo", pix_fmt=pix_fmt, fps_mode="passthrough", **limit)
+        return scaled.filter(f"showinfo@{label or kind}", checksum=0).output(
+            target, format="rawvideo", pix_fmt=kind.pix_fmt, fps_mode="passthrough", **limit)
 
-    def images(self, name: str, data: bytes) -> list[np.ndarray]:
-        """Raw frames of one kind split into arrays (BGR for ``small``, I420 planes for ``full``)."""
-        width, height = self.small_size if name == "small" else self.full_size
-        shape = (height, width, 3) if name == "small" else (height * 3 // 2, width)
+    def images(self, kind: FrameKind, data: bytes) -> list[np.ndarray]:
+        """Raw frames of one kind split into arrays (BGR for small frames, I420 planes for full ones)."""
+        shape = kind.shape(*self.size(kind))
         size = int(np.prod(shape))
         return [np.frombuffer(data, np.uint8, size, offset).reshape(shape)
                 for offset in range(0, len(data) - size + 1, size)]
 
     def _execute(self, input_args: dict[str, Any],
-                 branches: dict[str, str]) -> tuple[dict[str, bytes], dict[str, list[float]]]:
+                 branches: dict[FrameKind, str]) -> tuple[dict[FrameKind, bytes], dict[FrameKind, list[float]]]:
         """One ffmpeg process; with both kinds of frames the video is split into two ``select`` branches:
         small BGR frames on stdout, full-size I420 frames on a second pipe."""
         video = ffmpeg.input(str(self.video), **input_args).video
@@ -130,19 +131,19 @@ class FrameDecoder:
         extra = os.pipe() if len(branches) == 2 else None
         try:
             outputs = []
-            for index, (name, expression) in enumerate(branches.items()):
+            for index, (kind, expression) in enumerate(branches.items()):
                 stream = sources[index] if sources is not None else video
                 target = "pipe:1" if index == 0 or extra is None else f"pipe:{extra[1]}"
-                outputs.append(self.branch(stream, name, expression, target))
+                outputs.append(self.branch(stream, kind, expression, target))
         except BaseException:
             for fd in extra or ():
                 os.close(fd)
             raise
         raw, stderr = _run_pipes(ffmpeg.merge_outputs(*outputs), self.video, extra)
-        stamps: dict[str, list[float]] = {"small": [], "full": []}
+        frame_times: dict[FrameKind, list[float]] = {kind: [] for kind in FrameKind}
         for match in _SHOWINFO.finditer(stderr):
-            stamps[match["branch"]].append(float(match["time"]))
-        return dict(zip(branches, raw, strict=True)), stamps
+            frame_times[FrameKind(match["branch"])].append(float(match["time"]))
+        return dict(zip(branches, raw, strict=True)), frame_times
 
 
 def analysis_size(width: int, height: int) -> tuple[int, int]:
@@ -207,21 +208,21 @@ def _group(times: list[float]) -> list[list[float]]:
 
 def _by_seeking(decoder: FrameDecoder, groups: list[list[float]], small: set[float], full: set[float]) -> Grab:
     """One accurate input seek per group and kind, shared among a few ffmpeg processes."""
+    wanted_of = {FrameKind.SMALL: small, FrameKind.FULL: full}
     seeks = [_exact_seek(group, [t for t in group if t in wanted], kind)
-             for group in groups for kind, wanted in (("small", small), ("full", full))
-             if any(t in wanted for t in group)]
+             for group in groups for kind, wanted in wanted_of.items() if any(t in wanted for t in group)]
     parts = chunks(seeks, parallel_workers())
     result = Grab()
     with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
         for part, results in zip(parts, pool.map(lambda part: run_seeks(decoder, part), parts), strict=True):
             for seek, found in zip(part, results, strict=True):
-                frames, stamps = _exact_frames(seek, found, small if seek.kind == "small" else full)
-                (result.small if seek.kind == "small" else result.full).update(frames)
-                result.stamps.update(stamps)
+                frames, decoded_at = _exact_frames(seek, found, wanted_of[seek.kind])
+                result.of_kind(seek.kind).update(frames)
+                result.decoded_at.update(decoded_at)
     return result
 
 
-def _exact_seek(group: list[float], times: Iterable[float], kind: str) -> Seek:
+def _exact_seek(group: list[float], times: Iterable[float], kind: FrameKind) -> Seek:
     """An accurate seek a little before the group's first time, then the first frame at or after each time."""
     start = max(0.0, group[0] - SEEK_MARGIN)
     relative = [t - start for t in times]
@@ -231,24 +232,31 @@ def _exact_seek(group: list[float], times: Iterable[float], kind: str) -> Seek:
 
 def _exact_frames(seek: Seek, result: SeekResult, wanted: Iterable[float]) -> tuple[Frames, dict[float, float]]:
     chosen = {t for t in wanted if seek.start <= t <= seek.start + (seek.span or 0.0)}
-    relative, stamps = _match_times([t - seek.start for t in sorted(chosen)], result.images, result.stamps)
+    relative, decoded_at = _match_times([t - seek.start for t in sorted(chosen)], result.images,
+                                        result.frame_times)
     return ({key(t + seek.start): frame for t, frame in relative.items()},
-            {key(t + seek.start): key(s + seek.start) for t, s in stamps.items()})
+            {key(t + seek.start): key(s + seek.start) for t, s in decoded_at.items()})
+
+
+def select_expression(times: Sequence[float]) -> str:
+    """Select the first frame whose time reaches each target (``prev_t`` is NaN on the first frame)."""
+    return "+".join(f"gte(t,{t - EPSILON:.4f})*not(gte(prev_t,{t - EPSILON:.4f}))" for t in times)
 
 
 def _match_times(times: Sequence[float], images: list[np.ndarray],
-                 stamps: list[float]) -> tuple[Frames, dict[float, float]]:
-    """Each time gets the first frame stamped at or after it (two times may share a frame), and that stamp."""
-    stamps = stamps[: len(images)]
+                 frame_times: list[float]) -> tuple[Frames, dict[float, float]]:
+    """Each time gets the first frame whose time (``frame_times``, in the order of ``images``) is at or after it
+    (two times may share a frame), and that frame's time."""
+    frame_times = frame_times[: len(images)]
     frames: Frames = {}
     chosen: dict[float, float] = {}
     index = 0
     for time in sorted(times):
-        while index < len(stamps) and stamps[index] < time - EPSILON:
+        while index < len(frame_times) and frame_times[index] < time - EPSILON:
             index += 1
-        if index < len(stamps):
+        if index < len(frame_times):
             frames[time] = images[index]
-            chosen[time] = key(stamps[index])
+            chosen[time] = key(frame_times[index])
     return frames, chosen
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,41 +20,38 @@ import numpy as np
 
 from storyexport.media.errors import MediaError
 from storyexport.media.ffmpeg import run, showinfo_pattern, showinfo_time_base
+from storyexport.media.frame_kind import FrameKind
 
 if TYPE_CHECKING:
     from storyexport.media.frames import FrameDecoder
 
-_SHOWINFO = showinfo_pattern(r"(?P<kind>[sf])(?P<index>\d+)")
+_SHOWINFO = showinfo_pattern(rf"(?P<kind>[{''.join(kind.prefix for kind in FrameKind)}])(?P<index>\d+)")
 
 SEGMENT_GAP = 2.0  # seconds of output timeline between stretches: more than a B-frame overrun past an out point
 SEGMENT_SLACK = 0.3  # frames: the demuxer's rounding moves a frame at most a quarter frame (see segment_frames)
-EPSILON = 0.0005
+
+Stretches = dict[FrameKind, list[list[np.ndarray]]]  # per kind of frame, per stretch: its frames in order
 
 
 @dataclass(frozen=True)
 class Seek:
     """One input: seek to ``start`` (to the keyframe at or before it unless ``accurate``), keep the frames
-    ``expression`` selects (``kind`` "small" or "full"), at most ``frames`` of them, reading at most ``span`` s."""
+    ``expression`` selects as frames of ``kind``, at most ``frames`` of them, reading at most ``span`` s."""
 
     start: float
     accurate: bool
-    kind: str
+    kind: FrameKind
     expression: str
     frames: int
     span: float | None = None
-    full_expression: str | None = None  # with a small ``kind``: also these frames at full size
-    full_frames: int | None = None  # how many ``full_expression`` selects (default: half the small frames)
 
 
 @dataclass(frozen=True)
 class SeekResult:
-    """The frames one seek selected and their times relative to its ``start`` (same order); ``full``/
-    ``full_stamps`` the full-size frames ``full_expression`` selected."""
+    """The frames one seek selected and their times relative to its ``start`` (same order)."""
 
     images: list[np.ndarray]
-    stamps: list[float]
-    full: list[np.ndarray] = field(default_factory=list)
-    full_stamps: list[float] = field(default_factory=list)
+    frame_times: list[float]
 
 
 def run_seeks(job: FrameDecoder, seeks: Sequence[Seek]) -> list[SeekResult]:
@@ -64,23 +60,21 @@ def run_seeks(job: FrameDecoder, seeks: Sequence[Seek]) -> list[SeekResult]:
         return []
     with tempfile.TemporaryDirectory(prefix="storyexport-frames-") as name:
         folder = Path(name)
-        outputs = [out for index, seek in enumerate(seeks) for out in _outputs(job, seek, folder, index)]
+        outputs = [_output(job, seek, folder, index) for index, seek in enumerate(seeks)]
         stderr = run(ffmpeg.merge_outputs(*outputs), job.video, "cannot decode frames").stderr
-        stamps: dict[tuple[str, int], list[float]] = defaultdict(list)
+        frame_times: list[list[float]] = [[] for _ in seeks]  # by the seek's index
         for match in _SHOWINFO.finditer(stderr.decode("utf-8", "replace")):
-            stamps[match["kind"], int(match["index"])].append(float(match["time"]))
+            frame_times[int(match["index"])].append(float(match["time"]))
         results = []
         for index, seek in enumerate(seeks):
-            images = _read(job, seek.kind, folder / f"s{index}.raw")
-            full = _read(job, "full", folder / f"f{index}.raw") if seek.full_expression else []
-            results.append(SeekResult(images, stamps["s", index][: len(images)], full,
-                                      stamps["f", index][: len(full)]))
+            images = _read(job, seek.kind, folder / _output_name(seek, index))
+            results.append(SeekResult(images, frame_times[index][: len(images)]))
     return results
 
 
 def segment_frames(job: FrameDecoder, starts: Sequence[float], nudge: float,
                    small: Sequence[Sequence[int]] | None = None, full: Sequence[Sequence[int]] | None = None,
-                   frame: float | None = None, origin: float = 0.0) -> tuple[list[list[np.ndarray]], ...] | None:
+                   frame: float | None = None, origin: float = 0.0) -> Stretches | None:
     """Frames ``small[i]`` (small BGR) and ``full[i]`` (full-size I420), counted from the keyframe, of the
     stretch starting at keyframe + ``nudge`` (``starts[i]``), all from ONE concat input: opening the file, a
     decoder and a filter chain once instead of per seek halves the CPU. ``origin``: the file's start time (the
@@ -94,11 +88,11 @@ def segment_frames(job: FrameDecoder, starts: Sequence[float], nudge: float,
     frames. The demuxer rounds that shift to the stream's time base (a whole frame in AVI), so offsets are whole
     frames and a frame lands at most a quarter frame from where it is expected. ``None`` comes back unless every
     wanted frame was found there (or ffmpeg failed): the caller then decodes otherwise. Returns the per-segment
-    frames of each kind asked for, small first."""
+    frames of each kind asked for."""
+    kinds = {kind: [sorted(set(indices)) for indices in wanted]
+             for kind, wanted in ((FrameKind.SMALL, small), (FrameKind.FULL, full)) if wanted is not None}
     if not starts:
-        return tuple([] for kind in (small, full) if kind is not None)
-    kinds = {name: [sorted(set(indices)) for indices in wanted]
-             for name, wanted in (("small", small), ("full", full)) if wanted is not None}
+        return {kind: [] for kind in kinds}
     frame = frame or 2 * nudge  # a frame's duration: by default ``nudge`` is half a frame
     segments = _segments(starts, nudge, frame, kinds)
     source = str(Path(job.video).resolve()).replace("'", "'\\''")
@@ -106,32 +100,30 @@ def segment_frames(job: FrameDecoder, starts: Sequence[float], nudge: float,
     for segment in segments:
         lines += [f"file '{source}'", f"inpoint {segment.start + origin:.6f}",
                   f"outpoint {segment.end + origin:.6f}", f"duration {segment.room:.6f}"]
+    wanted = {kind: [segment.output_time(n) for segment, ns in zip(segments, picked, strict=True) for n in ns]
+              for kind, picked in kinds.items()}
     with tempfile.TemporaryDirectory(prefix="storyexport-frames-") as name:
         folder = Path(name)
         script = folder / "segments.ffconcat"
         script.write_text("\n".join(lines) + "\n", encoding="utf-8")
         stream = ffmpeg.input(str(script), f="concat", safe=0, threads=1, copyts=None).video
         sources = stream.filter_multi_output("split") if len(kinds) == 2 else None
-        outputs = []
-        for index, (kind, picked) in enumerate(kinds.items()):
-            times = [segment.output_time(n) for segment, ns in zip(segments, picked, strict=True) for n in ns]
-            outputs.append(job.branch(sources[index] if sources is not None else stream, kind,
-                                       _nearest(times, frame), str(folder / f"{kind}.raw"), None,
-                                       label=f"{kind[0]}0"))
+        outputs = [job.branch(sources[index] if sources is not None else stream, kind, _nearest(wanted[kind], frame),
+                              str(folder / f"{kind}.raw"), None, label=f"{kind.prefix}0")
+                   for index, kind in enumerate(kinds)]
         try:
             stderr = run(ffmpeg.merge_outputs(*outputs), job.video, "cannot decode frames").stderr
         except MediaError:  # say, an ffmpeg without the concat demuxer
             return None
         text = stderr.decode("utf-8", "replace")
         images = {kind: _read(job, kind, folder / f"{kind}.raw") for kind in kinds}
-    result = []
+    result: Stretches = {}
     for kind, picked in kinds.items():
-        wanted = [segment.output_time(n) for segment, ns in zip(segments, picked, strict=True) for n in ns]
-        if not _frames_match(wanted, _output_times(text, f"{kind[0]}0"), len(images[kind]), frame):
+        if not _frames_match(wanted[kind], _output_times(text, f"{kind.prefix}0"), len(images[kind]), frame):
             return None
         offsets = [sum(len(ns) for ns in picked[:i]) for i in range(len(picked))]
-        result.append([images[kind][offset:offset + len(ns)] for offset, ns in zip(offsets, picked, strict=True)])
-    return tuple(result)
+        result[kind] = [images[kind][offset:offset + len(ns)] for offset, ns in zip(offsets, picked, strict=True)]
+    return result
 
 
 @dataclass(frozen=True)
@@ -153,7 +145,7 @@ class _Segment:
 
 
 def _segments(starts: Sequence[float], nudge: float, frame: float,
-              kinds: dict[str, list[list[int]]]) -> list[_Segment]:
+              kinds: dict[FrameKind, list[list[int]]]) -> list[_Segment]:
     """Each stretch up to a quarter frame past its last wanted frame, spaced on the output timeline by its own
     length plus :data:`SEGMENT_GAP` (more than any B-frame overrun) in whole frames, so no two stretches'
     frames mix."""
@@ -161,16 +153,11 @@ def _segments(starts: Sequence[float], nudge: float, frame: float,
     offset = 0.0
     for index, start in enumerate(starts):
         count = max((n for picked in kinds.values() for n in picked[index]), default=0) + 1
-        end = max(start - nudge + (count - 1) * frame, start) + frame / 4
+        end = max(start - nudge + (count - 1) * frame, start) + frame / 4  # past the in point even for 1 frame
         room = round(math.ceil((end - start + nudge + SEGMENT_GAP) / frame) * frame, 6)
         segments.append(_Segment(start, end, offset, room, nudge, frame))
         offset = round(offset + room, 6)
     return segments
-
-
-def select_expression(times: Sequence[float]) -> str:
-    """Select the first frame whose time reaches each target (``prev_t`` is NaN on the first frame)."""
-    return "+".join(f"gte(t,{t - EPSILON:.6f})*not(gte(prev_t,{t - EPSILON:.6f}))" for t in times) or "0"
 
 
 def _nearest(times: Sequence[float], frame: float) -> str:
@@ -193,27 +180,28 @@ def _frames_match(wanted: Sequence[float], found: Sequence[float], images: int, 
         all(abs(got - want) <= SEGMENT_SLACK * frame for want, got in zip(wanted, found, strict=True))
 
 
-def _read(job: FrameDecoder, kind: str, path: Path) -> list[np.ndarray]:
+def _read(job: FrameDecoder, kind: FrameKind, path: Path) -> list[np.ndarray]:
     return job.images(kind, path.read_bytes() if path.exists() else b"")
 
 
-def _outputs(job: FrameDecoder, seek: Seek, folder: Path, index: int) -> list[Any]:
+def _output(job: FrameDecoder, seek: Seek, folder: Path, index: int) -> Any:
     args: dict[str, Any] = {"ss": f"{seek.start:.4f}", "threads": 1}
     if not seek.accurate:
         args["noaccurate_seek"] = None
     if seek.span is not None:
         args["t"] = f"{seek.span:.4f}"
     stream = ffmpeg.input(str(job.video), **args).video
-    if seek.full_expression is None:
-        return [job.branch(stream, seek.kind, seek.expression, str(folder / f"s{index}.raw"), seek.frames,
-                            label=f"s{index}")]
-    split = stream.filter_multi_output("split")
-    small, full = split[0], split[1]
-    return [job.branch(small, seek.kind, seek.expression, str(folder / f"s{index}.raw"), seek.frames,
-                        label=f"s{index}"),
-            job.branch(full, "full", seek.full_expression, str(folder / f"f{index}.raw"),
-                        seek.full_frames if seek.full_frames is not None else (seek.frames - 1) // 2,
-                        label=f"f{index}")]
+    return job.branch(stream, seek.kind, seek.expression, str(folder / _output_name(seek, index)), seek.frames,
+                      label=_label(seek, index))
+
+
+def _label(seek: Seek, index: int) -> str:
+    """The showinfo label of the ``index``-th seek's output (``s3``: small frames)."""
+    return f"{seek.kind.prefix}{index}"
+
+
+def _output_name(seek: Seek, index: int) -> str:
+    return f"{_label(seek, index)}.raw"
 
 
 def chunks(items: Sequence[Any], count: int) -> list[list[Any]]:

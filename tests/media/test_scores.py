@@ -128,7 +128,7 @@ def test_seeking_and_single_decode_return_the_same_frames(sample_clip: Path) -> 
     decoded = decoder.decode(small, full)
     assert sorted(seeked.small) == sorted(decoded.small) == small
     assert sorted(seeked.full) == sorted(decoded.full) == full
-    assert seeked.stamps == decoded.stamps
+    assert seeked.decoded_at == decoded.decoded_at
     for time in small:
         assert np.array_equal(seeked.small[time], decoded.small[time]), time
     for time in full:
@@ -219,11 +219,11 @@ def test_a_reference_only_pass_skips_frames_yet_decodes_each_one_exactly(tmp_pat
     times = [round(i * 0.1, 4) for i in range(29)]
     every = decoder.decode(times, [])
     only = decoder.decode(times, times, reference_only=True)
-    assert any(only.stamps[t] > every.stamps[t] for t in times)  # B-frames were skipped
-    exact = decoder.decode([], sorted(set(only.stamps.values())))
-    for time, stamp in only.stamps.items():
-        assert stamp >= time - 0.001
-        assert np.array_equal(only.full[time], exact.full[stamp]), time
+    assert any(only.decoded_at[t] > every.decoded_at[t] for t in times)  # B-frames were skipped
+    exact = decoder.decode([], sorted(set(only.decoded_at.values())))
+    for time, frame_time in only.decoded_at.items():
+        assert frame_time >= time - 0.001
+        assert np.array_equal(only.full[time], exact.full[frame_time]), time
     info = probe(video)
     assert plan_candidates(video, info, 12).reference_only
     assert not plan_candidates(video, info, 12, extras=[1.0]).reference_only  # that frame must be exact

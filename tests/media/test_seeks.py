@@ -11,6 +11,7 @@ import pytest
 
 from storyexport.media import frames, keyframes
 from storyexport.media.ffmpeg import ffmpeg_exe
+from storyexport.media.frame_kind import FrameKind
 from storyexport.media.probe import probe
 from storyexport.media.seeks import chunks, run_seeks
 
@@ -20,7 +21,7 @@ def test_seeks_sharing_a_process_match_a_decode_pass(tmp_path: Path, clip_at: Ca
                     keyint_min=15, sc_threshold=0)
     info = probe(video)
     decoder = frames.FrameDecoder.of(video, info)
-    exact = [frames._exact_seek([t], [t], "full") for t in (0.5, 1.4)]
+    exact = [frames._exact_seek([t], [t], FrameKind.FULL) for t in (0.5, 1.4)]
     first, second = run_seeks(decoder, exact)
     reference = decoder.decode([], [0.5, 1.4])
     assert np.array_equal(frames._exact_frames(exact[0], first, [0.5])[0][0.5], reference.full[0.5])
@@ -31,15 +32,16 @@ def test_seeks_sharing_a_process_match_a_decode_pass(tmp_path: Path, clip_at: Ca
 def test_stretches_of_one_concat_input_match_a_decode_pass(tmp_path: Path, clip_at: Callable, preset: str) -> None:
     """Frames counted from keyframes (every 0.5 s), a stretch of just its keyframe included. With B-frames the
     concat demuxer's out point (a decoding time) lets a stretch run past its last frame: frames are told apart
-    by time, so they still are exactly the frames a decode pass gives."""
+    by time, so they still are exactly the frames a decode pass gives (counting them gave wrong ones)."""
     video = clip_at(tmp_path / "gop.mp4", video="testsrc2=size=180x320:rate=30", duration=2.0, g=15,
                     keyint_min=15, sc_threshold=0, preset=preset)
     info = probe(video)
     decoder = frames.FrameDecoder.of(video, info)
-    nudge = 0.5 / 30
-    found = decoder.stretches([0.5 + nudge, 1.5 + nudge], nudge, small=[[0, 3, 7], [0]], full=[[7], []])
+    nudge = 0.25 / 30
+    found = decoder.stretches([0.5 + nudge, 1.5 + nudge], nudge, small=[[0, 3, 7], [0]], full=[[7], []],
+                              frame=1 / 30)
     assert found is not None
-    small, full = found
+    small, full = found[FrameKind.SMALL], found[FrameKind.FULL]
     reference = decoder.decode([0.5, 0.6, 0.7333, 1.5], [0.7333])
     for image, time in zip([*small[0], *small[1]], [0.5, 0.6, 0.7333, 1.5], strict=True):
         assert np.array_equal(image, reference.small[time]), time
@@ -57,16 +59,16 @@ def test_stretches_of_a_file_starting_late_are_placed_by_its_start_time(tmp_path
     keys = keyframes.listed_keyframes(late, probe(late))
     assert keys is not None and abs(keys.origin - 0.7) < 0.05 and len(keys.times) >= 3
     decoder = frames.FrameDecoder.of(late, probe(late))
-    nudge = 0.5 / 30
+    nudge = 0.25 / 30
     second = keys.times[1]  # times are from the file's start, as a decode pass counts them
-    found = decoder.stretches([second + nudge], nudge, small=[[0, 4]], origin=keys.origin)
+    found = decoder.stretches([second + nudge], nudge, small=[[0, 4]], frame=1 / 30, origin=keys.origin)
     assert found is not None
     wanted = [frames.key(second), frames.key(second + 4 / 30)]
     reference = decoder.decode(wanted, [])
-    assert reference.stamps[wanted[0]] == wanted[0]  # the keyframe itself
-    for image, time in zip(found[0][0], wanted, strict=True):
+    assert reference.decoded_at[wanted[0]] == wanted[0]  # the keyframe itself
+    for image, time in zip(found[FrameKind.SMALL][0], wanted, strict=True):
         assert np.array_equal(image, reference.small[time]), time
-    assert decoder.stretches([second + nudge], nudge, small=[[0, 4]]) is None  # as if the file started at 0
+    assert decoder.stretches([second + nudge], nudge, small=[[0, 4]], frame=1 / 30) is None  # as if it started at 0
 
 
 def test_chunks_deal_items_round_robin() -> None:

@@ -15,10 +15,11 @@ import numpy as np
 
 from storyexport.media.errors import MediaError
 from storyexport.media.ffmpeg import cpu_share
+from storyexport.media.frame_kind import FrameKind
 from storyexport.media.frames import FrameDecoder, Frames, Grab, grab, key
 from storyexport.media.keyframes import parallel_workers
 from storyexport.media.probe import Probe
-from storyexport.media.seeks import chunks
+from storyexport.media.seeks import Stretches, chunks
 from storyexport.media.thumbs.plan import Plan, Slot
 
 
@@ -69,7 +70,7 @@ def fetch_full(decoder: FrameDecoder, info: Probe, decoded: Decoded, times: Sequ
                                   full=[[slots[t].index] for t in order], frame=1 / decoded.plan.fps,
                                   origin=decoded.plan.origin)
         if found is not None:
-            decoded.full.update({t: images[0] for t, images in zip(order, found[0], strict=True)})
+            decoded.full.update({t: images[0] for t, images in zip(order, found[FrameKind.FULL], strict=True)})
     missing = [t for t in missing if t not in decoded.full]
     if missing:
         found_full = grab(decoder.video, info, full_times=missing).full
@@ -92,7 +93,7 @@ def _decoded(decoder: FrameDecoder, plan: Plan, grabbed: Grab, extras: Sequence[
     for centre in plan.centres:
         if centre not in grabbed.small:
             continue
-        time = grabbed.stamps[centre]
+        time = grabbed.decoded_at[centre]
         if time in moments:  # two planned times, one decoded frame
             continue
         before, after = plan.before[centre], plan.after[centre]
@@ -117,25 +118,26 @@ def _decode_stretches(decoder: FrameDecoder, plan: Plan, extras: Sequence[float]
             for k in keyframes}
     parts = chunks(keyframes, parallel_workers())  # the same frames whatever the split: counted per stretch
 
-    def run(part: list[float]) -> tuple[list[list[np.ndarray]], list[list[np.ndarray]]] | None:
+    def run(part: list[float]) -> Stretches | None:
         """Both kinds per stretch; a kind no stretch of the part wants is left out of ffmpeg's graph (an output
         that never gets a frame is an error)."""
-        kinds = [[wanted[k] for k in part] if any(wanted[k] for k in part) else None for wanted in (small, full)]
-        found = decoder.stretches([_start(k, plan) for k in part], plan.lead, kinds[0], kinds[1], frame=1 / plan.fps,
-                                  origin=plan.origin)
+        asked = {kind: [wanted[k] for k in part] if any(wanted[k] for k in part) else None
+                 for kind, wanted in ((FrameKind.SMALL, small), (FrameKind.FULL, full))}
+        found = decoder.stretches([_start(k, plan) for k in part], plan.lead, asked[FrameKind.SMALL],
+                                  asked[FrameKind.FULL], frame=1 / plan.fps, origin=plan.origin)
         if found is None:
             return None
-        results = iter(found)
-        return tuple(next(results) if asked is not None else [[] for _ in part] for asked in kinds)  # type: ignore
+        return {kind: found.get(kind, [[] for _ in part]) for kind in FrameKind}
 
     with ThreadPoolExecutor(max_workers=len(parts) or 1) as pool:
         results = list(pool.map(run, parts))
-    if any(found is None for found in results):
+    stretches = [found for found in results if found is not None]
+    if len(stretches) != len(results):
         return None
     by_slot: dict[Slot, np.ndarray] = {}
     full_by_slot: dict[Slot, np.ndarray] = {}
-    for part, found in zip(parts, results, strict=True):
-        for k, small_images, full_images in zip(part, *found, strict=True):  # type: ignore[misc]
+    for part, found in zip(parts, stretches, strict=True):
+        for k, small_images, full_images in zip(part, found[FrameKind.SMALL], found[FrameKind.FULL], strict=True):
             by_slot.update({Slot(k, n): image for n, image in zip(small[k], small_images, strict=True)})
             full_by_slot.update({Slot(k, n): image for n, image in zip(full[k], full_images, strict=True)})
 

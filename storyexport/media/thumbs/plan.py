@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from storyexport.media.errors import MediaError
 from storyexport.media.frames import key
@@ -56,12 +56,46 @@ class Slot:
     index: int
 
 
+class Stride(NamedTuple):
+    """How far a candidate's neighbours are from it: a whole number of ``frames``, that is ``seconds``."""
+
+    frames: int
+    seconds: float
+
+    @classmethod
+    def of(cls, offset: float, fps: float) -> Stride:
+        """The nearest whole number of frames to ``offset`` seconds (at least one)."""
+        frames = max(1, round(offset * fps))
+        return cls(frames, frames / fps)
+
+
+class Neighbours(NamedTuple):
+    """A candidate's frame (``centre``) with the frames a stride before and after it (``None`` off the video)."""
+
+    before: Slot | None
+    centre: Slot
+    after: Slot | None
+
+
+class Guards(NamedTuple):
+    """The start and end guards: candidates lie from ``first`` to ``last`` (both included)."""
+
+    first: float
+    last: float
+
+    def hold(self, time: float) -> bool:
+        return self.first <= time <= self.last
+
+
+Strategy = Literal["pass", "stretches"]
+
+
 @dataclass(frozen=True)
 class Plan:
     """``centres``: the candidates' times; ``before``/``after``: each centre's neighbour times (``None`` off the
     video's ends); ``slots``: with ``stretches``, every wanted time's frame counted from its keyframe."""
 
-    strategy: str
+    strategy: Strategy
     offset: float
     centres: tuple[float, ...]
     before: dict[float, float | None]
@@ -145,26 +179,26 @@ def _stretch_plan(info: Probe, listing: Keyframes, ideal: list[float], offset: f
                   extras: Sequence[float]) -> Plan:
     fps = info.fps
     keys = listing.times
-    step = max(1, round(offset * fps))
+    stride = Stride.of(offset, fps)
     spacing = (ideal[-1] - ideal[0]) / (len(ideal) - 1) if len(ideal) > 1 else info.duration
-    guard = (min(ideal) - _EPSILON, max(ideal) + _EPSILON)
+    guards = Guards(min(ideal) - _EPSILON, max(ideal) + _EPSILON)
     last = _slot(keys, last_frame_time(info), fps)
     slots: dict[float, Slot] = {}
-    centres: dict[float, tuple[Slot | None, Slot, Slot | None]] = {}
+    centres: dict[float, Neighbours] = {}
     gaps = sorted(b - a for a, b in pairwise(keys)) or [info.duration]
     reach = max(spacing, gaps[len(gaps) // 2]) / 2  # every time may go to its nearest keyframe, if regular
     dropped = []
     for time in ideal:
-        placed = _anchored(keys, time, step, fps, reach, guard, centres)
+        placed = _anchored(keys, time, stride, fps, reach, guards, centres)
         if placed is False:
             dropped.append(time)
             continue
-        _add(centres, placed or _exact(keys, time, step, fps), last, fps)
-    if dropped and not _covered(sorted(centres), guard, spacing):  # too few keyframes: the others exactly
+        _add(centres, placed or _exact(keys, time, stride, fps), last, fps)
+    if dropped and not _covered(sorted(centres), guards, spacing):  # too few keyframes: the others exactly
         for time in dropped:
-            _add(centres, _exact(keys, time, step, fps), last, fps)
-    for trio in centres.values():
-        slots.update({_time(s, fps): s for s in trio if s is not None})
+            _add(centres, _exact(keys, time, stride, fps), last, fps)
+    for neighbours in centres.values():
+        slots.update({_time(s, fps): s for s in neighbours if s is not None})
     for time in extras:
         slots[key(time)] = _slot(keys, time, fps)
     depth: dict[float, int] = {}
@@ -174,9 +208,9 @@ def _stretch_plan(info: Probe, listing: Keyframes, ideal: list[float], offset: f
     mean_depth = sum(depth.values()) / max(1, len(depth))
     winners = {} if keep else {-1.0 - i: math.ceil(mean_depth) for i in range(min(WINNERS, len(centres)))}
     intra_only = len(keys) >= 0.9 * info.duration * fps
-    return Plan("stretches", step / fps, tuple(sorted(centres)),
-                before={c: None if t[0] is None else _time(t[0], fps) for c, t in centres.items()},
-                after={c: None if t[2] is None else _time(t[2], fps) for c, t in centres.items()},
+    return Plan("stretches", stride.seconds, tuple(sorted(centres)),
+                before={c: None if n.before is None else _time(n.before, fps) for c, n in centres.items()},
+                after={c: None if n.after is None else _time(n.after, fps) for c, n in centres.items()},
                 slots=slots, fps=fps, keep_full=keep,
                 cost=stretches_cost(info, depth, listing) + stretches_cost(info, winners, listing),
                 origin=listing.origin, lead=(-0.25 if intra_only else 0.25) / fps)
@@ -187,38 +221,42 @@ def keeps_full(info: Probe, candidates: int) -> bool:
     return candidates * max(2, info.width // 2 * 2) * max(2, info.height // 2 * 2) * 3 // 2 <= FULL_FRAME_BUDGET
 
 
-def _covered(times: list[float], guard: tuple[float, float], spacing: float) -> bool:
+def _covered(times: list[float], guards: Guards, spacing: float) -> bool:
     """Enough candidates (:data:`MIN_SHARE`) and none of the span without one for long (:data:`MAX_HOLE`)."""
-    edges = [guard[0], *times, guard[1]]
-    return len(times) >= MIN_SHARE * ((guard[1] - guard[0]) / max(spacing, _EPSILON) + 1) and \
+    edges = [guards.first, *times, guards.last]
+    return len(times) >= MIN_SHARE * ((guards.last - guards.first) / max(spacing, _EPSILON) + 1) and \
         max(b - a for a, b in pairwise(edges)) <= MAX_HOLE * spacing
 
 
-def _add(centres: dict[float, tuple], trio: tuple[Slot | None, Slot, Slot | None], last: Slot, fps: float) -> None:
+def _add(centres: dict[float, Neighbours], neighbours: Neighbours, last: Slot, fps: float) -> None:
     """A candidate with its neighbours (one past the last frame is dropped), unless its frame is already one."""
-    kept = tuple(s if s is None or _time(s, fps) <= _time(last, fps) + _EPSILON else None for s in trio)
-    centres.setdefault(_time(trio[1], fps), kept)
+    def kept(slot: Slot | None) -> Slot | None:
+        return slot if slot is None or _time(slot, fps) <= _time(last, fps) + _EPSILON else None
+
+    centres.setdefault(_time(neighbours.centre, fps),
+                       Neighbours(kept(neighbours.before), neighbours.centre, kept(neighbours.after)))
 
 
-def _anchored(keys: list[float], time: float, step: int, fps: float, reach: float, guard: tuple[float, float],
-              taken: dict[float, tuple]) -> tuple[Slot | None, Slot, Slot | None] | Literal[False] | None:
-    """One step after the keyframe nearest ``time`` within ``reach`` (its neighbours: the keyframe itself and one
-    step further), inside the guards; ``False`` when that keyframe already has its candidate (one per keyframe:
-    a second would cost as much again for a near-duplicate), ``None`` when no keyframe is near."""
-    near = [k for k in keys if abs(k + step / fps - time) <= reach and guard[0] <= k + step / fps <= guard[1]]
+def _anchored(keys: list[float], time: float, stride: Stride, fps: float, reach: float, guards: Guards,
+              taken: dict[float, Neighbours]) -> Neighbours | Literal[False] | None:
+    """One stride after the keyframe nearest ``time`` within ``reach`` (its neighbours: the keyframe itself and
+    one stride further), inside the guards; ``False`` when that keyframe already has its candidate (one per
+    keyframe: a second would cost as much again for a near-duplicate), ``None`` when no keyframe is near."""
+    near = [k for k in keys if abs(k + stride.seconds - time) <= reach and guards.hold(k + stride.seconds)]
     if not near:
         return None
-    keyframe = min(near, key=lambda k: (abs(k + step / fps - time), k))
-    if key(keyframe + step / fps) in taken:
+    keyframe = min(near, key=lambda k: (abs(k + stride.seconds - time), k))
+    if key(keyframe + stride.seconds) in taken:
         return False
-    return Slot(keyframe, 0), Slot(keyframe, step), Slot(keyframe, 2 * step)
+    return Neighbours(Slot(keyframe, 0), Slot(keyframe, stride.frames), Slot(keyframe, 2 * stride.frames))
 
 
-def _exact(keys: list[float], time: float, step: int, fps: float) -> tuple[Slot | None, Slot, Slot | None]:
+def _exact(keys: list[float], time: float, stride: Stride, fps: float) -> Neighbours:
+    """The first frame at or after ``time``, with the frames a stride either side (none before the start)."""
     centre = _slot(keys, time, fps)
     exact = _time(centre, fps)
-    before = _slot(keys, exact - step / fps, fps) if exact - step / fps >= 0 else None
-    return before, centre, _slot(keys, exact + step / fps, fps)
+    before = _slot(keys, exact - stride.seconds, fps) if exact - stride.seconds >= 0 else None
+    return Neighbours(before, centre, _slot(keys, exact + stride.seconds, fps))
 
 
 def _slot(keys: list[float], time: float, fps: float) -> Slot:

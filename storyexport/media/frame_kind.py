@@ -1,0 +1,30 @@
+"""The two kinds of decoded frame, defined once for the decoder, the seeks and the thumbnail steps."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class FrameKind(StrEnum):
+    """``SMALL``: the analysis size (about 270x480, see :func:`frames.analysis_size`) as BGR, what every score is
+    measured on; ``FULL``: the written size (the displayed size, even sides) as I420 planes, what thumbnails are
+    cut from. The value names the kind in ffmpeg's graph (``showinfo@small``)."""
+
+    SMALL = "small"
+    FULL = "full"
+
+    @property
+    def pix_fmt(self) -> str:
+        """The raw video format ffmpeg writes frames of this kind in."""
+        return "bgr24" if self is FrameKind.SMALL else "yuv420p"
+
+    @property
+    def prefix(self) -> str:
+        """One letter naming this kind in the seeks' file names and showinfo labels (``s3.raw``, ``showinfo@f0``)."""
+        return self.value[0]
+
+    def shape(self, width: int, height: int) -> tuple[int, ...]:
+        """The array shape of one frame of this kind at ``width`` x ``height``: rows, columns and BGR channels, or
+        the I420 planes stacked (a full-height Y plane over the quarter-size U and V planes)."""
+        return (height, width, 3) if self is FrameKind.SMALL else (height * 3 // 2, width)
+
