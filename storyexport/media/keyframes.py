@@ -12,6 +12,7 @@ core count.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ PROCESS_COST = 0.035  # seconds: start ffmpeg, open, seek and decode one keyfram
 STRETCH_COST = 0.009  # seconds: one more stretch (concat segment) in a running process: open, seek, flush
 PIXEL_COST = 1.4e-9  # seconds per decoded pixel on one thread (~3 ms per 1080x1920 frame)
 BYTE_COST = 7e-8  # seconds per compressed byte decoded (H.264, one thread: 0.07 s per MB)
+_SAME_TIME = 1e-4  # seconds: keyframe times are rounded to 4 decimals
 _START = re.compile(r"^\s*Duration: .*?, start: (-?[\d.]+)", re.M)
 
 
@@ -109,9 +111,18 @@ def stretches_cost(info: Probe, stretches: Mapping[float, int], keys: Keyframes 
     frames = sum(stretches.values())
     cost = 2 * PROCESS_COST + len(stretches) * STRETCH_COST + frames * info.width * info.height * PIXEL_COST
     if keys is not None:
-        mean = keys.mean_key_bytes()
-        cost += BYTE_COST * sum(keys.sizes.get(k, mean) + (n - 1) * keys.inter_bytes for k, n in stretches.items())
+        cost += BYTE_COST * sum(_stretch_bytes(keys, k, n, info.fps) for k, n in stretches.items())
     return cost
+
+
+def _stretch_bytes(keys: Keyframes, start: float, frames: int, fps: float) -> float:
+    """Compressed bytes of ``frames`` frames decoded from the keyframe at ``start``: a stretch reaching past
+    the next keyframe decodes that keyframe too, at a keyframe's size (a wide neighbour one GOP on often does)."""
+    times = keys.times
+    end = start + (frames - 1) / max(fps, 1.0)
+    inner = times[bisect.bisect_right(times, start + _SAME_TIME):bisect.bisect_right(times, end + _SAME_TIME)]
+    return keys.sizes.get(start, keys.mean_key_bytes()) + sum(keys.sizes[t] for t in inner) + \
+        max(0, frames - 1 - len(inner)) * keys.inter_bytes
 
 
 def stretches_may_pay(info: Probe, candidates: int) -> bool:

@@ -12,7 +12,7 @@ import pytest
 from storyexport.media import frames, keyframes
 from storyexport.media.ffmpeg import ffmpeg_exe
 from storyexport.media.frame_kind import FrameKind
-from storyexport.media.probe import probe
+from storyexport.media.probe import Probe, probe
 from storyexport.media.seeks import chunks, run_seeks
 
 
@@ -74,3 +74,16 @@ def test_stretches_of_a_file_starting_late_are_placed_by_its_start_time(tmp_path
 def test_chunks_deal_items_round_robin() -> None:
     assert chunks(list(range(7)), 3) == [[0, 3, 6], [1, 4], [2, 5]]
     assert chunks([1], 4) == [[1]] and chunks([], 2) == []
+
+
+def test_a_stretch_past_the_next_keyframe_is_charged_that_keyframe() -> None:
+    """A wide neighbour one GOP on makes the stretch decode the next keyframe: the cost model counts it at a
+    keyframe's size (counted as an inter frame, the wide plan looked cheaper than it is and won on 1 s GOPs)."""
+    info = Probe(duration=10.0, width=768, height=576, fps=10.0, video_codec="h264", pix_fmt="yuv420p",
+                 audio_codec=None, audio_sample_rate=None, audio_channels=None, bitrate=0, size=1_000_000,
+                 rotation=0, format_name="mov")
+    keys = keyframes.Keyframes({float(t): 80_000 for t in range(10)}, inter_bytes=10_000)
+    within = keyframes.stretches_cost(info, {2.0: 10}, keys)  # frames 2.0 .. 2.9
+    across = keyframes.stretches_cost(info, {2.0: 11}, keys)  # ... and 3.0, the next keyframe
+    pixels = 768 * 576 * keyframes.PIXEL_COST
+    assert across - within == pytest.approx(pixels + 80_000 * keyframes.BYTE_COST)
