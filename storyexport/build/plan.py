@@ -15,6 +15,7 @@ from doit.control import TaskControl
 from doit.dependency import Dependency, JsonDB
 from doit.loader import load_tasks
 
+from storyexport.build.doit_types import DodoNamespace
 from storyexport.build.uptodate import CONFIG_KEY, ConfigSlice, InputsDigest, StorePresent, changed_keys
 
 
@@ -62,7 +63,7 @@ def _reasons(task: Any, status: Any, dep: Dependency, will_run: set[str]) -> lis
     return reasons
 
 
-def make_plan(namespace: dict[str, Any]) -> tuple[list[PlanEntry], int]:
+def make_plan(namespace: DodoNamespace) -> tuple[list[PlanEntry], int]:
     """(tasks that would run with their reasons, number of tasks considered)."""
     config = namespace["DOIT_CONFIG"]
     tasks = load_tasks(namespace, command_names=(), config={})

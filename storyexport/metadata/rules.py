@@ -84,7 +84,7 @@ def _suffix_clashes(rules_dir: Path) -> list[Problem]:
             for p in sorted(rules_dir.glob("*.yml")) if p.stem in yaml_stems]
 
 
-def with_defaults(name: str, data: Mapping[str, Any]) -> PlatformRules:
+def with_defaults(name: str, data: Mapping[str, object]) -> PlatformRules:
     """The rules with the defaults the schema states filled in, so consumers need not repeat them (the schema has
     validated ``data``, so it has the shape ``PlatformRules`` states)."""
     rules = cast(PlatformRules, dict(data))
@@ -145,7 +145,7 @@ def _name_problems(loaded: LoadedYaml, path: Path) -> Iterator[Problem]:
         yield loaded.problem(("name",), f"name '{name}' differs from the file name '{path.stem}'; make them equal")
 
 
-def _text_fields(data: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+def _text_fields(data: Mapping[str, object]) -> Iterator[tuple[str, Mapping[str, object]]]:
     text = data.get("text")
     if isinstance(text, Mapping):
         for name, spec in text.items():
@@ -222,7 +222,7 @@ def _template_problems(loaded: LoadedYaml, lines: list[str]) -> Iterator[Problem
         yield from _shrink_problems(loaded, name, spec.get("shrink"))
 
 
-def _shrink_problems(loaded: LoadedYaml, name: str, shrink: Any) -> Iterator[Problem]:
+def _shrink_problems(loaded: LoadedYaml, name: str, shrink: object) -> Iterator[Problem]:
     entries = [((), shrink)] if isinstance(shrink, str) else \
         [((index,), item) for index, item in enumerate(shrink)] if isinstance(shrink, list) else []
     for suffix, variable in entries:
@@ -257,7 +257,7 @@ def _pattern_problems(loaded: LoadedYaml) -> Iterator[Problem]:
             yield loaded.problem(("hashtags", "grapheme_pattern"), f"invalid regular expression: {exc}")
 
 
-def _min_above_max(loaded: LoadedYaml, section: Mapping[str, Any], path: JsonPath, low_key: str, high_key: str
+def _min_above_max(loaded: LoadedYaml, section: Mapping[str, object], path: JsonPath, low_key: str, high_key: str
                    ) -> Iterator[Problem]:
     low, high = section.get(low_key), section.get(high_key)
     if isinstance(low, int | float) and isinstance(high, int | float) and low > high:
