@@ -114,8 +114,8 @@ class InputsDigest:
                              f"{path}\0missing\n".encode())
         key = "inputs:" + hashlib.md5("\0".join(self.paths).encode()).hexdigest()
         remembered = cache.memo(key)
-        if remembered and remembered[0] == signature.hexdigest():
-            self.digest = remembered[1]
+        if isinstance(remembered, list) and len(remembered) == 2 and remembered[0] == signature.hexdigest():
+            self.digest = str(remembered[1])
             return self.digest
         content = hashlib.md5()
         for path, stat in zip(self.paths, stats, strict=True):

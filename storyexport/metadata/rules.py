@@ -16,7 +16,8 @@ from typing import Any, cast
 
 import regex
 from jinja2 import TemplateSyntaxError
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import ValidationError
+from jsonschema.protocols import Validator
 
 from storyexport.config.model import STORY_TEXT_VARIABLES
 from storyexport.config.problems import ConfigError, Problem
@@ -40,7 +41,7 @@ _MIN_MAX_PAIRS = (("min_duration_s", "max_duration_s"), ("min_width", "max_width
 
 
 @cache
-def _validator() -> Draft202012Validator:
+def _validator() -> Validator:
     return schema_validator(load_schema("platform"))
 
 
@@ -129,8 +130,9 @@ def _schema_message(error: ValidationError) -> str:
 
 
 def _unknown_key_problems(loaded: LoadedYaml, path: JsonPath, error: ValidationError) -> Iterator[Problem]:
-    allowed = sorted(cast("Mapping[str, Any]", error.schema).get("properties", {}))  # an object schema here
-    for key in sorted(set(cast("Mapping[str, Any]", error.instance)) - set(allowed)):
+    allowed = sorted(error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else ())
+    instance = error.instance if isinstance(error.instance, dict) else {}  # an object: the caller checked
+    for key in sorted(set(instance) - set(allowed)):
         close = difflib.get_close_matches(str(key), allowed, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else f" (allowed: {', '.join(allowed)})"
         yield loaded.problem((*path, key), f"unknown key '{key}'{hint}", key=True)
