@@ -18,7 +18,8 @@ ALL_PLATFORMS_DEFAULT = ("youtube", "tiktok", "instagram")
 
 class StoryText(TypedDict):
     """The one list of a story's text fields. Templates read them plus ``id`` and its alias ``title_id`` (the
-    original guide's name), a rules file may shorten any of those, and the metadata tasks' config slice holds them."""
+    original guide's name), a rules file may shorten any of those, and the metadata tasks' config slice holds them.
+    ``STORY_TEXT_FIELDS`` is read from here; mypy holds ``Story.text`` and ``Story.from_dict`` to it."""
 
     title: str
     segment: str
@@ -200,6 +201,7 @@ class Story:
         )
 
     def text(self) -> StoryText:
+        """The story's text fields only."""
         return {"title": self.title, "segment": self.segment, "age_group": self.age_group,
                 "description": self.description, "theme": self.theme, "tone": self.tone}
 
