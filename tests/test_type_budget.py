@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "storyexport"
-ANY_LINES_CEILING = 155
-DICT_STR_ANY_CEILING = 60
+ANY_LINES_CEILING = 145
+DICT_STR_ANY_CEILING = 55
 HOW_TO_FIX = ("give the value a real type instead: a TypedDict for a dict of known keys, a dataclass for data built "
               "and read in Python, a precise union, storyexport.jsontypes.JSONValue for free-form JSON, a Protocol "
               "for duck typing, ``object`` for a value only passed on or checked with isinstance "

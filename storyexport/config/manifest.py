@@ -10,15 +10,19 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from storyexport.config import cache
 from storyexport.config.model import (
     ALL_PLATFORMS_DEFAULT,
+    DefaultsData,
     Manifest,
+    ManifestData,
     MetadataOptions,
     Sample,
+    SampleData,
     Story,
+    StoryData,
     ThumbnailOptions,
     VideoOptions,
 )
@@ -78,13 +82,14 @@ def _schema_problem(loaded: LoadedYaml, error: ValidationError) -> Problem:
     return loaded.problem(path, error.message)
 
 
-def resolve_platforms_dir(manifest_path: Path, data: dict[str, Any], override: Path | None = None) -> Path:
+def resolve_platforms_dir(manifest_path: Path, data: Mapping[str, object], override: Path | None = None) -> Path:
     """``-p`` wins, then the manifest's ``platforms_dir``, then ``platforms/`` beside it, then the built-in rules."""
     if override is not None:
         return override.resolve()
     root = manifest_path.parent
-    if isinstance(data.get("platforms_dir"), str):
-        return (root / data["platforms_dir"]).resolve()
+    platforms_dir = data.get("platforms_dir")
+    if isinstance(platforms_dir, str):
+        return (root / platforms_dir).resolve()
     local = root / "platforms"
     return local.resolve() if local.is_dir() else builtin_platforms_dir()
 
@@ -316,14 +321,12 @@ def load_for_build(path: Path, platforms_dir: Path | None = None) -> tuple[Manif
     return build_manifest(path, check.loaded.data, check.rules_dir), check.rules
 
 
-def build_manifest(path: Path, data: dict[str, Any], platforms_dir: Path) -> Manifest:
+def build_manifest(path: Path, data: ManifestData, platforms_dir: Path) -> Manifest:
     """Turn checked manifest data into typed objects, applying defaults layer by layer."""
     root = path.parent
-    defaults = data.get("defaults") or {}
+    defaults: DefaultsData = data.get("defaults") or {}
     stories = tuple(_build_story(root, defaults, story) for story in data["stories"])
-    samples = tuple(
-        Sample(**{**sample, "path": _absolute(root / sample["path"])}) for sample in data.get("samples") or []
-    )
+    samples = tuple(_build_sample(root, sample) for sample in data.get("samples") or [])
     return Manifest(
         path=path,
         output_dir=(root / data.get("output_dir", DEFAULT_OUTPUT_DIR)).resolve(),
@@ -339,7 +342,13 @@ def _absolute(path: Path) -> Path:
     return Path(os.path.normpath(os.path.abspath(path)))
 
 
-def _build_story(root: Path, defaults: dict[str, Any], raw: dict[str, Any]) -> Story:
+def _build_sample(root: Path, raw: SampleData) -> Sample:
+    """A sample clip; a value the manifest leaves out is the ``Sample`` default."""
+    return Sample(_absolute(root / raw["path"]), raw.get("duration", Sample.duration), raw.get("width", Sample.width),
+                  raw.get("height", Sample.height), raw.get("fps", Sample.fps), raw.get("seed", Sample.seed))
+
+
+def _build_story(root: Path, defaults: DefaultsData, raw: StoryData) -> Story:
     return Story(
         id=raw["id"],
         title=raw["title"],

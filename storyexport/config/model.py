@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Self, TypedDict
+from typing import Required, Self, TypedDict
 
 from storyexport.jsontypes import JSONObject, JSONValue
 
@@ -67,6 +67,51 @@ class ManifestDict(TypedDict):
     stories: list[StoryDict]
     samples: list[SampleDict]
     version: int
+
+
+class DefaultsData(TypedDict, total=False):
+    """``defaults`` of a validated manifest (``schemas/manifest.schema.json``): what every story inherits."""
+
+    platforms: list[str]
+    video: JSONObject
+    thumbnails: JSONObject
+    metadata: JSONObject
+
+
+class StoryData(DefaultsData, total=False):
+    """One ``stories`` entry of a validated manifest."""
+
+    id: Required[str]
+    title: Required[str]
+    segment: Required[str]
+    age_group: Required[str]
+    source: Required[str]
+    description: str
+    theme: str
+    tone: str
+    hashtags: list[str]
+
+
+class SampleData(TypedDict, total=False):
+    """One ``samples`` entry of a validated manifest."""
+
+    path: Required[str]
+    duration: float
+    width: int
+    height: int
+    fps: float
+    seed: int
+
+
+class ManifestData(TypedDict, total=False):
+    """A manifest file's content once the schema has validated it (the validated-manifest cache keeps it)."""
+
+    version: Required[int]
+    output_dir: str
+    platforms_dir: str
+    defaults: DefaultsData
+    samples: list[SampleData]
+    stories: Required[list[StoryData]]
 
 
 # A story as the original guide passed it (``story_idea``): any mapping, whose values are read as text.
