@@ -14,7 +14,6 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 
 @contextlib.contextmanager
@@ -65,10 +64,10 @@ def write_text_atomic(target: Path, text: str) -> None:
     write_bytes_atomic(target, text.encode("utf-8"))
 
 
-def dumps_json(data: Any) -> str:
+def dumps_json(data: object) -> str:  # any JSON document (json.dumps names what it cannot write)
     """Canonical JSON for output files: sorted keys, 2-space indent, real UTF-8, trailing newline."""
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def write_json_atomic(target: Path, data: Any) -> None:
+def write_json_atomic(target: Path, data: object) -> None:
     write_text_atomic(target, dumps_json(data))

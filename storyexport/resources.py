@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+
+from storyexport.jsontypes import JSONObject
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -61,6 +62,6 @@ def example_file(name: str) -> Path:
 
 
 @cache
-def load_schema(name: str) -> dict[str, Any]:
+def load_schema(name: str) -> JSONObject:
     """Load ``schemas/{name}.schema.json`` (cached: schemas never change during a run)."""
     return json.loads((schemas_dir() / f"{name}.schema.json").read_text(encoding="utf-8"))

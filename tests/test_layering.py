@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "storyexport"
-BASE = {"environment", "fsutil", "layout", "resources", "sources", "textsafe"}  # shared helpers of every stage
+# shared helpers of every stage
+BASE = {"environment", "fsutil", "jsontypes", "layout", "resources", "sources", "textsafe"}
 
 # stage -> the stages it must never import (also not lazily inside a function)
 FORBIDDEN = {

@@ -14,19 +14,31 @@ import os
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, ParamSpec, TypedDict, TypeVar
 
 from doit.exceptions import TaskFailed
 
-from storyexport.config.model import Manifest, MetadataOptions, Story, ThumbnailOptions, VideoOptions
+from storyexport.config.model import (
+    Manifest,
+    ManifestDict,
+    MetadataOptions,
+    Story,
+    StoryDict,
+    ThumbnailOptions,
+    VideoOptions,
+)
 from storyexport.config.rules_model import VideoRules
 from storyexport.fsutil import write_json_atomic
+from storyexport.jsontypes import JSONObject, JSONValue
 from storyexport.layout import thumbnail_set_paths
 from storyexport.sources import source_problem
 from storyexport.store.settings import STORE_ENV
 
 if TYPE_CHECKING:  # imported when a metadata task runs: keeps the build's start light
     from storyexport.metadata.platform import PlatformExporter
+
+_Params = ParamSpec("_Params")
+_Result = TypeVar("_Result")
 
 # What the story actions import lazily (a no-op build must not pay for OpenCV and numpy).
 STORY_ACTION_MODULES = ("storyexport.media.export", "storyexport.media.spec", "storyexport.media.thumbnails",
@@ -43,11 +55,20 @@ def preload() -> None:
         importlib.import_module(name)
 
 
-def one_line_failures(action: Callable[..., Any]) -> Callable[..., Any]:
+class ExportResult(TypedDict):
+    mode: str
+
+
+class PlatformResult(TypedDict):
+    checks_ok: bool
+    failed_checks: list[str]
+
+
+def one_line_failures(action: Callable[_Params, _Result]) -> Callable[_Params, _Result | TaskFailed]:
     """Turn any exception from ``action`` into ``TaskFailed(one line)``."""
 
     @functools.wraps(action)
-    def run(*args: Any, **kwargs: Any) -> Any:
+    def run(*args: _Params.args, **kwargs: _Params.kwargs) -> _Result | TaskFailed:
         try:
             return action(*args, **kwargs)
         except Exception as exc:  # the reason is reported; the traceback only on request
@@ -77,8 +98,8 @@ def clean_sample(target: str, record: str) -> None:
 
 
 @one_line_failures
-def export_video(story_id: str, source: str, target: str, video: dict[str, Any],
-                 platform_limits: dict[str, VideoRules]) -> dict[str, Any]:
+def export_video(story_id: str, source: str, target: str, video: JSONObject,
+                 platform_limits: dict[str, VideoRules]) -> ExportResult:
     from storyexport.media.export import export_video as export
     from storyexport.media.spec import target_spec
 
@@ -91,7 +112,7 @@ def export_video(story_id: str, source: str, target: str, video: dict[str, Any],
 
 
 @one_line_failures
-def make_thumbnails(video: str, story_dir: str, story_id: str, options: dict[str, Any],
+def make_thumbnails(video: str, story_dir: str, story_id: str, options: JSONObject,
                     fit: str = VideoOptions.fit) -> None:
     from storyexport.media.thumbnails import build_thumbnail_set
 
@@ -101,7 +122,7 @@ def make_thumbnails(video: str, story_dir: str, story_id: str, options: dict[str
 
 
 @one_line_failures
-def write_base_metadata(story: dict[str, Any], video: str, thumbnails: list[str], target: str,
+def write_base_metadata(story: StoryDict, video: str, thumbnails: list[str], target: str,
                         relative_to: str, scores: str | None = None) -> None:
     from storyexport.metadata.base import build_base_metadata
 
@@ -111,11 +132,11 @@ def write_base_metadata(story: dict[str, Any], video: str, thumbnails: list[str]
     write_json_atomic(Path(target), data)
 
 
-def _video_probe(video: str, scores: str | None) -> dict[str, Any]:
+def _video_probe(video: str, scores: str | None) -> dict[str, JSONValue]:
     """The probe the thumbnails task recorded in its scores (same file, same probe), else a fresh one."""
     if scores:
         recorded = json.loads(Path(scores).read_text(encoding="utf-8")).get("probe")
-        if recorded:
+        if isinstance(recorded, dict) and recorded:
             return recorded
     from storyexport.media.probe import probe
 
@@ -137,10 +158,10 @@ def platform_exporter(rules_file: str) -> PlatformExporter:
 
 
 @one_line_failures
-def write_platform_metadata(story: dict[str, Any], platform: str, rules_file: str, base_metadata: str,
-                            scores: str | None, target: str) -> dict[str, Any]:
-    probe = json.loads(Path(base_metadata).read_text(encoding="utf-8")).get("probe")
-    cover = None
+def write_platform_metadata(story: StoryDict, platform: str, rules_file: str, base_metadata: str,
+                            scores: str | None, target: str) -> PlatformResult:
+    probe: dict[str, JSONValue] | None = json.loads(Path(base_metadata).read_text(encoding="utf-8")).get("probe")
+    cover: float | None = None
     if scores and Path(scores).is_file():
         cover = json.loads(Path(scores).read_text(encoding="utf-8")).get("best", {}).get("timestamp")
     story_obj = Story.from_dict(story)
@@ -150,19 +171,19 @@ def write_platform_metadata(story: dict[str, Any], platform: str, rules_file: st
     write_json_atomic(Path(target), data)
     from storyexport.metadata.checks import failed_checks
 
-    checks = data.get("checks", {})
-    return {"checks_ok": bool(checks.get("ok", True)), "failed_checks": failed_checks(checks)}
+    checks = data["checks"]
+    return {"checks_ok": bool(checks["ok"]), "failed_checks": failed_checks(checks)}
 
 
 @one_line_failures
-def sync_registry(manifest: dict[str, Any]) -> None:
+def sync_registry(manifest: ManifestDict) -> None:
     from storyexport.registry import sync_registry as sync
 
     sync(Manifest.from_dict(manifest))
 
 
 @one_line_failures
-def write_report(manifest: dict[str, Any]) -> None:
+def write_report(manifest: ManifestDict) -> None:
     from storyexport.report import write_report as write
 
     write(Manifest.from_dict(manifest))

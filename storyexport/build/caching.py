@@ -11,8 +11,8 @@ import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
+from storyexport.build.doit_types import DoitTask, SavedValues, TaskDict
 from storyexport.build.uptodate import ConfigSlice
 from storyexport.config.model import Manifest
 from storyexport.store.settings import Shard, StoreSettings, StoreSettingsError, usage_problem
@@ -69,38 +69,38 @@ class CachedConfigSlice(ConfigSlice):
     enter this process's hash cache (doit calls value savers there)."""
 
     def __init__(self, base: ConfigSlice, hash_cache: str):
-        super().__init__(base.config, base.targets)
+        super().__init__(base.recipe, base.config, base.targets)
         self.hash_cache = hash_cache
 
-    def configure_task(self, task: Any) -> None:
+    def configure_task(self, task: DoitTask) -> None:
         from storyexport.store.remote import adopt_digests
 
         super().configure_task(task)
         task.value_savers.append(functools.partial(adopt_digests, task, self.hash_cache))
 
-    def __call__(self, task: Any, values: dict[str, Any]) -> bool:
+    def __call__(self, task: DoitTask, values: SavedValues) -> bool:
         from storyexport.store.remote import attach_known_digests
 
         attach_known_digests(task, self.hash_cache)
         return super().__call__(task, values)
 
 
-def through_cache(task: dict[str, Any], settings: StoreSettings, hash_cache: str) -> dict[str, Any]:
+def through_cache(task: TaskDict, settings: StoreSettings, hash_cache: str) -> TaskDict:
     """``task`` with its action replaced by ``cached_action`` over the same function and arguments."""
     from storyexport.store.action_cache import ActionSpec
     from storyexport.store.remote import cached_action
 
-    function, args = task["actions"][0]
+    function, args = (task.get("actions") or [])[0]
     config_slice, *others = task["uptodate"]  # the task's recipe version and configuration slice come first
-    config = config_slice.config
-    spec = ActionSpec.for_action(task["basename"], config["recipe"], config, function, args, task["file_dep"],
-                                 task["targets"])
+    if not isinstance(config_slice, ConfigSlice):
+        raise TypeError(f"task {task['basename']}: its first uptodate item must be its ConfigSlice")
+    spec = ActionSpec.for_action(task["basename"], config_slice.recipe, config_slice.config, function, list(args),
+                                 task["file_dep"], task["targets"])
     return {**task, "actions": [(cached_action, [spec.to_dict(), settings.url, settings.read_only, hash_cache])],
             "uptodate": [CachedConfigSlice(config_slice, hash_cache), *others]}
 
 
-def with_store(tasks: Iterable[dict[str, Any]], settings: StoreSettings | None,
-               hash_cache: str) -> Iterator[dict[str, Any]]:
+def with_store(tasks: Iterable[TaskDict], settings: StoreSettings | None, hash_cache: str) -> Iterator[TaskDict]:
     if settings is None or not settings.enabled:
         yield from tasks
         return

@@ -19,13 +19,15 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from doit.dependency import MD5Checker
 
 from storyexport.build import doit_internals, stamp
 from storyexport.fsutil import write_text_atomic
+from storyexport.jsontypes import JSONValue
 
+FileState = tuple[float, int, str] | list[float | int | str]  # doit's saved state of a file: mtime, size, digest
 FORMAT = "sha256"  # entries of another format (older storyexport: md5) are dropped on load
 
 
@@ -39,10 +41,10 @@ class HashCache:
 
     def __init__(self, path: Path):
         self.path = path
-        self._entries: dict[str, Any] | None = None
+        self._entries: dict[str, JSONValue] | None = None
         self._dirty = False
 
-    def _load(self) -> dict[str, Any]:
+    def _load(self) -> dict[str, JSONValue]:
         if self._entries is None:
             try:
                 self._entries = json.loads(self.path.read_text(encoding="utf-8"))
@@ -55,9 +57,9 @@ class HashCache:
 
     def known(self, file_path: str, stat: os.stat_result) -> str | None:
         """The remembered digest of ``file_path`` if its size and mtime still match, without hashing."""
-        entry = self._load().get(os.path.abspath(file_path))
-        if entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
-            return entry[2]
+        entry = self._load().get(os.path.abspath(file_path))  # [size, mtime_ns, digest]
+        if isinstance(entry, list) and len(entry) == 3 and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
+            return str(entry[2])
         return None
 
     def digest(self, file_path: str, stat: os.stat_result) -> str:
@@ -77,11 +79,11 @@ class HashCache:
         self._load()[os.path.abspath(file_path)] = [size, mtime_ns, digest]
         self._dirty = True
 
-    def memo(self, key: str) -> Any:
+    def memo(self, key: str) -> JSONValue:
         """A value remembered under ``key`` (for derived digests, e.g. of a set of files' stats)."""
         return self._load().get(f"memo:{key}")
 
-    def remember(self, key: str, value: Any) -> None:
+    def remember(self, key: str, value: JSONValue) -> None:
         entries = self._load()
         if entries.get(f"memo:{key}") != value:
             entries[f"memo:{key}"] = value
@@ -150,7 +152,7 @@ class CachedHashChecker(MD5Checker):
         self._before.setdefault(file_path, stamp.stat_key(stat))
         return stat
 
-    def check_modified(self, file_path: str, file_stat: os.stat_result, state: Any) -> bool:
+    def check_modified(self, file_path: str, file_stat: os.stat_result, state: FileState) -> bool:
         stamp.observe(file_path, file_stat)
         timestamp, size, digest = state
         if file_stat.st_mtime == timestamp:
@@ -159,7 +161,7 @@ class CachedHashChecker(MD5Checker):
             return True
         return digest != self.cache().digest(file_path, file_stat)
 
-    def get_state(self, dep: str, current_state: Any) -> Any:
+    def get_state(self, dep: str, current_state: FileState | None) -> FileState | None:
         stat = os.stat(dep)
         before = self._before.get(dep)
         if before is not None and stamp.stat_key(stat) != before:

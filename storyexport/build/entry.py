@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from storyexport.build import stamp
 from storyexport.build.doit_internals import dodo_invocation
+from storyexport.build.doit_types import DodoNamespace
 from storyexport.build.lock import READ_ONLY_DOIT_COMMANDS, acquire, lock_file_for
 from storyexport.build.reporter import BuildReporter
 from storyexport.build.signals import handle_sigterm
@@ -29,7 +29,7 @@ def answer_from_stamp(scope: stamp.StampScope, progress: str) -> bool:
 
 
 def load_namespace(manifest_path: Path | str, scope: stamp.StampScope, *, plain_run: bool,
-                   progress: str) -> dict[str, Any]:
+                   progress: str) -> DodoNamespace:
     """The dodo namespace; a plain run (every task) writes a new stamp if it finishes cleanly. Raises
     ``ConfigError`` on a bad manifest. Call after :func:`answer_from_stamp` declined."""
     from storyexport.build.loader import build_namespace
@@ -47,7 +47,7 @@ class LoadFailed(Exception):
 
 
 def stamped_or_loaded(manifest_path: Path | str, scope: stamp.StampScope, *, plain_run: bool,
-                      progress: str) -> dict[str, Any] | None:
+                      progress: str) -> DodoNamespace | None:
     """None when the stamp answered a plain run (the no-op is already reported), else the dodo namespace. On bad
     input print one line per problem and raise ``LoadFailed``: what ``dodo.py`` and the CLI both do first."""
     if plain_run and answer_from_stamp(scope, progress):
@@ -65,7 +65,7 @@ def stamped_or_loaded(manifest_path: Path | str, scope: stamp.StampScope, *, pla
         raise LoadFailed(config=False) from None
 
 
-def dodo_namespace(manifest_path: str, progress: str = "auto") -> dict[str, Any]:
+def dodo_namespace(manifest_path: str, progress: str = "auto") -> DodoNamespace:
     """For ``dodo.py``: the namespace doit loads tasks from. A plain run that the stamp answers ends here (exit 0);
     on a bad manifest print one line per problem and exit 3 (doit's load-error code). Any doit command but a
     read-only one then takes the project lock (``lock``), waiting while another build runs."""

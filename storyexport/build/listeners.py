@@ -9,10 +9,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from storyexport.build import doit_internals
+from storyexport.build.doit_types import BuildEvent, DoitTask
 from storyexport.build.run_state import RunState
+
+if TYPE_CHECKING:
+    from storyexport.registry import ExportRegistry
+
+# A finished task as a registry build event: kind, story, platform, start (epoch s), duration, success, reason.
+TaskEvent = tuple[str, str | None, str | None, float, float, bool, str | None]
 
 
 def split_task_name(name: str) -> tuple[str, str | None, str | None]:
@@ -24,10 +31,10 @@ def split_task_name(name: str) -> tuple[str, str | None, str | None]:
 class RunListener:
     """No-op hooks; a listener overrides those it needs."""
 
-    def event(self, event: dict[str, Any]) -> None:
+    def event(self, event: BuildEvent) -> None:
         """Every event the renderers get (with done, total and elapsed_s)."""
 
-    def task_finished(self, task: Any, state: RunState, started_at: float, duration: float, success: bool,
+    def task_finished(self, task: DoitTask, state: RunState, started_at: float, duration: float, success: bool,
                       reason: str | None) -> None:
         """A task with actions ran (or was restored from the store's cache), successfully or not."""
 
@@ -38,17 +45,17 @@ class RunListener:
 class EventCallback(RunListener):
     """Hands every event to a callable (``BatchExporter``'s progress callback)."""
 
-    def __init__(self, callback: Callable[[dict[str, Any]], Any]):
+    def __init__(self, callback: Callable[[BuildEvent], object]):
         self.callback = callback
 
-    def event(self, event: dict[str, Any]) -> None:
+    def event(self, event: BuildEvent) -> None:
         self.callback(event)
 
 
 class CheckFailures(RunListener):
     """Reads each platform JSON a task wrote and adds its failed checks to the run's state (for the summary)."""
 
-    def task_finished(self, task: Any, state: RunState, started_at: float, duration: float, success: bool,
+    def task_finished(self, task: DoitTask, state: RunState, started_at: float, duration: float, success: bool,
                       reason: str | None) -> None:
         if not success or not task.name.startswith("platform:"):
             return
@@ -81,11 +88,11 @@ class BuildEvents(RunListener):
     def __init__(self, database: Path, warn: Callable[[str], None]):
         self.database = database
         self.warn = warn
-        self._registry: Any = None
+        self._registry: ExportRegistry | None = None
         self._broken = False
-        self._held: list[tuple[Any, ...]] = []
+        self._held: list[TaskEvent] = []
 
-    def task_finished(self, task: Any, state: RunState, started_at: float, duration: float, success: bool,
+    def task_finished(self, task: DoitTask, state: RunState, started_at: float, duration: float, success: bool,
                       reason: str | None) -> None:
         if self._broken:
             return
@@ -103,7 +110,7 @@ class BuildEvents(RunListener):
             self._registry.close()  # now, not at exit: the up-to-date stamp records the store's final state
             self._registry = None
 
-    def _write(self, events: list[tuple[Any, ...]]) -> None:
+    def _write(self, events: list[TaskEvent]) -> None:
         try:
             if self._registry is None:
                 from storyexport.registry import ExportRegistry
@@ -120,7 +127,7 @@ class StampSettler(RunListener):
     """Tells the up-to-date stamp whether the run finished cleanly (every task done, none failed, doit's database
     saved); only then does the stamp record the run. Listed last: it must see the other listeners' files."""
 
-    def __init__(self, settle: Callable[[bool], Any]):
+    def __init__(self, settle: Callable[[bool], object]):
         self.settle = settle
 
     def run_complete(self, state: RunState) -> None:

@@ -9,11 +9,11 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from storyexport.build import doit_internals, doit_runner, stamp
 from storyexport.build.caching import check_store
 from storyexport.build.checker import checker_for
+from storyexport.build.doit_types import DodoNamespace, DoitConfig, TaskDict
 from storyexport.build.listeners import StampSettler
 from storyexport.build.reporter import BuildReporter
 from storyexport.build.tasks import BuildOptions, generate_tasks, rel
@@ -31,7 +31,7 @@ def dep_file_for(manifest: Manifest) -> Path:
     return manifest.output_dir / ".storyexport" / "doit-db.json"
 
 
-def doit_config(manifest: Manifest, reporter: Any, tasks: list[dict[str, Any]]) -> dict[str, Any]:
+def doit_config(manifest: Manifest, reporter: BuildReporter, tasks: list[TaskDict]) -> DoitConfig:
     dep_file = dep_file_for(manifest)
     dep_file.parent.mkdir(parents=True, exist_ok=True)
     present = {task["basename"] for task in tasks}
@@ -70,7 +70,7 @@ def paused_gc() -> Iterator[None]:
 def build_namespace(manifest_path: Path | str, *, progress: str = "auto", reporter: BuildReporter | None = None,
                     manifest: Manifest | None = None, rules: RulesByPlatform | None = None,
                     options: BuildOptions | None = None,
-                    stamp_start: stamp.StampStart | None = None) -> dict[str, Any]:
+                    stamp_start: stamp.StampStart | None = None) -> DodoNamespace:
     """The globals of a dodo module: ``DOIT_CONFIG`` and one task creator.
 
     With ``stamp_start`` (a plain run of every task) the run writes an up-to-date stamp if it finishes cleanly.
@@ -96,7 +96,7 @@ def build_namespace(manifest_path: Path | str, *, progress: str = "auto", report
         if pending is not None:
             reporter.listeners.append(StampSettler(pending.settle))
 
-    def task_storyexport() -> Iterator[dict[str, Any]]:
+    def task_storyexport() -> Iterator[TaskDict]:
         yield from tasks
 
     return {"DOIT_CONFIG": doit_config(manifest, reporter, tasks), "task_storyexport": task_storyexport}

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from doit.control import TaskControl
-from doit.dependency import Dependency, JsonDB
+from doit.dependency import Dependency, DependencyStatus, JsonDB
 from doit.loader import load_tasks
 
+from storyexport.build.doit_types import DodoNamespace, DoitTask, SavedValues
 from storyexport.build.uptodate import CONFIG_KEY, ConfigSlice, InputsDigest, StorePresent, changed_keys
 
 
@@ -24,13 +24,17 @@ class PlanEntry:
     reasons: list[str] = field(default_factory=list)
 
 
-def _uptodate_reasons(failed: list[Any], stored: dict[str, Any]) -> list[str]:
+# An ``uptodate`` item that said "not up to date", with the arguments doit called it with.
+FailedCheck = tuple[object, tuple[object, ...], dict[str, object]]
+
+
+def _uptodate_reasons(failed: list[FailedCheck], stored: SavedValues) -> list[str]:
     """Why each failed ``uptodate`` item failed: the changed configuration keys, or changed story outputs."""
     reasons = []
     for item, _args, _kwargs in failed:
         if isinstance(item, ConfigSlice):
             old = stored.get(CONFIG_KEY)
-            keys = changed_keys(json.loads(old) if old else None, json.loads(item.text()))
+            keys = changed_keys(json.loads(old) if isinstance(old, str) and old else None, json.loads(item.text()))
             reasons.append(f"config changed: {', '.join(keys)}")
         elif isinstance(item, InputsDigest):
             reasons.append("story outputs changed")
@@ -41,7 +45,7 @@ def _uptodate_reasons(failed: list[Any], stored: dict[str, Any]) -> list[str]:
     return reasons
 
 
-def _reasons(task: Any, status: Any, dep: Dependency, will_run: set[str]) -> list[str]:
+def _reasons(task: DoitTask, status: DependencyStatus, dep: Dependency, will_run: set[str]) -> list[str]:
     reasons: list[str] = []
     found = status.reasons
     if found.get("uptodate_false"):
@@ -62,7 +66,7 @@ def _reasons(task: Any, status: Any, dep: Dependency, will_run: set[str]) -> lis
     return reasons
 
 
-def make_plan(namespace: dict[str, Any]) -> tuple[list[PlanEntry], int]:
+def make_plan(namespace: DodoNamespace) -> tuple[list[PlanEntry], int]:
     """(tasks that would run with their reasons, number of tasks considered)."""
     config = namespace["DOIT_CONFIG"]
     tasks = load_tasks(namespace, command_names=(), config={})

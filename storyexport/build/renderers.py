@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, TextIO
+from typing import TextIO
 
+from storyexport.build.doit_types import BuildEvent, RunSummary
 from storyexport.build.run_state import RunState
 from storyexport.store.settings import STORE_ENV
 from storyexport.textsafe import for_terminal, json_for_terminal
@@ -39,10 +40,10 @@ class Renderer:
         self.out.write(for_terminal(text) + "\n")  # a failure reason may quote a title
         self.out.flush()
 
-    def event(self, state: RunState, event: dict[str, Any]) -> None:
+    def event(self, state: RunState, event: BuildEvent) -> None:
         """One event of the run (begin, start, success, failure, blocked, skip) with its counts."""
 
-    def summary(self, state: RunState, summary: dict[str, Any]) -> None:
+    def summary(self, state: RunState, summary: RunSummary) -> None:
         """The end of the run; ``summary`` is the jsonl summary event."""
 
     def clear(self) -> None:
@@ -54,20 +55,20 @@ class JsonlRenderer(Renderer):
 
     every_skip = True
 
-    def event(self, state: RunState, event: dict[str, Any]) -> None:
+    def event(self, state: RunState, event: BuildEvent) -> None:
         self._write_json(event)
 
-    def summary(self, state: RunState, summary: dict[str, Any]) -> None:
+    def summary(self, state: RunState, summary: RunSummary) -> None:
         self._write_json(summary)
 
-    def _write_json(self, event: dict[str, Any]) -> None:
+    def _write_json(self, event: BuildEvent | RunSummary) -> None:
         self.line(json_for_terminal(json.dumps(event, sort_keys=True, ensure_ascii=False)))
 
 
 class TextRenderer(Renderer):
     """The human summary shared by ``plain`` and ``bar``."""
 
-    def summary(self, state: RunState, summary: dict[str, Any]) -> None:
+    def summary(self, state: RunState, summary: RunSummary) -> None:
         failures = state.failures()
         up_to_date = state.done - state.executed - len(state.blocked)
         restored = f" ({state.cached} restored from the cache)" if state.cached or os.environ.get(STORE_ENV) else ""
@@ -86,7 +87,7 @@ class TextRenderer(Renderer):
 class PlainRenderer(TextRenderer):
     """``plain``: one line per finished task with the elapsed time and an estimate of the rest."""
 
-    def event(self, state: RunState, event: dict[str, Any]) -> None:
+    def event(self, state: RunState, event: BuildEvent) -> None:
         if event["event"] not in ("success", "failure"):
             return
         status = "ok" if event["event"] == "success" else f"FAILED: {event['reason']}"
@@ -98,7 +99,7 @@ class PlainRenderer(TextRenderer):
 class BarRenderer(TextRenderer):
     """``bar``: one status line redrawn in place; failures are printed above it as they happen."""
 
-    def event(self, state: RunState, event: dict[str, Any]) -> None:
+    def event(self, state: RunState, event: BuildEvent) -> None:
         if event["event"] == "failure":
             self.clear()
             self.line(f"FAILED {event['task']}: {event['reason']}")

@@ -6,11 +6,11 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from doit.cmd_base import ModuleTaskLoader
 from doit.doit_cmd import DoitMain
 
+from storyexport.build.doit_types import DodoNamespace
 from storyexport.build.lock import lock_file_for, project_lock
 from storyexport.build.signals import sigterm_as_interrupt
 
@@ -38,7 +38,7 @@ def doit_argv(command: str = "run", workers: int = 0, par_type: str = "process",
 RUN_PLUGIN = {"COMMAND": {"run": "storyexport.build.doit_runner:Run"}}
 
 
-def run_doit(namespace: dict[str, Any], argv: list[str]) -> int:
+def run_doit(namespace: DodoNamespace, argv: list[str]) -> int:
     """doit's own command line over an in-memory dodo namespace, holding the project lock; returns doit's exit
     code."""
     with project_lock(lock_file_for(namespace["DOIT_CONFIG"]["dep_file"])), sigterm_as_interrupt():

@@ -13,14 +13,13 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
-from types import TracebackType
-from typing import Any
+from collections.abc import Callable, Iterator
+from types import FrameType, TracebackType
 
 _fork_hook_installed = False
 
 
-def _terminate_as_interrupt(signum: int, frame: Any) -> None:
+def _terminate_as_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
@@ -54,7 +53,8 @@ def _quiet_interrupt_hook(kind: type[BaseException], value: BaseException, tb: T
     sys.__excepthook__(kind, value, tb)
 
 
-def _install() -> Any:
+def _install() -> signal.Handlers | Callable[[int, FrameType | None], object] | int | None:
+    """Handle SIGTERM as an interrupt; returns the handler it replaced."""
     global _fork_hook_installed
     if not _fork_hook_installed:
         os.register_at_fork(after_in_child=_default_sigterm_in_child)

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storyexport.build.doit_types import TaskDict
 from storyexport.resources import rules_files
 
 STAMP_ENV = "STORYEXPORT_STAMP"
@@ -212,7 +213,7 @@ class StampStart:
     config: dict[str, StatKey | None]
     started_ns: int
 
-    def begin(self, tasks: Sequence[dict], database: Sequence[str],
+    def begin(self, tasks: Sequence[TaskDict], database: Sequence[str],
               late_config: Sequence[str] = ()) -> PendingStamp | None:
         """Start collecting for a stamp over these task dicts (call before doit checks anything)."""
         global _pending

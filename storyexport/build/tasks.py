@@ -12,18 +12,19 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from storyexport.build import actions
 from storyexport.build.caching import shard_manifest, with_store
 from storyexport.build.checker import cache_path_for
 from storyexport.build.doit_runner import AFTER_FAILURES
+from storyexport.build.doit_types import Action, TaskDict
 from storyexport.build.generated import record_for
 from storyexport.build.orphans import remove_orphans
 from storyexport.build.recipes import recipe
 from storyexport.build.uptodate import ConfigSlice, InputsDigest, StorePresent
-from storyexport.config.model import STORY_METADATA_KEYS, Manifest, Story
+from storyexport.config.model import STORY_METADATA_KEYS, Manifest, Story, StoryDict
 from storyexport.config.rules_model import RulesByPlatform, VideoRules
+from storyexport.jsontypes import JSONObject
 from storyexport.layout import REGISTRY_DB, REGISTRY_JSON, REPORT_HTML, StoryOutputs, story_outputs
 from storyexport.resources import rules_file
 from storyexport.store.settings import StoreSettings
@@ -43,14 +44,14 @@ def rel(path: Path | str) -> str:
     return os.path.relpath(path)
 
 
-def _task(basename: str, name: str | None, *, action: tuple[Any, list[Any]], file_dep: list[str],
-          targets: list[str], config: dict[str, Any], doc: str, clean: bool | list[Any] = True) -> dict[str, Any]:
-    task: dict[str, Any] = {
+def _task(basename: str, name: str | None, *, action: Action, file_dep: list[str], targets: list[str],
+          config: dict[str, object], doc: str, clean: bool | list[Action] = True) -> TaskDict:
+    task: TaskDict = {
         "basename": basename,
         "actions": [action],
         "file_dep": file_dep,
         "targets": targets,
-        "uptodate": [ConfigSlice({"recipe": recipe(basename), **config}, targets)],
+        "uptodate": [ConfigSlice(recipe(basename), config, targets)],
         "doc": doc,
         "verbosity": 1,
     }
@@ -61,13 +62,13 @@ def _task(basename: str, name: str | None, *, action: tuple[Any, list[Any]], fil
     return task
 
 
-def sample_tasks(manifest: Manifest) -> Iterator[dict[str, Any]]:
+def sample_tasks(manifest: Manifest) -> Iterator[TaskDict]:
     """A sample path may hold the user's own footage: the task neither overwrites nor cleans a file it did not
     generate (``generated`` records what it did)."""
     record = rel(record_for(manifest.path))
     for sample in manifest.samples:
         target = rel(sample.path)
-        params = [sample.duration, sample.width, sample.height, sample.fps, sample.seed]
+        params: list[object] = [sample.duration, sample.width, sample.height, sample.fps, sample.seed]
         yield _task("sample", target, action=(actions.make_sample, [target, record, *params]), file_dep=[],
                     targets=[target], config={"params": params}, doc=f"generate sample clip {target}",
                     clean=[(actions.clean_sample, [target, record])])
@@ -89,10 +90,10 @@ class GraphContext:
 
 
 def story_tasks(ctx: GraphContext, story: Story, files: StoryOutputs,
-                options: BuildOptions) -> Iterator[dict[str, Any]]:
+                options: BuildOptions) -> Iterator[TaskDict]:
     source = rel(story.source)
-    data = {**story.to_dict(), "source": source}  # project-relative, like every path a task gets: the store's
-    # action keys must be the same in every checkout
+    # project-relative, like every path a task gets: the store's action keys must be the same in every checkout
+    data: StoryDict = {**story.to_dict(), "source": source}
     video_options = data["video"]
     limits = {p: ctx.limits[p] for p in story.platforms}
     yield _task("video", story.id,
@@ -131,18 +132,18 @@ def story_tasks(ctx: GraphContext, story: Story, files: StoryOutputs,
 _VIDEO_DEFAULTS_OUTSIDE_SLICE = {"remove_bars": False}
 
 
-def _video_slice(options: dict[str, Any]) -> dict[str, Any]:
+def _video_slice(options: JSONObject) -> JSONObject:
     return {k: v for k, v in options.items()
             if k not in _VIDEO_DEFAULTS_OUTSIDE_SLICE or v != _VIDEO_DEFAULTS_OUTSIDE_SLICE[k]}
 
 
-def _text_slice(fields: dict[str, Any]) -> dict[str, Any]:
+def _text_slice(story: StoryDict) -> dict[str, object]:
     """The story fields metadata reads (``STORY_METADATA_KEYS``)."""
-    return {k: fields[k] for k in STORY_METADATA_KEYS}
+    return {k: story.get(k) for k in STORY_METADATA_KEYS}
 
 
 def aggregate_tasks(manifest: Manifest, ctx: GraphContext, outputs: list[StoryOutputs], story_task_names: list[str],
-                    dep_file: Path) -> Iterator[dict[str, Any]]:
+                    dep_file: Path) -> Iterator[TaskDict]:
     """``registry`` and ``report``: they run after every story task, even when some failed (``AFTER_FAILURES``)."""
     metadata_files = sorted(path for f in outputs for path in (f.base_metadata, *f.platforms.values()))
     thumbs = sorted(path for f in outputs for path in f.thumbnails)
@@ -169,7 +170,7 @@ def aggregate_tasks(manifest: Manifest, ctx: GraphContext, outputs: list[StoryOu
 
 def generate_tasks(manifest: Manifest, rules: RulesByPlatform, dep_file: Path,
                    options: BuildOptions | None = None,
-                   store: StoreSettings | None = None) -> Iterator[dict[str, Any]]:
+                   store: StoreSettings | None = None) -> Iterator[TaskDict]:
     """Every task of the manifest; with a store, media tasks go through the action cache, and with a shard only
     that shard's story tasks are built (no registry or report: the final job builds those)."""
     options = options or BuildOptions()
@@ -187,7 +188,7 @@ def generate_tasks(manifest: Manifest, rules: RulesByPlatform, dep_file: Path,
 
 
 def _graph(manifest: Manifest, rules: RulesByPlatform, dep_file: Path,
-           options: BuildOptions) -> Iterator[dict[str, Any]]:
+           options: BuildOptions) -> Iterator[TaskDict]:
     yield from sample_tasks(manifest)
     ctx = GraphContext.create(manifest, rules)
     story_task_names: list[str] = []

@@ -11,7 +11,10 @@ import hashlib
 import inspect
 import json
 import os
-from typing import Any
+from collections.abc import Mapping
+
+from storyexport.build.doit_types import DoitTask, SavedValues
+from storyexport.jsontypes import JSONObject
 
 CONFIG_KEY = "_storyexport_config"
 TARGETS_KEY = "_storyexport_targets"
@@ -24,7 +27,7 @@ _SIGNATURE = inspect.Signature([inspect.Parameter(name, inspect.Parameter.POSITI
                                 for name in ("task", "values")])
 
 
-def canonical(config: dict[str, Any]) -> str:
+def canonical(config: Mapping[str, object]) -> str:
     return json.dumps(config, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -33,8 +36,9 @@ class ConfigSlice:
 
     __signature__ = _SIGNATURE
 
-    def __init__(self, config: dict[str, Any], targets: list[str]):
-        self.config = config
+    def __init__(self, recipe: int, config: Mapping[str, object], targets: list[str]):
+        self.recipe = recipe
+        self.config: dict[str, object] = {"recipe": recipe, **config}
         self.targets = targets
         self._canonical: str | None = None
 
@@ -43,20 +47,20 @@ class ConfigSlice:
             self._canonical = canonical(self.config)
         return self._canonical
 
-    def configure_task(self, task: Any) -> None:
+    def configure_task(self, task: DoitTask) -> None:
         task.value_savers.append(self.saved_values)
 
-    def saved_values(self) -> dict[str, Any]:
+    def saved_values(self) -> SavedValues:
         return {CONFIG_KEY: self.text(), TARGETS_KEY: self.targets}
 
-    def __call__(self, task: Any, values: dict[str, Any]) -> bool:
+    def __call__(self, task: DoitTask, values: SavedValues) -> bool:
         return values.get(CONFIG_KEY) == self.text()
 
     def __repr__(self) -> str:
         return f"ConfigSlice({self.text()})"
 
 
-def changed_keys(old: dict[str, Any] | None, new: dict[str, Any], prefix: str = "") -> list[str]:
+def changed_keys(old: JSONObject | None, new: JSONObject, prefix: str = "") -> list[str]:
     """Dotted names of the keys whose values differ (``plan`` shows them)."""
     if old is None:
         return ["(never built)"]
@@ -88,10 +92,10 @@ class InputsDigest:
         self.cache_path = cache_path
         self.digest: str | None = None
 
-    def configure_task(self, task: Any) -> None:
+    def configure_task(self, task: DoitTask) -> None:
         task.value_savers.append(self.saved_values)
 
-    def saved_values(self) -> dict[str, Any]:
+    def saved_values(self) -> SavedValues:
         return {INPUTS_KEY: self.digest or self.compute()}
 
     def compute(self) -> str:
@@ -110,8 +114,8 @@ class InputsDigest:
                              f"{path}\0missing\n".encode())
         key = "inputs:" + hashlib.md5("\0".join(self.paths).encode()).hexdigest()
         remembered = cache.memo(key)
-        if remembered and remembered[0] == signature.hexdigest():
-            self.digest = remembered[1]
+        if isinstance(remembered, list) and len(remembered) == 2 and remembered[0] == signature.hexdigest():
+            self.digest = str(remembered[1])
             return self.digest
         content = hashlib.md5()
         for path, stat in zip(self.paths, stats, strict=True):
@@ -120,7 +124,7 @@ class InputsDigest:
         cache.remember(key, [signature.hexdigest(), self.digest])
         return self.digest
 
-    def __call__(self, task: Any, values: dict[str, Any]) -> bool:
+    def __call__(self, task: DoitTask, values: SavedValues) -> bool:
         return values.get(INPUTS_KEY) == self.compute()
 
     def __repr__(self) -> str:
@@ -141,7 +145,7 @@ class StorePresent:
     def __init__(self, path: str):
         self.path = path
 
-    def configure_task(self, task: Any) -> None:
+    def configure_task(self, task: DoitTask) -> None:
         task.value_savers.append(self.saved_values)
 
     def created_at(self, untouched: bool = False) -> str | None:
@@ -151,10 +155,10 @@ class StorePresent:
 
         return store_created_at(Path(self.path), untouched=untouched)
 
-    def saved_values(self) -> dict[str, Any]:
+    def saved_values(self) -> SavedValues:
         return {STORE_KEY: self.created_at()}
 
-    def __call__(self, task: Any, values: dict[str, Any]) -> bool:
+    def __call__(self, task: DoitTask, values: SavedValues) -> bool:
         stored = values.get(STORE_KEY)
         if not isinstance(stored, str) or not os.path.isfile(self.path):
             return False

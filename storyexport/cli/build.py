@@ -6,9 +6,9 @@ import argparse
 import contextlib
 import os
 from collections.abc import Iterator
-from typing import Any
 from unittest import mock
 
+from storyexport.build.doit_types import DodoNamespace
 from storyexport.build.renderers import MODES
 from storyexport.build.runner import doit_argv, run_doit
 from storyexport.cli.common import add_manifest_option, fail, in_project
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     except store_settings.StoreSettingsError as exc:
         return fail(str(exc), 2)
 
-    def build(namespace: dict[str, Any]) -> int:
+    def build(namespace: DodoNamespace) -> int:
         options = ["--scheduler", args.scheduler] if args.scheduler else []
         code = run_doit(namespace, doit_argv("run", args.workers, args.parallel_type, args.tasks, options))
         return DOIT_EXIT_CODES.get(code, 1)

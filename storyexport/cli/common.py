@@ -6,8 +6,8 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
+from storyexport.build.doit_types import DodoNamespace
 from storyexport.config import ConfigError, Manifest, load_manifest
 from storyexport.config.problems import print_problems
 from storyexport.textsafe import for_terminal
@@ -50,7 +50,7 @@ def load_manifest_or_report(path: Path, platforms_dir: Path | None = None, check
         return None
 
 
-def in_project(manifest_arg: Path, progress: str, use: Callable[[dict[str, Any]], int], *,
+def in_project(manifest_arg: Path, progress: str, use: Callable[[DodoNamespace], int], *,
                plain_run: bool = False) -> int:
     """Run ``use(namespace)`` in the manifest's folder (doit's paths are relative to it); report bad input.
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
+from storyexport.build.doit_types import DodoNamespace
 from storyexport.build.plan import format_plan_json, format_plan_text, make_plan
 from storyexport.cli.common import add_manifest_option, in_project, say
 
@@ -22,7 +22,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    def plan(namespace: dict[str, Any]) -> int:
+    def plan(namespace: DodoNamespace) -> int:
         entries, considered = make_plan(namespace)
         text = format_plan_json(entries, considered) if args.format == "json" else format_plan_text(entries, considered)
         say(text)

@@ -12,9 +12,9 @@ import contextlib
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
 
 from storyexport import __version__
+from storyexport.config.model import ManifestData
 from storyexport.config.rules_model import RulesByPlatform
 from storyexport.fsutil import write_text_atomic
 from storyexport.resources import rules_candidates
@@ -26,7 +26,7 @@ def cache_file(manifest_path: Path) -> Path:
     return manifest_path.parent / ".storyexport" / CACHE_NAME
 
 
-def rules_signature(rules_dir: Path) -> list[list[Any]]:
+def rules_signature(rules_dir: Path) -> list[list[str | int]]:
     try:
         entries = rules_candidates(rules_dir)
     except OSError:
@@ -41,7 +41,7 @@ def cache_key(manifest_bytes: bytes, manifest_path: Path, platforms_override: Pa
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def load_cached(manifest_path: Path, key: str) -> tuple[dict[str, Any], Path, RulesByPlatform] | None:
+def load_cached(manifest_path: Path, key: str) -> tuple[ManifestData, Path, RulesByPlatform] | None:
     """(manifest data, rules folder, rules) when the cache matches; None otherwise."""
     try:
         entry = json.loads(cache_file(manifest_path).read_text(encoding="utf-8"))
@@ -55,7 +55,7 @@ def load_cached(manifest_path: Path, key: str) -> tuple[dict[str, Any], Path, Ru
     return entry["data"], rules_dir, entry["rules"]
 
 
-def store(manifest_path: Path, key: str, data: dict[str, Any], rules_dir: Path,
+def store(manifest_path: Path, key: str, data: ManifestData, rules_dir: Path,
           rules: RulesByPlatform) -> None:
     entry = {"key": key, "rules_dir": str(rules_dir), "rules_signature": rules_signature(rules_dir), "data": data,
              "rules": rules}

@@ -7,17 +7,22 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from storyexport.config import cache
 from storyexport.config.model import (
     ALL_PLATFORMS_DEFAULT,
+    DefaultsData,
     Manifest,
+    ManifestData,
     MetadataOptions,
     Sample,
+    SampleData,
     Story,
+    StoryData,
     ThumbnailOptions,
     VideoOptions,
 )
@@ -36,14 +41,17 @@ from storyexport.resources import builtin_platforms_dir, load_schema
 from storyexport.sources import MISSING, is_url, source_problem, url_problem
 
 if TYPE_CHECKING:  # the YAML parser is loaded only when a manifest is really read (not on a cached no-op)
+    from jsonschema import ValidationError
+    from jsonschema.protocols import Validator
+
     from storyexport.config.yamlpos import JsonPath, LoadedYaml
 
 DEFAULT_OUTPUT_DIR = "data/final"
 BLANK_PATTERN = "\\S"  # the schema's "not blank": at least one character that is not white space
-_validator: Any = None
+_validator: Validator | None = None
 
 
-def manifest_validator() -> Any:
+def manifest_validator() -> Validator:
     """The manifest's JSON Schema validator (jsonschema is imported only when a manifest really is checked)."""
     global _validator
     if _validator is None:
@@ -51,15 +59,15 @@ def manifest_validator() -> Any:
     return _validator
 
 
-def schema_problems(loaded: LoadedYaml, validator: Any) -> list[Problem]:
+def schema_problems(loaded: LoadedYaml, validator: Validator) -> list[Problem]:
     """Every schema violation, placed at the offending key or value."""
     return [_schema_problem(loaded, error) for error in validator.iter_errors(loaded.data)]
 
 
-def _schema_problem(loaded: LoadedYaml, error: Any) -> Problem:
+def _schema_problem(loaded: LoadedYaml, error: ValidationError) -> Problem:
     path = tuple(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
+        allowed = set(error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else ())
         extra = sorted(k for k in error.instance if k not in allowed)
         if extra:
             hint = ", ".join(sorted(allowed))
@@ -74,18 +82,19 @@ def _schema_problem(loaded: LoadedYaml, error: Any) -> Problem:
     return loaded.problem(path, error.message)
 
 
-def resolve_platforms_dir(manifest_path: Path, data: dict[str, Any], override: Path | None = None) -> Path:
+def resolve_platforms_dir(manifest_path: Path, data: Mapping[str, object], override: Path | None = None) -> Path:
     """``-p`` wins, then the manifest's ``platforms_dir``, then ``platforms/`` beside it, then the built-in rules."""
     if override is not None:
         return override.resolve()
     root = manifest_path.parent
-    if isinstance(data.get("platforms_dir"), str):
-        return (root / data["platforms_dir"]).resolve()
+    platforms_dir = data.get("platforms_dir")
+    if isinstance(platforms_dir, str):
+        return (root / platforms_dir).resolve()
     local = root / "platforms"
     return local.resolve() if local.is_dir() else builtin_platforms_dir()
 
 
-def _timestamp_problem(value: Any) -> str | None:
+def _timestamp_problem(value: object) -> str | None:
     text = str(value).strip()
     try:
         number = float(text.rstrip("%"))
@@ -98,16 +107,16 @@ def _timestamp_problem(value: Any) -> str | None:
     return None
 
 
-def _list(value: Any) -> list[Any]:
+def _list(value: object) -> list[object]:
     """The schema reports wrong types; the semantic checks just skip what is not the expected shape."""
     return value if isinstance(value, list) else []
 
 
-def _dict(value: Any) -> dict[str, Any]:
+def _dict(value: object) -> dict[str, object]:
     return value if isinstance(value, dict) else {}
 
 
-def _stories(data: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+def _stories(data: Mapping[str, object]) -> list[tuple[int, dict[str, object]]]:
     return [(i, story) for i, story in enumerate(_list(data.get("stories"))) if isinstance(story, dict)]
 
 
@@ -146,9 +155,12 @@ def _exported_videos(loaded: LoadedYaml) -> dict[Path, str]:
     output_dir = loaded.data.get("output_dir", DEFAULT_OUTPUT_DIR)
     if not isinstance(output_dir, str):
         return {}
-    return {_absolute(root / output_dir / story["segment"] / story["age_group"] / f"{story['id']}.mp4"): story["id"]
-            for _, story in _stories(loaded.data)
-            if all(isinstance(story.get(key), str) for key in ("id", "segment", "age_group"))}
+    videos: dict[Path, str] = {}
+    for _, story in _stories(loaded.data):
+        story_id, segment, age_group = story.get("id"), story.get("segment"), story.get("age_group")
+        if isinstance(story_id, str) and isinstance(segment, str) and isinstance(age_group, str):
+            videos[_absolute(root / output_dir / segment / age_group / f"{story_id}.mp4")] = story_id
+    return videos
 
 
 def _output_collision_problems(loaded: LoadedYaml) -> list[Problem]:
@@ -184,9 +196,9 @@ def _source_problems(loaded: LoadedYaml) -> list[Problem]:
 
 def _url_source_problems(loaded: LoadedYaml) -> list[Problem]:
     """URLs are refused even by the build (which skips the other source checks): they cannot be paths."""
-    return [loaded.problem(("stories", index, "source"), url_problem(story["source"]))
+    return [loaded.problem(("stories", index, "source"), url_problem(source))
             for index, story in _stories(loaded.data)
-            if isinstance(story.get("source"), str) and is_url(story["source"])]
+            if isinstance(source := story.get("source"), str) and is_url(source)]
 
 
 def _sample_path_problems(loaded: LoadedYaml) -> list[Problem]:
@@ -210,7 +222,7 @@ def _sample_path_problems(loaded: LoadedYaml) -> list[Problem]:
 
 def _platform_problems(loaded: LoadedYaml, platform_names: set[str]) -> list[Problem]:
     defaults = _dict(loaded.data.get("defaults"))
-    lists: list[tuple[JsonPath, Any]] = [(("defaults", "platforms"), defaults.get("platforms"))]
+    lists: list[tuple[JsonPath, object]] = [(("defaults", "platforms"), defaults.get("platforms"))]
     lists += [(("stories", i, "platforms"), story.get("platforms")) for i, story in _stories(loaded.data)]
     known = ", ".join(sorted(platform_names)) or "none"
     return [
@@ -222,7 +234,7 @@ def _platform_problems(loaded: LoadedYaml, platform_names: set[str]) -> list[Pro
 
 def _timestamp_problems(loaded: LoadedYaml) -> list[Problem]:
     defaults = _dict(loaded.data.get("defaults"))
-    groups: list[tuple[JsonPath, Any]] = [(("defaults", "thumbnails"), defaults.get("thumbnails"))]
+    groups: list[tuple[JsonPath, object]] = [(("defaults", "thumbnails"), defaults.get("thumbnails"))]
     groups += [(("stories", i, "thumbnails"), story.get("thumbnails")) for i, story in _stories(loaded.data)]
     problems = []
     for where, options in groups:
@@ -309,14 +321,12 @@ def load_for_build(path: Path, platforms_dir: Path | None = None) -> tuple[Manif
     return build_manifest(path, check.loaded.data, check.rules_dir), check.rules
 
 
-def build_manifest(path: Path, data: dict[str, Any], platforms_dir: Path) -> Manifest:
+def build_manifest(path: Path, data: ManifestData, platforms_dir: Path) -> Manifest:
     """Turn checked manifest data into typed objects, applying defaults layer by layer."""
     root = path.parent
-    defaults = data.get("defaults") or {}
+    defaults: DefaultsData = data.get("defaults") or {}
     stories = tuple(_build_story(root, defaults, story) for story in data["stories"])
-    samples = tuple(
-        Sample(**{**sample, "path": _absolute(root / sample["path"])}) for sample in data.get("samples") or []
-    )
+    samples = tuple(_build_sample(root, sample) for sample in data.get("samples") or [])
     return Manifest(
         path=path,
         output_dir=(root / data.get("output_dir", DEFAULT_OUTPUT_DIR)).resolve(),
@@ -332,7 +342,13 @@ def _absolute(path: Path) -> Path:
     return Path(os.path.normpath(os.path.abspath(path)))
 
 
-def _build_story(root: Path, defaults: dict[str, Any], raw: dict[str, Any]) -> Story:
+def _build_sample(root: Path, raw: SampleData) -> Sample:
+    """A sample clip; a value the manifest leaves out is the ``Sample`` default."""
+    return Sample(_absolute(root / raw["path"]), raw.get("duration", Sample.duration), raw.get("width", Sample.width),
+                  raw.get("height", Sample.height), raw.get("fps", Sample.fps), raw.get("seed", Sample.seed))
+
+
+def _build_story(root: Path, defaults: DefaultsData, raw: StoryData) -> Story:
     return Story(
         id=raw["id"],
         title=raw["title"],

@@ -6,14 +6,117 @@ Every other stage reads these objects, never raw YAML. Defaults here mirror the 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Self
+from typing import Required, Self, TypedDict
+
+from storyexport.jsontypes import JSONObject, JSONValue
 
 ALL_PLATFORMS_DEFAULT = ("youtube", "tiktok", "instagram")
-# The one list of a story's text fields. Templates read them plus ``id`` and its alias ``title_id`` (the original
-# guide's name), a rules file may shorten any of those, and the metadata tasks' config slice holds them.
-STORY_TEXT_FIELDS = ("title", "segment", "age_group", "description", "theme", "tone")
+
+
+class StoryText(TypedDict):
+    """The one list of a story's text fields. Templates read them plus ``id`` and its alias ``title_id`` (the
+    original guide's name), a rules file may shorten any of those, and the metadata tasks' config slice holds them.
+    ``STORY_TEXT_FIELDS`` is read from here; mypy holds ``Story.text`` and ``Story.from_dict`` to it."""
+
+    title: str
+    segment: str
+    age_group: str
+    description: str
+    theme: str
+    tone: str
+
+
+class StoryFields(StoryText):
+    """What templates and metadata read of a story (``Story.text_fields``)."""
+
+    id: str
+    title_id: str
+    hashtags: list[str]
+
+
+class StoryDict(StoryText):
+    """A story's JSON-safe form (``Story.to_dict``), as build tasks hand it to workers."""
+
+    id: str
+    source: str
+    hashtags: list[str]
+    platforms: list[str]
+    video: JSONObject
+    thumbnails: JSONObject
+    metadata: JSONObject
+
+
+class SampleDict(TypedDict):
+    path: str
+    duration: float
+    width: int
+    height: int
+    fps: float
+    seed: int
+
+
+class ManifestDict(TypedDict):
+    """A manifest's JSON-safe form (``Manifest.to_dict``), the argument of the registry and report tasks."""
+
+    path: str
+    output_dir: str
+    platforms_dir: str
+    stories: list[StoryDict]
+    samples: list[SampleDict]
+    version: int
+
+
+class DefaultsData(TypedDict, total=False):
+    """``defaults`` of a validated manifest (``schemas/manifest.schema.json``): what every story inherits."""
+
+    platforms: list[str]
+    video: JSONObject
+    thumbnails: JSONObject
+    metadata: JSONObject
+
+
+class StoryData(DefaultsData, total=False):
+    """One ``stories`` entry of a validated manifest."""
+
+    id: Required[str]
+    title: Required[str]
+    segment: Required[str]
+    age_group: Required[str]
+    source: Required[str]
+    description: str
+    theme: str
+    tone: str
+    hashtags: list[str]
+
+
+class SampleData(TypedDict, total=False):
+    """One ``samples`` entry of a validated manifest."""
+
+    path: Required[str]
+    duration: float
+    width: int
+    height: int
+    fps: float
+    seed: int
+
+
+class ManifestData(TypedDict, total=False):
+    """A manifest file's content once the schema has validated it (the validated-manifest cache keeps it)."""
+
+    version: Required[int]
+    output_dir: str
+    platforms_dir: str
+    defaults: DefaultsData
+    samples: list[SampleData]
+    stories: Required[list[StoryData]]
+
+
+# A story as the original guide passed it (``story_idea``): any mapping, whose values are read as text.
+StoryIdea = Mapping[str, object]
+STORY_TEXT_FIELDS = tuple(StoryText.__annotations__)
 STORY_TEXT_VARIABLES = ("id", "title_id", *STORY_TEXT_FIELDS)
 # What metadata reads of a story (in ``Story.to_dict`` order): not the source or the options, which reach it
 # through files.
@@ -23,15 +126,15 @@ STORY_METADATA_KEYS = ("id", *STORY_TEXT_FIELDS, "hashtags", "platforms")
 @dataclass(frozen=True)
 class _Options:
     @classmethod
-    def merged(cls, *layers: dict[str, Any] | None) -> Self:
+    def merged(cls, *layers: Mapping[str, JSONValue] | None) -> Self:
         """Build options from layers of overrides, later layers winning key by key."""
-        values: dict[str, Any] = {}
+        values: dict[str, JSONValue] = {}
         for layer in layers:
             values.update(layer or {})
         names = {f.name for f in fields(cls)}
         return cls(**{k: _freeze(v) for k, v in values.items() if k in names})
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JSONObject:
         """JSON-safe dict (tuples as lists). Cached: options are frozen, and the task graph asks thousands of times."""
         cached = self.__dict__.get("_as_dict")
         if cached is None:
@@ -40,11 +143,11 @@ class _Options:
         return dict(cached)
 
 
-def _freeze(value: Any) -> Any:
+def _freeze(value: JSONValue) -> JSONValue | tuple[JSONValue, ...]:
     return tuple(value) if isinstance(value, list) else value
 
 
-def _thaw(value: Any) -> Any:
+def _thaw(value: JSONValue | tuple[JSONValue, ...]) -> JSONValue:
     return list(value) if isinstance(value, tuple) else value
 
 
@@ -92,6 +195,14 @@ class Sample:
     fps: float = 30
     seed: int = 0
 
+    def to_dict(self) -> SampleDict:
+        return {"path": str(self.path), "duration": self.duration, "width": self.width, "height": self.height,
+                "fps": self.fps, "seed": self.seed}
+
+    @classmethod
+    def from_dict(cls, data: SampleDict) -> Sample:
+        return cls(Path(data["path"]), data["duration"], data["width"], data["height"], data["fps"], data["seed"])
+
 
 @dataclass(frozen=True)
 class Story:
@@ -109,10 +220,10 @@ class Story:
     thumbnails: ThumbnailOptions = field(default_factory=ThumbnailOptions)
     metadata: MetadataOptions = field(default_factory=MetadataOptions)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> StoryDict:
         """JSON-safe form, used to hand a story to build workers (which may be spawned, not forked)."""
         return {
-            **{k: getattr(self, k) for k in ("id", *STORY_TEXT_FIELDS)},
+            "id": self.id, **self.text(),
             "source": str(self.source),
             "hashtags": list(self.hashtags),
             "platforms": list(self.platforms),
@@ -122,9 +233,10 @@ class Story:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Story:
+    def from_dict(cls, data: StoryDict) -> Story:
         return cls(
-            **{k: data[k] for k in ("id", *STORY_TEXT_FIELDS)},
+            id=data["id"], title=data["title"], segment=data["segment"], age_group=data["age_group"],
+            description=data["description"], theme=data["theme"], tone=data["tone"],
             source=Path(data["source"]),
             hashtags=tuple(data["hashtags"]),
             platforms=tuple(data["platforms"]),
@@ -133,10 +245,14 @@ class Story:
             metadata=MetadataOptions.merged(data["metadata"]),
         )
 
-    def text_fields(self) -> dict[str, Any]:
+    def text(self) -> StoryText:
+        """The story's text fields only."""
+        return {"title": self.title, "segment": self.segment, "age_group": self.age_group,
+                "description": self.description, "theme": self.theme, "tone": self.tone}
+
+    def text_fields(self) -> StoryFields:
         """The fields templates and metadata read (a mapping, as the original guide's ``story_idea`` was)."""
-        return {"id": self.id, "title_id": self.id, **{k: getattr(self, k) for k in STORY_TEXT_FIELDS},
-                "hashtags": list(self.hashtags)}
+        return {"id": self.id, "title_id": self.id, **self.text(), "hashtags": list(self.hashtags)}
 
 
 @dataclass(frozen=True)
@@ -158,23 +274,23 @@ class Manifest:
                 return story
         raise KeyError(story_id)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ManifestDict:
         return {
             "path": str(self.path),
             "output_dir": str(self.output_dir),
             "platforms_dir": str(self.platforms_dir),
             "stories": [story.to_dict() for story in self.stories],
-            "samples": [{**asdict(sample), "path": str(sample.path)} for sample in self.samples],
+            "samples": [sample.to_dict() for sample in self.samples],
             "version": self.version,
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+    def from_dict(cls, data: ManifestDict) -> Manifest:
         return cls(
             path=Path(data["path"]),
             output_dir=Path(data["output_dir"]),
             platforms_dir=Path(data["platforms_dir"]),
             stories=tuple(Story.from_dict(story) for story in data["stories"]),
-            samples=tuple(Sample(**{**sample, "path": Path(sample["path"])}) for sample in data["samples"]),
+            samples=tuple(Sample.from_dict(sample) for sample in data["samples"]),
             version=data["version"],
         )

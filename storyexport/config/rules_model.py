@@ -10,7 +10,9 @@ requires are ``Required``; ``with_defaults`` in ``metadata.rules`` fills ``name`
 
 from __future__ import annotations
 
-from typing import Any, Literal, Required, TypedDict
+from typing import Literal, Required, TypedDict
+
+from storyexport.jsontypes import JSONValue
 
 TextUnit = Literal["characters", "utf8_bytes", "utf16_units", "graphemes"]
 CoverMethod = Literal["frame_timestamp", "upload_image", "in_app_frame"]
@@ -77,13 +79,33 @@ class TagRules(TypedDict, total=False):
     forbidden: list[str]
 
 
-class CoverRules(TypedDict, total=False):
-    method: Required[CoverMethod]
+class CoverSpec(TypedDict, total=False):
+    """The cover image a platform accepts (besides how it is chosen)."""
+
     width: int
     height: int
     max_size_mb: float
     formats: list[str]
     notes: str
+
+
+class CoverRules(CoverSpec, total=False):
+    method: Required[CoverMethod]
+
+
+class FrameSize(TypedDict):
+    width: int
+    height: int
+
+
+class SafeZone(TypedDict):
+    """Margins (pixels of the ``reference`` frame) that the platform's interface covers."""
+
+    reference: FrameSize
+    top: int
+    bottom: int
+    left: int
+    right: int
 
 
 class PlatformRules(TypedDict, total=False):
@@ -96,9 +118,9 @@ class PlatformRules(TypedDict, total=False):
     hashtags: Required[HashtagRules]
     tags: TagRules
     privacy_levels: dict[str, str]
-    upload: Required[dict[str, Any]]
+    upload: Required[dict[str, JSONValue]]  # the API's body: literals and "= expression" strings, any nesting
     cover: CoverRules
-    safe_zone: dict[str, Any]
+    safe_zone: SafeZone
     publishing_tips: Required[list[str]]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from storyexport.config.problems import Problem
 
@@ -30,14 +30,14 @@ def control_character_problems(loaded: LoadedYaml) -> list[Problem]:
     """Paths with a control character: a NUL is in no file name (the OS refuses it), and a newline, tab or ESC in
     a path is an accident. Checked first, so later checks never hand such a path to the file system."""
     data = loaded.data
-    places: list[tuple[tuple[str | int, ...], Any]] = [((key,), data.get(key)) for key in PATH_KEYS]
+    places: list[tuple[tuple[str | int, ...], object]] = [((key,), data.get(key)) for key in PATH_KEYS]
     places += [(("stories", i, "source"), s.get("source")) for i, s in enumerate(_items(data.get("stories")))]
     places += [(("samples", i, "path"), s.get("path")) for i, s in enumerate(_items(data.get("samples")))]
     return [loaded.problem(where, f"{where[-1]} {value!r} contains a control character")
             for where, value in places if isinstance(value, str) and _CONTROL.search(value)]
 
 
-def _items(value: Any) -> list[dict[str, Any]]:
+def _items(value: object) -> list[dict[str, object]]:
     return [item if isinstance(item, dict) else {} for item in value] if isinstance(value, list) else []
 
 
@@ -53,7 +53,7 @@ def windows_name_problem(name: str) -> str | None:
     return None
 
 
-def story_name_problems(loaded: LoadedYaml, stories: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
+def story_name_problems(loaded: LoadedYaml, stories: list[tuple[int, dict[str, object]]]) -> list[Problem]:
     """Story ids, segments and age groups that Windows cannot use as file or folder names."""
     problems = []
     for index, story in stories:
@@ -66,7 +66,7 @@ def story_name_problems(loaded: LoadedYaml, stories: list[tuple[int, dict[str, A
     return problems
 
 
-def case_collision_problems(loaded: LoadedYaml, stories: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
+def case_collision_problems(loaded: LoadedYaml, stories: list[tuple[int, dict[str, object]]]) -> list[Problem]:
     """Ids equal up to case: distinct on Linux, one set of files on macOS and Windows."""
     problems = []
     first_seen: dict[str, tuple[int, str]] = {}

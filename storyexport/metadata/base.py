@@ -9,11 +9,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from storyexport import __version__
 from storyexport.config.model import Story
 from storyexport.fsutil import write_json_atomic
+from storyexport.jsontypes import JSONValue
+from storyexport.metadata.checks import Probe
+from storyexport.metadata.documents import BaseMetadata, FileEntry
 
 SCHEMA_ID = "https://storyexport.dev/schemas/metadata.schema.json"
 _CHUNK = 1 << 20
@@ -36,26 +38,28 @@ def relative_posix(path: Path, relative_to: Path) -> str:
         return path.as_posix()
 
 
-def file_entry(path: Path, relative_to: Path) -> dict[str, Any]:
+def file_entry(path: Path, relative_to: Path) -> FileEntry:
     return {"path": relative_posix(path, relative_to), "sha256": sha256_file(path), "bytes": Path(path).stat().st_size}
 
 
-def _json_safe(value: Any) -> Any:
+def _json_safe(value: object) -> JSONValue:
     if isinstance(value, Mapping):
         return {str(key): _json_safe(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_json_safe(item) for item in value]
     if isinstance(value, Path):
         return value.as_posix()
-    return value
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TypeError(f"a probe value of type {type(value).__name__} cannot be written as JSON")
 
 
-def build_base_metadata(story: Story, video: Path, probe: Mapping[str, Any],
-                        files: Mapping[str, Path | list[Path]], relative_to: Path) -> dict[str, Any]:
+def build_base_metadata(story: Story, video: Path, probe: Probe,
+                        files: Mapping[str, Path | list[Path]], relative_to: Path) -> BaseMetadata:
     """The base metadata document for one exported story (see schemas/metadata.schema.json)."""
-    entries: dict[Path, dict[str, Any]] = {}
+    entries: dict[Path, FileEntry] = {}
 
-    def entry(path: Path) -> dict[str, Any]:  # the video is listed twice: hash it once
+    def entry(path: Path) -> FileEntry:  # the video is listed twice: hash it once
         if path not in entries:
             entries[path] = file_entry(path, relative_to)
         return entries[path]
@@ -78,8 +82,8 @@ def build_base_metadata(story: Story, video: Path, probe: Mapping[str, Any],
     }
 
 
-def write_base_metadata(target: Path, story: Story, video: Path, probe: Mapping[str, Any],
-                        files: Mapping[str, Path | list[Path]], relative_to: Path) -> dict[str, Any]:
+def write_base_metadata(target: Path, story: Story, video: Path, probe: Probe,
+                        files: Mapping[str, Path | list[Path]], relative_to: Path) -> BaseMetadata:
     """Build the base metadata and write it atomically to ``target``; returns the document."""
     document = build_base_metadata(story, video, probe, files, relative_to)
     write_json_atomic(target, document)

@@ -10,12 +10,34 @@ check is recorded as skipped (``ok`` true, ``actual`` null) because an unknown v
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+from typing import TypedDict
 
 from storyexport.config.rules_model import VideoRules
+from storyexport.jsontypes import JSONValue
 
 MEGABYTE = 1_000_000
+
+Probe = Mapping[str, JSONValue]  # the media engine's probe dict (``media.probe.Probe.as_dict``), as JSON
+Measured = float | int | str | None  # a probed value as a check reports it (None: not probed)
+Limit = dict[str, float | None] | list[str] | list[int] | int | None  # a range {min, max}, accepted values, a cap
+# What an adjustment notes: the variable shortened, lengths, the hashtags dropped, characters replaced and by what.
+Detail = str | int | None | list[str] | dict[str, int] | dict[str, str]
+
+
+class CheckDict(TypedDict):
+    name: str
+    ok: bool
+    actual: Measured
+    limit: Limit
+    message: str
+
+
+class AdjustmentDict(TypedDict):
+    field: str
+    action: str
+    reason: str
+    detail: dict[str, Detail]
 
 
 @dataclass(frozen=True)
@@ -24,12 +46,12 @@ class Check:
 
     name: str
     ok: bool
-    actual: Any
-    limit: Any
+    actual: Measured
+    limit: Limit
     message: str
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def as_dict(self) -> CheckDict:
+        return {"name": self.name, "ok": self.ok, "actual": self.actual, "limit": self.limit, "message": self.message}
 
 
 @dataclass(frozen=True)
@@ -39,27 +61,32 @@ class Adjustment:
     field: str
     action: str
     reason: str
-    detail: Mapping[str, Any]
+    detail: Mapping[str, Detail]
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> AdjustmentDict:
         return {"field": self.field, "action": self.action, "reason": self.reason, "detail": dict(self.detail)}
 
 
-def check(name: str, ok: bool, actual: Any, limit: Any, message: str) -> Check:
+def check(name: str, ok: bool, actual: Measured, limit: Limit, message: str) -> Check:
     return Check(name, bool(ok), actual, limit, message)
 
 
-def failed_checks(checks: Mapping[str, Any]) -> list[str]:
-    """The message of every failed check, video and text alike, in a platform file's ``checks`` section."""
-    return [item.get("message") or item.get("name", "?") for group in ("video", "text")
-            for item in checks.get(group, []) if isinstance(item, Mapping) and not item.get("ok", True)]
+def failed_checks(checks: Mapping[str, object]) -> list[str]:
+    """The message of every failed check, video and text alike, in a platform file's ``checks`` section (also
+    one read back from a file, so every level is checked)."""
+    return [str(item.get("message") or item.get("name", "?")) for group in ("video", "text")
+            for item in _list(checks.get(group)) if isinstance(item, Mapping) and not item.get("ok", True)]
 
 
-def adjustment(field: str, action: str, reason: str, **detail: Any) -> Adjustment:
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
+
+
+def adjustment(field: str, action: str, reason: str, **detail: Detail) -> Adjustment:
     return Adjustment(field, action, reason, detail)
 
 
-def _skipped(name: str, key: str, limit: Any) -> Check:
+def _skipped(name: str, key: str, limit: Limit) -> Check:
     return check(name, True, None, limit, f"not checked: the probe has no '{key}'")
 
 
@@ -77,8 +104,8 @@ def _range_check(name: str, actual: float | None, low: float | None, high: float
     return check(name, True, actual, limit, f"{name} {actual:g} {unit} is within limits")
 
 
-def _member_check(name: str, actual: Any, allowed: list[Any] | None, key: str, absent_ok: bool = False
-                  ) -> Check | None:
+def _member_check(name: str, actual: Measured, allowed: list[str] | list[int] | None, key: str,
+                  absent_ok: bool = False) -> Check | None:
     if not allowed:
         return None
     if actual is None:
@@ -90,22 +117,23 @@ def _member_check(name: str, actual: Any, allowed: list[Any] | None, key: str, a
     return check(name, ok, actual, allowed, f"{name} {actual} {verdict}")
 
 
-def _number(probe: Mapping[str, Any], key: str) -> float | None:
+def _number(probe: Probe, key: str) -> float | None:
     value = probe.get(key)
     try:
-        return None if value is None else float(value)
-    except (TypeError, ValueError):
+        return float(value) if isinstance(value, int | float | str) else None
+    except ValueError:
         return None
 
 
-def _container_check(probe: Mapping[str, Any], allowed: list[str] | None) -> Check | None:
+def _container_check(probe: Probe, allowed: list[str] | None) -> Check | None:
     """ffprobe names a format family ("mov,mp4,m4a,..."); it passes if any accepted container is in it."""
     if not allowed:
         return None
     format_name = probe.get("format_name")
     if not format_name:
         return _skipped("container", "format_name", allowed)
-    ok = bool(set(str(format_name).split(",")) & set(allowed))
+    format_name = str(format_name)
+    ok = bool(set(format_name.split(",")) & set(allowed))
     verdict = "is accepted" if ok else f"is not accepted (accepted: {', '.join(allowed)})"
     return check("container", ok, format_name, allowed, f"container {format_name} {verdict}")
 
@@ -114,7 +142,7 @@ def _scaled(value: float | None, divisor: float) -> float | None:
     return None if value is None else round(value / divisor, 3)
 
 
-def video_checks(probe: Mapping[str, Any], spec: VideoRules) -> list[Check]:
+def video_checks(probe: Probe, spec: VideoRules) -> list[Check]:
     """Every applicable check of ``probe`` against a platform's ``video`` rules."""
     # The media engine reports width and height as displayed (rotation already applied).
     width, height = _number(probe, "width"), _number(probe, "height")
@@ -124,9 +152,9 @@ def video_checks(probe: Mapping[str, Any], spec: VideoRules) -> list[Check]:
         _range_check("width", width, spec.get("min_width"), spec.get("max_width"), "px", "width"),
         _range_check("height", height, spec.get("min_height"), spec.get("max_height"), "px", "height"),
         _range_check("fps", _number(probe, "fps"), spec.get("min_fps"), spec.get("max_fps"), "fps", "fps"),
-        _member_check("video_codec", probe.get("video_codec"), spec.get("codecs"), "video_codec"),
-        _member_check("pix_fmt", probe.get("pix_fmt"), spec.get("pix_fmts"), "pix_fmt"),
-        _member_check("audio_codec", probe.get("audio_codec"), spec.get("audio_codecs"), "audio_codec",
+        _member_check("video_codec", _text(probe, "video_codec"), spec.get("codecs"), "video_codec"),
+        _member_check("pix_fmt", _text(probe, "pix_fmt"), spec.get("pix_fmts"), "pix_fmt"),
+        _member_check("audio_codec", _text(probe, "audio_codec"), spec.get("audio_codecs"), "audio_codec",
                       absent_ok="audio_codec" in probe),
         _member_check("audio_sample_rate", _int_or_none(probe.get("audio_sample_rate")),
                       spec.get("audio_sample_rates"), "audio_sample_rate",
@@ -140,8 +168,14 @@ def video_checks(probe: Mapping[str, Any], spec: VideoRules) -> list[Check]:
     return [item for item in candidates if item is not None]
 
 
-def _int_or_none(value: Any) -> int | None:
+def _text(probe: Probe, key: str) -> Measured:
+    """A probed name (codec, pixel format) as reported; None when absent (or null: no audio stream)."""
+    value = probe.get(key)
+    return value if isinstance(value, str | int | float) else None
+
+
+def _int_or_none(value: JSONValue) -> int | None:
     try:
-        return None if value is None else int(value)
-    except (TypeError, ValueError):
+        return int(value) if isinstance(value, int | float | str) else None
+    except ValueError:
         return None

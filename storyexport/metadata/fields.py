@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from storyexport.config.rules_model import TextFieldRules
 from storyexport.metadata.checks import Adjustment, Check, adjustment, check
 from storyexport.metadata.hashtags import find_hashtags, unmark_excess_hashtags
-from storyexport.metadata.templates import render_template, undeclared_variables
+from storyexport.metadata.templates import TemplateVariables, render_template, undeclared_variables
 from storyexport.metadata.text import fit_graphemes, measure, replace_forbidden, truncate
 
 
@@ -46,7 +45,7 @@ class FieldFitter:
     def label(self) -> str:
         return f"text.{self.name}"
 
-    def _render(self, variables: Mapping[str, Any], overrides: Mapping[str, str], tags: list[str]) -> _Render:
+    def _render(self, variables: TemplateVariables, overrides: Mapping[str, str], tags: list[str]) -> _Render:
         values = {**variables, **overrides, "hashtags": tags, "hashtag_line": " ".join(tags)}
         raw = render_template(self.spec["template"], values, f"{self.where} {self.label}")
         text, replaced = replace_forbidden(raw, self.spec.get("forbidden") or {})
@@ -71,7 +70,7 @@ class FieldFitter:
     def _uses_hashtags(self) -> bool:
         return bool({"hashtags", "hashtag_line"} & undeclared_variables(self.spec["template"]))
 
-    def fit(self, variables: Mapping[str, Any], hashtags: list[str]) -> FieldResult:
+    def fit(self, variables: TemplateVariables, hashtags: list[str]) -> FieldResult:
         result = FieldResult(text="", hashtags=list(hashtags))
         uses_tags = self._uses_hashtags()
         self._respect_hashtag_cap(variables, result, uses_tags)
@@ -91,7 +90,7 @@ class FieldFitter:
         self._note_render_changes(rendered, result)
         return result
 
-    def _respect_hashtag_cap(self, variables: Mapping[str, Any], result: FieldResult, uses_tags: bool) -> None:
+    def _respect_hashtag_cap(self, variables: TemplateVariables, result: FieldResult, uses_tags: bool) -> None:
         if not (uses_tags and self.counts_hashtags and self.hashtag_budget is not None):
             return
         while result.hashtags:
@@ -105,7 +104,7 @@ class FieldFitter:
                 self.label, "hashtags_dropped", f"the text would carry more than {self.hashtag_budget} hashtags",
                 hashtags=[dropped]))
 
-    def _shrink_once(self, variables: Mapping[str, Any], tags: list[str]) -> dict[str, str] | None:
+    def _shrink_once(self, variables: TemplateVariables, tags: list[str]) -> dict[str, str] | None:
         """Overrides that make the text fit with ``tags``, or None if it cannot fit even with all of them empty."""
         overrides: dict[str, str] = {}
         for name in self.shrink_variables:
@@ -119,7 +118,7 @@ class FieldFitter:
             overrides[name] = ""
         return None
 
-    def _shrink(self, variables: Mapping[str, Any], result: FieldResult, uses_tags: bool) -> dict[str, str] | None:
+    def _shrink(self, variables: TemplateVariables, result: FieldResult, uses_tags: bool) -> dict[str, str] | None:
         overrides = self._shrink_once(variables, result.hashtags)
         while overrides is None and uses_tags and result.hashtags:
             dropped = result.hashtags.pop()

@@ -8,12 +8,12 @@ fragments, ``C#``, ``#1`` and the keycap emoji.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import regex
 
+from storyexport.config.model import StoryFields
 from storyexport.config.rules_model import HashtagRules, HashtagStrategy, TagRules
 from storyexport.metadata.text import graphemes
 
@@ -60,16 +60,18 @@ def same_tag_key(tag: str) -> str:
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", tag).casefold())
 
 
-def as_list(value: Any) -> list[str]:
+def as_list(value: object) -> list[str]:
     """Story hashtags given as a list, or as one string separated by spaces or commas."""
     if value is None:
         return []
     if isinstance(value, str):
         return [part for part in regex.split(r"[\s,]+", value) if part]
-    return [str(item) for item in value]
+    if isinstance(value, Iterable):
+        return [str(item) for item in value]
+    raise TypeError(f"hashtags must be a list or a text, not {type(value).__name__}")
 
 
-def _candidates(story: Mapping[str, Any], strategy: HashtagStrategy) -> Iterable[tuple[str, str]]:
+def _candidates(story: StoryFields, strategy: HashtagStrategy) -> Iterable[tuple[str, str]]:
     """(raw tag, source) pairs in the strategy's order of importance."""
     story_tags = as_list(story.get("hashtags"))
     limit = strategy.get("story_tags")
@@ -85,7 +87,7 @@ def _candidates(story: Mapping[str, Any], strategy: HashtagStrategy) -> Iterable
                 yield raw, source
 
 
-def select_hashtags(story: Mapping[str, Any], rules: HashtagRules) -> Selection:
+def select_hashtags(story: StoryFields, rules: HashtagRules) -> Selection:
     """Choose hashtags for one platform from its ``hashtags`` rules: normalise, deduplicate, cap."""
     strategy = rules["strategy"]
     pattern = rules.get("grapheme_pattern") or DEFAULT_GRAPHEME_PATTERN
@@ -123,7 +125,7 @@ def tags_total_length(tags: Sequence[str]) -> int:
     return sum(len(tag) + (2 if " " in tag else 0) for tag in tags) + max(len(tags) - 1, 0)
 
 
-def select_tags(story: Mapping[str, Any], hashtags: Sequence[str], rules: TagRules) -> Selection:
+def select_tags(story: StoryFields, hashtags: Sequence[str], rules: TagRules) -> Selection:
     """Keyword tags (YouTube snippet.tags) from the rules' sources, kept while the total length fits."""
     forbidden = rules.get("forbidden", DEFAULT_TAG_FORBIDDEN)
     by_source = {

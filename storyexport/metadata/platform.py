@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TypedDict, Unpack
 
 from storyexport import __version__
-from storyexport.config.model import STORY_TEXT_VARIABLES, MetadataOptions, Story
+from storyexport.config.model import STORY_TEXT_VARIABLES, MetadataOptions, Story, StoryFields, StoryIdea
 from storyexport.config.rules_model import PlatformRules, RulesByPlatform
 from storyexport.fsutil import write_json_atomic
 from storyexport.layout import platform_metadata_filename as metadata_filename
-from storyexport.metadata.checks import Adjustment, Check, adjustment, check, video_checks
+from storyexport.metadata.checks import Adjustment, Check, Probe, adjustment, check, video_checks
+from storyexport.metadata.documents import Cover, PlatformConfig, PlatformInfo, PlatformMetadata, VideoSpecs
 from storyexport.metadata.fields import FieldFitter
 from storyexport.metadata.hashtags import (
     Selection,
@@ -31,6 +32,14 @@ from storyexport.resources import builtin_platforms_dir, rules_files
 from storyexport.textsafe import strip_controls
 
 
+class MetadataExtras(TypedDict, total=False):
+    """What ``generate_platform_metadata`` takes besides the story and the platform."""
+
+    probe: Probe | None
+    cover_timestamp_s: float | None
+    options: MetadataOptions | None
+
+
 class UnknownPlatform(LookupError):
     """A platform was asked for that has no rules file."""
 
@@ -38,7 +47,7 @@ class UnknownPlatform(LookupError):
         return str(self.args[0])
 
 
-def clean_text(value: Any) -> str:
+def clean_text(value: object) -> str:
     """Text safe to write as UTF-8: lone surrogates become U+FFFD, CRLF becomes LF, terminal escape sequences and
     control characters go (whole: ``"\\x1b[2J"`` leaves nothing, so it can never become the hashtag ``#2J``)."""
     text = "" if value is None else str(value)
@@ -46,21 +55,21 @@ def clean_text(value: Any) -> str:
     return strip_controls(text, keep_layout=True)
 
 
-def story_fields(story: Story | Mapping[str, Any]) -> dict[str, Any]:
+def story_fields(story: Story | StoryIdea) -> StoryFields:
     """The story's text fields (as ``Story.text_fields()``) from a Story or a manifest-like mapping."""
-    raw = story.text_fields() if isinstance(story, Story) else dict(story)
-    story_id = raw.get("id") or raw.get("title_id") or ""
-    fields: dict[str, Any] = {key: clean_text(raw.get(key)) for key in STORY_TEXT_VARIABLES}
-    fields["id"] = fields["title_id"] = clean_text(story_id)
-    fields["hashtags"] = [clean_text(tag) for tag in as_list(raw.get("hashtags"))]
-    return fields
+    raw: StoryIdea = story.text_fields() if isinstance(story, Story) else story
+    story_id = clean_text(raw.get("id") or raw.get("title_id") or "")
+    text = {key: clean_text(raw.get(key)) for key in STORY_TEXT_VARIABLES}
+    return {"id": story_id, "title_id": story_id, "title": text["title"], "segment": text["segment"],
+            "age_group": text["age_group"], "description": text["description"], "theme": text["theme"],
+            "tone": text["tone"], "hashtags": [clean_text(tag) for tag in as_list(raw.get("hashtags"))]}
 
 
-def story_platforms(story: Story | Mapping[str, Any]) -> list[str] | None:
+def story_platforms(story: Story | StoryIdea) -> list[str] | None:
     if isinstance(story, Story):
         return list(story.platforms)
     platforms = story.get("platforms")
-    return list(platforms) if platforms else None
+    return [str(platform) for platform in as_list(platforms)] if platforms else None
 
 
 def _grouped_drops(field: str, selection: Selection, action: str) -> list[Adjustment]:
@@ -71,7 +80,7 @@ def _grouped_drops(field: str, selection: Selection, action: str) -> list[Adjust
     return [adjustment(field, action, reason, hashtags=tags) for reason, tags in by_reason.items()]
 
 
-def _cover(rules: PlatformRules, timestamp_s: float | None, probe: Mapping[str, Any] | None) -> dict[str, Any]:
+def _cover(rules: PlatformRules, timestamp_s: float | None, probe: Probe | None) -> Cover:
     """The cover frame's time (clamped into the video) and the platform's cover spec."""
     if timestamp_s is not None:
         timestamp_s = max(float(timestamp_s), 0.0)
@@ -80,18 +89,18 @@ def _cover(rules: PlatformRules, timestamp_s: float | None, probe: Mapping[str, 
             timestamp_s = min(timestamp_s, float(duration))
         timestamp_s = round(timestamp_s, 3)
     timestamp_ms = None if timestamp_s is None else round(timestamp_s * 1000)
-    return {"method": None, **(rules.get("cover") or {}), "timestamp_s": timestamp_s, "timestamp_ms": timestamp_ms}
+    return {"method": None, **rules.get("cover", {}), "timestamp_s": timestamp_s, "timestamp_ms": timestamp_ms}
 
 
-def _probe_int(probe: Mapping[str, Any] | None, key: str) -> int | None:
+def _probe_int(probe: Probe | None, key: str) -> int | None:
     value = (probe or {}).get(key)
     return int(value) if isinstance(value, int | float) else None
 
 
-def _platform_config(rules: PlatformRules) -> dict[str, Any]:
-    video: dict[str, Any] = dict(rules["video"])
+def _platform_config(rules: PlatformRules) -> PlatformConfig:
+    video = rules["video"]
     recommended = video.get("recommended") or {}
-    compat = {"max_duration": video.get("max_duration_s")}
+    compat: VideoSpecs = {"max_duration": video.get("max_duration_s")}  # the original guide's names
     if recommended.get("width") and recommended.get("height"):
         compat["resolution"] = f"{recommended['width']}x{recommended['height']}"
     limits = {name: spec["max_length"] for name, spec in rules["text"].items()}
@@ -135,7 +144,7 @@ class PlatformExporter:
                 f"unknown platform '{platform}': no {platform}.yaml in {self.rules_dir} "
                 f"(known: {', '.join(self.list_platforms())})") from None
 
-    def get_platform_info(self, platform: str) -> dict[str, Any]:
+    def get_platform_info(self, platform: str) -> PlatformInfo:
         """The platform's configuration as the original guide exposed it (video_specs, metadata_limits, ...)."""
         rules = self._rules(platform)
         return {
@@ -144,20 +153,20 @@ class PlatformExporter:
             **_platform_config(rules),
             "hashtag_strategy": rules["hashtags"]["strategy"]["name"],
             "publishing_tips": list(rules["publishing_tips"]),
-            "cover": dict(rules.get("cover") or {}),
+            "cover": {**rules.get("cover", {})},
             "safe_zone": rules.get("safe_zone"),
             "rules_file": str(self._files[platform]),
         }
 
     def generate_platform_metadata(
         self,
-        story: Story | Mapping[str, Any],
+        story: Story | StoryIdea,
         platform: str,
         *,
-        probe: Mapping[str, Any] | None = None,
+        probe: Probe | None = None,
         cover_timestamp_s: float | None = None,
         options: MetadataOptions | None = None,
-    ) -> dict[str, Any]:
+    ) -> PlatformMetadata:
         """Metadata for one platform that meets its text limits; ``checks`` reports the video's compliance."""
         rules = self._rules(platform)
         fields = story_fields(story)
@@ -202,15 +211,14 @@ class PlatformExporter:
         }
 
     @staticmethod
-    def _template_variables(rules: PlatformRules, fields: Mapping[str, Any], hashtags: list[str]
-                            ) -> dict[str, Any]:
-        variables = {key: fields[key] for key in STORY_TEXT_VARIABLES}
+    def _template_variables(rules: PlatformRules, fields: StoryFields, hashtags: list[str]) -> dict[str, object]:
+        variables: dict[str, object] = {key: fields.get(key) for key in STORY_TEXT_VARIABLES}
         variables.update(story_hashtags=list(fields["hashtags"]), hashtags=list(hashtags),
                          hashtag_line=" ".join(hashtags), platform=rules["name"],
                          display_name=rules["display_name"])
         return variables
 
-    def _fit_texts(self, rules: PlatformRules, fields: Mapping[str, Any], hashtags: list[str], where: str,
+    def _fit_texts(self, rules: PlatformRules, fields: StoryFields, hashtags: list[str], where: str,
                    adjustments: list[Adjustment]) -> tuple[dict[str, str], list[Check], list[str]]:
         """Fit each text field in file order; hashtags used by one field reduce the next one's budget."""
         texts: dict[str, str] = {}
@@ -228,7 +236,7 @@ class PlatformExporter:
         return texts, text_checks, hashtags
 
     @staticmethod
-    def _tags(rules: PlatformRules, fields: Mapping[str, Any], hashtags: list[str],
+    def _tags(rules: PlatformRules, fields: StoryFields, hashtags: list[str],
               adjustments: list[Adjustment], text_checks: list[Check]) -> list[str]:
         if not rules.get("tags"):
             return []
@@ -250,13 +258,14 @@ class PlatformExporter:
     def _privacy_level(rules: PlatformRules, options: MetadataOptions) -> str:
         return (rules.get("privacy_levels") or {}).get(options.privacy, options.privacy)
 
-    def generate_all_platforms(self, story: Story | Mapping[str, Any], **extras: Any) -> dict[str, dict[str, Any]]:
+    def generate_all_platforms(self, story: Story | StoryIdea, **extras: Unpack[MetadataExtras]
+                               ) -> dict[str, PlatformMetadata]:
         """Metadata for each of the story's platforms (all known platforms if the story names none)."""
         platforms = story_platforms(story) or self.list_platforms()
         return {platform: self.generate_platform_metadata(story, platform, **extras) for platform in platforms}
 
-    def save_platform_metadata(self, story: Story | Mapping[str, Any], output_dir: Path | str,
-                               **extras: Any) -> dict[str, Path]:
+    def save_platform_metadata(self, story: Story | StoryIdea, output_dir: Path | str,
+                               **extras: Unpack[MetadataExtras]) -> dict[str, Path]:
         """Write ``output_dir/{id}_{platform}_metadata.json`` for each platform; returns the paths. As in the
         original guide (``output_dir="platforms/"``), ``output_dir`` is the folder the files go in."""
         story_id = story_fields(story)["id"]

@@ -16,7 +16,8 @@ from typing import Any, cast
 
 import regex
 from jinja2 import TemplateSyntaxError
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import ValidationError
+from jsonschema.protocols import Validator
 
 from storyexport.config.model import STORY_TEXT_VARIABLES
 from storyexport.config.problems import ConfigError, Problem
@@ -40,7 +41,7 @@ _MIN_MAX_PAIRS = (("min_duration_s", "max_duration_s"), ("min_width", "max_width
 
 
 @cache
-def _validator() -> Draft202012Validator:
+def _validator() -> Validator:
     return schema_validator(load_schema("platform"))
 
 
@@ -84,7 +85,7 @@ def _suffix_clashes(rules_dir: Path) -> list[Problem]:
             for p in sorted(rules_dir.glob("*.yml")) if p.stem in yaml_stems]
 
 
-def with_defaults(name: str, data: Mapping[str, Any]) -> PlatformRules:
+def with_defaults(name: str, data: Mapping[str, object]) -> PlatformRules:
     """The rules with the defaults the schema states filled in, so consumers need not repeat them (the schema has
     validated ``data``, so it has the shape ``PlatformRules`` states)."""
     rules = cast(PlatformRules, dict(data))
@@ -129,8 +130,9 @@ def _schema_message(error: ValidationError) -> str:
 
 
 def _unknown_key_problems(loaded: LoadedYaml, path: JsonPath, error: ValidationError) -> Iterator[Problem]:
-    allowed = sorted(cast("Mapping[str, Any]", error.schema).get("properties", {}))  # an object schema here
-    for key in sorted(set(cast("Mapping[str, Any]", error.instance)) - set(allowed)):
+    allowed = sorted(error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else ())
+    instance = error.instance if isinstance(error.instance, dict) else {}  # an object: the caller checked
+    for key in sorted(set(instance) - set(allowed)):
         close = difflib.get_close_matches(str(key), allowed, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else f" (allowed: {', '.join(allowed)})"
         yield loaded.problem((*path, key), f"unknown key '{key}'{hint}", key=True)
@@ -145,7 +147,7 @@ def _name_problems(loaded: LoadedYaml, path: Path) -> Iterator[Problem]:
         yield loaded.problem(("name",), f"name '{name}' differs from the file name '{path.stem}'; make them equal")
 
 
-def _text_fields(data: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+def _text_fields(data: Mapping[str, object]) -> Iterator[tuple[str, Mapping[str, object]]]:
     text = data.get("text")
     if isinstance(text, Mapping):
         for name, spec in text.items():
@@ -222,7 +224,7 @@ def _template_problems(loaded: LoadedYaml, lines: list[str]) -> Iterator[Problem
         yield from _shrink_problems(loaded, name, spec.get("shrink"))
 
 
-def _shrink_problems(loaded: LoadedYaml, name: str, shrink: Any) -> Iterator[Problem]:
+def _shrink_problems(loaded: LoadedYaml, name: str, shrink: object) -> Iterator[Problem]:
     entries = [((), shrink)] if isinstance(shrink, str) else \
         [((index,), item) for index, item in enumerate(shrink)] if isinstance(shrink, list) else []
     for suffix, variable in entries:
@@ -257,7 +259,7 @@ def _pattern_problems(loaded: LoadedYaml) -> Iterator[Problem]:
             yield loaded.problem(("hashtags", "grapheme_pattern"), f"invalid regular expression: {exc}")
 
 
-def _min_above_max(loaded: LoadedYaml, section: Mapping[str, Any], path: JsonPath, low_key: str, high_key: str
+def _min_above_max(loaded: LoadedYaml, section: Mapping[str, object], path: JsonPath, low_key: str, high_key: str
                    ) -> Iterator[Problem]:
     low, high = section.get(low_key), section.get(high_key)
     if isinstance(low, int | float) and isinstance(high, int | float) and low > high:

@@ -19,11 +19,13 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard, TypeVar
 
 from jinja2 import nodes, pass_eval_context
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.filters import do_join
+from jinja2.nodes import EvalContext
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 MAX_TEXT = 100_000  # characters of any string or output, items of any list a template builds
@@ -99,7 +101,7 @@ def _check_growth(budget: _Budget) -> None:
         raise TemplateLimitError(f"rendering used more than {MAX_GROWTH_BYTES // 2**20} MB")
 
 
-def _size(value: Any) -> int:
+def _size(value: object) -> int:
     """Characters of a string; items of a list plus the characters of the strings in it (a list of a thousand
     long strings is as costly to print or join as one long string). Stops counting past the cap."""
     if isinstance(value, str | bytes):
@@ -119,7 +121,7 @@ def _check_size(size: int, what: str) -> None:
         raise TemplateLimitError(f"{what} would hold {size:,} characters or items (at most {MAX_TEXT:,})")
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -128,22 +130,23 @@ def _check_int_bits(bits: float) -> None:
         raise TemplateLimitError(f"a number would need about {int(bits):,} bits (at most {MAX_INT_BITS:,})")
 
 
-def _check_binop(op: str, left: Any, right: Any) -> None:
+def _check_binop(op: str, left: object, right: object) -> None:
     if op == "**" and _is_int(left) and _is_int(right) and right > 0:
         _check_int_bits(max(abs(left), 2).bit_length() * right)
     elif op == "*":
         if _is_int(left) and _is_int(right):
             _check_int_bits(abs(left).bit_length() + abs(right).bit_length())
-        elif _is_int(right) or _is_int(left):
-            sequence, count = (left, right) if _is_int(right) else (right, left)
-            _check_size(_size(sequence) * max(count, 0), "a repeated string or list")
+        elif _is_int(right):
+            _check_size(_size(left) * max(right, 0), "a repeated string or list")
+        elif _is_int(left):
+            _check_size(_size(right) * max(left, 0), "a repeated string or list")
     elif op == "+":
         _check_size(_size(left) + _size(right), "a joined string or list")
     elif op == "%" and isinstance(left, str):
         _check_format(left, right if isinstance(right, tuple) else (right,))
 
 
-def _check_format(template: str, args: Iterable[Any] = ()) -> None:
+def _check_format(template: str, args: Iterable[object] = ()) -> None:
     """Widths and precisions in a format string (``'%9999999d'``, ``'{:>9999999}'``) size the result; so do the
     arguments a ``*`` width takes (``'%*d' % (9999999, 1)``)."""
     for number in _NUMBERS_IN_FORMAT.findall(template):
@@ -152,32 +155,32 @@ def _check_format(template: str, args: Iterable[Any] = ()) -> None:
         _check_arguments("format", args)
 
 
-def _check_repeated_layout(name: str, text: Any, width: Any, per: str) -> None:
+def _check_repeated_layout(name: str, text: object, width: object, per: str) -> None:
     """``indent`` adds its width to every line and ``expandtabs`` its tab size for every tab."""
     text = str(text)
     size = len(width) if isinstance(width, str) else width if _is_int(width) else 0
     _check_size(len(text) + (text.count(per) + 1) * abs(size), f"{name}()")
 
 
-def _check_replace(text: Any, old: Any = "", new: Any = "", *_: Any) -> None:
+def _check_replace(text: object, old: object = "", new: object = "", *_: object) -> None:
     text, old, new = str(text), str(old), str(new)
     occurrences = len(text) + 1 if not old else text.count(old)
     _check_size(len(text) + occurrences * len(new), "replace()")
 
 
-def _check_arguments(what: str, args: Iterable[Any]) -> None:
+def _check_arguments(what: str, args: Iterable[object]) -> None:
     """Whole-number arguments of a filter or method that sizes its result (a width, a count)."""
     for value in args:
         if _is_int(value):
             _check_size(abs(value), f"{what}()")
 
 
-def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+def _bounded_filter(name: str, func: Callable[..., object]) -> Callable[..., object]:
     """``func`` with the deadline checked and, for a filter that sizes its result, its arguments checked."""
     value_at = 1 if hasattr(func, "jinja_pass_arg") else 0  # a context or environment comes first
 
     @functools.wraps(func)
-    def bounded(*args: Any, **kwargs: Any) -> Any:
+    def bounded(*args: object, **kwargs: object) -> object:
         _tick()
         if name == "format":
             _check_format(str(args[value_at]), [*args[value_at + 1:], *kwargs.values()])
@@ -194,7 +197,8 @@ def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @pass_eval_context
-def _bounded_join(eval_ctx: Any, value: Iterable[Any], d: str = "", attribute: Any = None) -> str:
+def _bounded_join(eval_ctx: EvalContext, value: Iterable[object], d: str = "", attribute: str | int | None = None
+                  ) -> str:
     """``join`` that adds up the size of what it would build before building it."""
     items = list(value)
     size = sum(len(str(item)) for item in items) + len(str(d)) * max(len(items) - 1, 0)
@@ -202,7 +206,10 @@ def _bounded_join(eval_ctx: Any, value: Iterable[Any], d: str = "", attribute: A
     return do_join(eval_ctx, items, d, attribute)
 
 
-def _bounded_loop(iterable: Any) -> Iterator[Any]:
+_Item = TypeVar("_Item")
+
+
+def _bounded_loop(iterable: Iterable[_Item]) -> Iterator[_Item]:
     for item in iterable:
         _tick(loop_step=True)
         yield item
@@ -226,20 +233,20 @@ def _bounded_concat(parts: Iterable[str]) -> str:
     return "".join(collected)
 
 
-class _OutputBuffer(list):
+class _OutputBuffer(list[object]):
     """The buffer a macro, call block or ``{% set %}`` block collects its output in, capped as it grows."""
 
     size = 0
 
-    def append(self, part: Any) -> None:
+    def append(self, part: object) -> None:
         self._count(part)
         super().append(part)
 
-    def extend(self, parts: Iterable[Any]) -> None:
+    def extend(self, parts: Iterable[object]) -> None:
         for part in parts:
             self.append(part)
 
-    def _count(self, part: Any) -> None:
+    def _count(self, part: object) -> None:
         self.size += len(part) if isinstance(part, str) else 0
         _check_size(self.size, "a captured block")
 
@@ -270,7 +277,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
     code_generator_class = _BoundedCodeGenerator
     concat = staticmethod(_bounded_concat)
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, **options: Any) -> None:  # Jinja's own Environment options, passed through
         super().__init__(**options)
         self.filters = {name: _bounded_filter(name, func) for name, func in self.filters.items()}
         self.filters["join"] = _bounded_join
@@ -280,7 +287,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
 
     output_buffer = _OutputBuffer
 
-    def bounded_concat(self, parts: Iterable[Any]) -> str:
+    def bounded_concat(self, parts: Iterable[object]) -> str:
         _tick()
         text = "".join(map(str, parts))
         _check_size(len(text), "a joined string")
@@ -294,12 +301,12 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         tree.set_environment(self)
         return tree
 
-    def call_binop(self, context: Any, op: str, left: Any, right: Any) -> Any:
+    def call_binop(self, context: Context, op: str, left: object, right: object) -> object:
         _tick()
         _check_binop(op, left, right)
         return self.binop_table[op](left, right)
 
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+    def call(__self, __context: Context, __obj: object, *args: object, **kwargs: object) -> object:
         _tick()
         target = getattr(__obj, "__wrapped__", __obj)  # the sandbox wraps str.format
         owner, method = getattr(target, "__self__", None), getattr(target, "__name__", "")
@@ -311,8 +318,9 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
                 _check_repeated_layout(method, owner, args[0] if args else kwargs.get("tabsize", 8), "\t")
             elif method == "replace":
                 _check_replace(owner, *args)
-            elif method == "join" and args:
-                args = (list(args[0]), *args[1:])
-                _check_size(_size(args[0]) + len(owner) * len(args[0]), "join()")
+            elif method == "join" and args and isinstance(args[0], Iterable):
+                items = list(args[0])
+                args = (items, *args[1:])
+                _check_size(_size(items) + len(owner) * len(items), "join()")
         return super().call(__context, __obj, *args, **kwargs)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache, lru_cache
-from typing import Any
 
 import regex
 from jinja2 import StrictUndefined, Template, TemplateError, meta
@@ -29,6 +28,8 @@ UPLOAD_VARIABLES = TEMPLATE_VARIABLES | frozenset({
     "video_size_bytes", "duration_s",
 })
 EXPRESSION_PREFIX = "="
+# The values a template sees, by variable name: Python hands them to Jinja and reads them back only as text.
+TemplateVariables = Mapping[str, object]
 
 _BLANK_RUNS = regex.compile(r"[ \t]+\n")
 _MANY_NEWLINES = regex.compile(r"\n{3,}")
@@ -63,7 +64,7 @@ def undeclared_variables(source: str) -> set[str]:
     return set(meta.find_undeclared_variables(environment().parse(source)))
 
 
-def expression_source(value: str) -> str | None:
+def expression_source(value: object) -> str | None:
     """The Jinja expression in an upload value (``"= text.title"`` -> ``"text.title"``), or None for a literal."""
     if isinstance(value, str) and value.startswith(EXPRESSION_PREFIX):
         return value[len(EXPRESSION_PREFIX):].strip()
@@ -81,7 +82,7 @@ def _compiled(source: str) -> Template:
     return environment().from_string(source)
 
 
-def render_template(source: str, variables: Mapping[str, Any], where: str) -> str:
+def render_template(source: str, variables: TemplateVariables, where: str) -> str:
     """Render one text template; ``where`` (e.g. ``platforms/x.yaml text.title``) prefixes any error."""
     try:
         with limits():
@@ -94,7 +95,7 @@ def render_template(source: str, variables: Mapping[str, Any], where: str) -> st
         raise TemplateProblem(f"{where}: template error: {type(exc).__name__}: {exc}") from None
 
 
-def evaluate_expression(source: str, variables: Mapping[str, Any], where: str) -> Any:
+def evaluate_expression(source: str, variables: TemplateVariables, where: str) -> object:
     """Evaluate an upload expression to a Python value (a list stays a list, a bool a bool)."""
     try:
         with limits():
@@ -112,7 +113,7 @@ def evaluate_expression(source: str, variables: Mapping[str, Any], where: str) -
 
 _SAMPLE_TITLE = "A sample story title, about as long as a real one"
 # One plausible value per variable, so that validate can render every template once under the sandbox's limits.
-SAMPLE_VARIABLES: dict[str, Any] = {
+SAMPLE_VARIABLES: TemplateVariables = {
     "id": "sample-story", "title_id": "sample-story", "title": _SAMPLE_TITLE, "segment": "women",
     "age_group": "18-23", "description": _SAMPLE_TITLE * 4, "theme": "motivation", "tone": "uplifting",
     "platform": "sample", "display_name": "Sample", "privacy_level": "private",

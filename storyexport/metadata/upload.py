@@ -8,14 +8,14 @@ platform needs no code. Null results are left out, since APIs treat a missing op
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
 
-from storyexport.metadata.templates import evaluate_expression, expression_source
+from storyexport.jsontypes import JSONValue
+from storyexport.metadata.templates import TemplateProblem, TemplateVariables, evaluate_expression, expression_source
 
 JsonPath = tuple[str | int, ...]
 
 
-def upload_expressions(mapping: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, str]]:
+def upload_expressions(mapping: JSONValue, path: JsonPath = ()) -> Iterator[tuple[JsonPath, str]]:
     """Every (path, expression) in an upload mapping, for validation."""
     if isinstance(mapping, Mapping):
         for key, value in mapping.items():
@@ -29,15 +29,19 @@ def upload_expressions(mapping: Any, path: JsonPath = ()) -> Iterator[tuple[Json
             yield path, source
 
 
-def _json_ready(value: Any) -> Any:
+def _json_ready(value: object, where: str) -> JSONValue:
+    """An expression's value as JSON: tuples become lists, mapping keys text; anything else JSON cannot hold is
+    the rules file's error, named here rather than when the file is written."""
     if isinstance(value, tuple | list):
-        return [_json_ready(item) for item in value]
+        return [_json_ready(item, where) for item in value]
     if isinstance(value, Mapping):
-        return {str(key): _json_ready(item) for key, item in value.items()}
-    return value
+        return {str(key): _json_ready(item, where) for key, item in value.items()}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TemplateProblem(f"{where}: expression gives a {type(value).__name__}, which JSON cannot hold")
 
 
-def build_upload(mapping: Any, variables: Mapping[str, Any], where: str, path: str = "upload") -> Any:
+def build_upload(mapping: JSONValue, variables: TemplateVariables, where: str, path: str = "upload") -> JSONValue:
     """Evaluate an upload mapping; ``where`` names the rules file in errors."""
     if isinstance(mapping, Mapping):
         built = {key: build_upload(value, variables, where, f"{path}.{key}") for key, value in mapping.items()}
@@ -47,4 +51,4 @@ def build_upload(mapping: Any, variables: Mapping[str, Any], where: str, path: s
     source = expression_source(mapping)
     if source is None:
         return mapping
-    return _json_ready(evaluate_expression(source, variables, f"{where} {path}"))
+    return _json_ready(evaluate_expression(source, variables, f"{where} {path}"), f"{where} {path}")

@@ -7,14 +7,95 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypedDict
 
-from storyexport.registry.records import UNATTRIBUTED, ZERO, Counts, Event, Snapshot, engagement_rate
+from storyexport.registry.records import (
+    UNATTRIBUTED,
+    ZERO,
+    Counts,
+    CountsDict,
+    Event,
+    Snapshot,
+    VideoEntry,
+    engagement_rate,
+)
 
 UNATTRIBUTED_LABEL = "unattributed"
+
+
+class RegistryStatistics(TypedDict):
+    total_exports: int
+    by_segment: dict[str, int]
+    by_age_group: dict[str, int]
+    by_status: dict[str, int]
+    by_platform: dict[str, dict[str, int]]
+    total_views: int
+    total_likes: int
+    total_shares: int
+    total_comments: int
+    overall_engagement_rate: float
+    average_engagement_rate: float
+
+
+class KindStatistics(TypedDict):
+    runs: int
+    failures: int
+    failure_rate: float
+    mean_s: float
+    p95_s: float
+
+
+class RecentFailure(TypedDict):
+    kind: str
+    story_id: str | None
+    platform: str | None
+    reason: str | None
+    started_at: str
+
+
+class ExportStatistics(TypedDict):
+    tasks: int
+    failures: int
+    failure_rate: float
+    exports_per_day: dict[str, int]
+    by_kind: dict[str, KindStatistics]
+    recent_failures: list[RecentFailure]
+
+
+class Growth(TypedDict):
+    first_at: str | None
+    last_at: str | None
+    first_views: int
+    last_views: int
+    views_gained: int
+    growth_pct: float | None
+    points: int
+
+
+class TopVideo(CountsDict):
+    title_id: str
+    title: str
+    growth: Growth
+
+
+class FilterValues(TypedDict):
+    segment: str | None
+    age_group: str | None
+    platform: str | None
+
+
+class PerformanceAnalytics(TypedDict):
+    filters: FilterValues
+    videos: int
+    totals: CountsDict
+    by_segment: dict[str, CountsDict]
+    by_age_group: dict[str, CountsDict]
+    by_platform: dict[str, CountsDict]
+    top: list[TopVideo]
+    growth: dict[str, Growth]
 
 
 @dataclass(frozen=True)
@@ -23,7 +104,7 @@ class Filters:
     age_group: str | None = None
     platform: str | None = None
 
-    def keep_video(self, video: dict[str, Any]) -> bool:
+    def keep_video(self, video: Mapping[str, object]) -> bool:
         return ((not self.segment or video["segment"] == self.segment)
                 and (not self.age_group or video["age_group"] == self.age_group))
 
@@ -42,7 +123,7 @@ def percentile(values: Iterable[float], fraction: float) -> float:
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
-def registry_statistics(videos: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def registry_statistics(videos: Mapping[str, VideoEntry]) -> RegistryStatistics:
     """The original guide's ``get_statistics()``: counts by segment, age group and status, totals, mean engagement."""
     platform_status: dict[str, Counter[str]] = defaultdict(Counter)
     for video in videos.values():
@@ -65,12 +146,13 @@ def registry_statistics(videos: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def statistics_text(stats: dict[str, Any]) -> str:
+def statistics_text(stats: RegistryStatistics) -> str:
     """The original guide's ``generate_report()``: a plain-text summary of ``registry_statistics``."""
     lines = ["EXPORT REGISTRY REPORT", "=" * 22, f"Total exports: {stats['total_exports']}", ""]
-    for title, key in (("By segment", "by_segment"), ("By age group", "by_age_group"), ("By status", "by_status")):
+    for title, counts in (("By segment", stats["by_segment"]), ("By age group", stats["by_age_group"]),
+                          ("By status", stats["by_status"])):
         lines.append(f"{title}:")
-        lines += [f"  {name}: {count}" for name, count in stats[key].items()] or ["  (none)"]
+        lines += [f"  {name}: {count}" for name, count in counts.items()] or ["  (none)"]
     lines.append("By platform:")
     lines += [f"  {p}: " + ", ".join(f"{s} {n}" for s, n in c.items()) for p, c in stats["by_platform"].items()]
     lines += ["", "Performance:", f"  Views: {stats['total_views']:,}", f"  Likes: {stats['total_likes']:,}",
@@ -80,7 +162,7 @@ def statistics_text(stats: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def export_statistics(events: list[Event]) -> dict[str, Any]:
+def export_statistics(events: list[Event]) -> ExportStatistics:
     """Build statistics: successful video exports per UTC day, failure rate, duration mean and p95 per kind."""
     per_day = Counter(_day(e.started_at) for e in events if e.kind == "video" and e.success)
     by_kind: dict[str, list[Event]] = defaultdict(list)
@@ -100,15 +182,16 @@ def export_statistics(events: list[Event]) -> dict[str, Any]:
     }
 
 
-def _kind_stats(events: list[Event]) -> dict[str, Any]:
+def _kind_stats(events: list[Event]) -> KindStatistics:
     durations = [e.duration_s for e in events]
     failed = sum(not e.success for e in events)
     return {"runs": len(events), "failures": failed, "failure_rate": _rate(failed, len(events)),
             "mean_s": round(sum(durations) / len(durations), 3), "p95_s": round(percentile(durations, 0.95), 3)}
 
 
-def performance_analytics(videos: dict[str, dict[str, Any]], latest: list[Snapshot],
-                          history: list[Snapshot], filters: Filters = NO_FILTERS, top: int = 5) -> dict[str, Any]:
+def performance_analytics(videos: Mapping[str, VideoEntry], latest: list[Snapshot],
+                          history: list[Snapshot], filters: Filters = NO_FILTERS, top: int = 5
+                          ) -> PerformanceAnalytics:
     """Totals and engagement by segment, age group and platform; the top ``top`` videos; growth per video."""
     kept = {tid: v for tid, v in videos.items() if filters.keep_video(v)}
     per_video: dict[str, Counts] = {tid: ZERO for tid in kept}
@@ -147,14 +230,14 @@ def total_views_series(history: list[Snapshot]) -> list[tuple[str, int]]:
     return list(series.items())
 
 
-def growth_by_video(history: list[Snapshot]) -> dict[str, dict[str, Any]]:
+def growth_by_video(history: list[Snapshot]) -> dict[str, Growth]:
     by_video: dict[str, list[Snapshot]] = defaultdict(list)
     for snap in history:
         by_video[snap.title_id].append(snap)
     return {tid: _growth(total_views_series(snaps)) for tid, snaps in sorted(by_video.items())}
 
 
-def _growth(series: list[tuple[str, int]]) -> dict[str, Any]:
+def _growth(series: list[tuple[str, int]]) -> Growth:
     if not series:
         return _no_growth()
     (first_at, first), (last_at, last) = series[0], series[-1]
@@ -163,16 +246,16 @@ def _growth(series: list[tuple[str, int]]) -> dict[str, Any]:
             "points": len(series)}
 
 
-def _no_growth() -> dict[str, Any]:
+def _no_growth() -> Growth:
     return {"first_at": None, "last_at": None, "first_views": 0, "last_views": 0, "views_gained": 0,
             "growth_pct": None, "points": 0}
 
 
-def _group(groups: dict[str, Counts]) -> dict[str, dict[str, Any]]:
+def _group(groups: dict[str, Counts]) -> dict[str, CountsDict]:
     return {name: counts.as_dict() for name, counts in sorted(groups.items())}
 
 
-def _counts(performance: dict[str, Any]) -> Counts:
+def _counts(performance: CountsDict) -> Counts:
     return Counts(performance["views"], performance["likes"], performance["shares"], performance.get("comments", 0))
 
 

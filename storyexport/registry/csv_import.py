@@ -10,16 +10,17 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Required, TypedDict
 
 import yaml
 
 from storyexport.registry.errors import RegistryError
 from storyexport.registry.inputs import check_count, read_import_text
-from storyexport.registry.records import Counts
+from storyexport.registry.records import Counts, VideoEntry
 from storyexport.registry.registry import Change, ExportRegistry, normalise_timestamp
 
 MAPPINGS_FILE = Path(__file__).with_name("csv_mappings.yaml")
@@ -40,13 +41,22 @@ class CsvImportResult:
                 f"{self.already_imported} already imported, {len(self.unmatched)} unmatched")
 
 
+class CsvMapping(TypedDict, total=False):
+    """One platform's entry in ``csv_mappings.yaml``."""
+
+    label: Required[str]
+    detect: Required[list[str]]
+    skip: list[str]
+    columns: Required[dict[str, list[str]]]  # field -> the column names it may have, first found wins
+
+
 @cache
-def load_mappings(path: Path = MAPPINGS_FILE) -> dict[str, Any]:
+def load_mappings(path: Path = MAPPINGS_FILE) -> dict[str, CsvMapping]:
     with path.open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)
 
 
-def detect_platform(header: list[str], mappings: dict[str, Any]) -> str | None:
+def detect_platform(header: list[str], mappings: Mapping[str, CsvMapping]) -> str | None:
     names = {_norm(h) for h in header}
     found = [p for p, m in mappings.items() if all(_norm(c) in names for c in m["detect"])]
     return found[0] if len(found) == 1 else None
@@ -104,10 +114,9 @@ def _import_row(change: Change, path: Path, line: int, row: dict[str, str], colu
 class _Matcher:
     """Find the registered story a CSV row is about: by URL, platform video id, title, or id in the text."""
 
-    def __init__(self, videos: dict[str, dict[str, Any]], platform: str):
+    def __init__(self, videos: Mapping[str, VideoEntry], platform: str):
         self.videos = videos
-        self.urls = {_norm_url(v["platforms"][platform]["url"]): tid for tid, v in videos.items()
-                     if (v["platforms"].get(platform) or {}).get("url")}
+        self.urls = {_norm_url(url): tid for tid, v in videos.items() if (url := _platform_url(v, platform))}
         self.titles = {_norm(v["title"]): tid for tid, v in videos.items()}
 
     def match(self, ids: dict[str, str]) -> str | None:
@@ -125,6 +134,11 @@ class _Matcher:
         text = " ".join(ids.get(k, "") for k in ("title", "description"))
         found = [tid for tid in self.videos if re.search(rf"(?<![\w-]){re.escape(tid)}(?![\w-])", text)]
         return found[0] if len(found) == 1 else None
+
+
+def _platform_url(video: VideoEntry, platform: str) -> str | None:
+    entry = video["platforms"].get(platform)
+    return entry.get("url") if entry else None
 
 
 def _row_label(ids: dict[str, str]) -> str:

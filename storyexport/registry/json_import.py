@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
 
+from storyexport.jsontypes import JSONObject, JSONValue
 from storyexport.registry.errors import RegistryError
 from storyexport.registry.inputs import check_count, read_import_text
 from storyexport.registry.records import Counts
@@ -26,8 +26,7 @@ PERFORMANCE_KEYS = {"views", "likes", "shares", "comments", "engagement_rate"}
 
 def import_guide_json(registry: ExportRegistry, path: Path) -> int:
     """Import every video of an ``export_registry.json`` in the guide's format; returns how many videos it held."""
-    document = _load(path)
-    videos = document["videos"]
+    document, videos = _load(path)
     with registry.changing() as change:
         for key, video in sorted(videos.items()):
             _import_video(change, path, key, video, document)
@@ -40,7 +39,8 @@ def import_guide_json(registry: ExportRegistry, path: Path) -> int:
     return len(videos)
 
 
-def _load(path: Path) -> dict[str, Any]:
+def _load(path: Path) -> tuple[JSONObject, JSONObject]:
+    """The document and its ``videos`` object."""
     text = read_import_text(path)
     try:
         document = json.loads(text)
@@ -50,12 +50,20 @@ def _load(path: Path) -> dict[str, Any]:
         raise RegistryError(f"{path}: not usable JSON: a number has too many digits") from exc
     except RecursionError as exc:
         raise RegistryError(f"{path}: not usable JSON: nested too deeply") from exc
-    if not isinstance(document, dict) or not isinstance(document.get("videos"), dict):
+    videos = document.get("videos") if isinstance(document, dict) else None
+    if not isinstance(videos, dict):
         raise RegistryError(f"{path}: not an export registry (expected an object with a \"videos\" object)")
-    return document
+    return document, videos
 
 
-def _import_video(change: Change, path: Path, key: str, video: Any, document: dict[str, Any]) -> None:
+def _object(video: JSONObject, key: str, where: str) -> JSONObject:
+    value = video.get(key) or {}
+    if not isinstance(value, dict):
+        raise RegistryError(f"{where}.{key}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def _import_video(change: Change, path: Path, key: str, video: JSONValue, document: JSONObject) -> None:
     where = f"{path}: videos.{key}"
     if not isinstance(video, dict):
         raise RegistryError(f"{where}: expected an object")
@@ -63,31 +71,29 @@ def _import_video(change: Change, path: Path, key: str, video: Any, document: di
     if missing:
         raise RegistryError(f"{where}: missing {', '.join(missing)}")
     title_id = str(video.get("title_id") or key)
-    for key in ("platforms", "performance"):
-        if not isinstance(video.get(key) or {}, dict):
-            raise RegistryError(f"{where}.{key}: expected an object, got {type(video[key]).__name__}")
+    platforms, performance = _object(video, "platforms", where), _object(video, "performance", where)
     extra = {k: v for k, v in video.items() if k not in VIDEO_KEYS}
-    performance = video.get("performance") or {}
     performance_extra = {k: v for k, v in performance.items() if k not in PERFORMANCE_KEYS}
     if performance_extra:
         extra[PERFORMANCE_EXTRA] = performance_extra
     fields = {k: (str(video[k]) if video.get(k) is not None else None)
               for k in ("title", "segment", "age_group", "video_path", "thumbnail_path", "metadata_path",
                         "export_date")}
-    fields["export_date"] = fields["export_date"] or document.get("created_at") or change.now
+    created = document.get("created_at")
+    fields["export_date"] = fields["export_date"] or (str(created) if created else None) or change.now
     change.upsert_video(title_id, fields, extra, publish_status=str(video.get("publish_status") or "pending"))
-    for platform, entry in sorted((video.get("platforms") or {}).items()):
+    for platform, entry in sorted(platforms.items()):
         _import_platform(change, f"{where}.platforms.{platform}", title_id, platform, entry)
     if any(k in performance for k in ("views", "likes", "shares", "comments")):
         _import_performance(change, where, title_id, performance, video, document)
 
 
-def _import_platform(change: Change, where: str, title_id: str, platform: str, entry: Any) -> None:
+def _import_platform(change: Change, where: str, title_id: str, platform: str, entry: JSONValue) -> None:
     if not isinstance(entry, dict):
         raise RegistryError(f"{where}: expected an object")
-    require_web_url(entry.get("url") or None, f"{where}.url")
+    url = require_web_url(entry.get("url") or None, f"{where}.url")
     extra = json.dumps({k: v for k, v in entry.items() if k not in PLATFORM_KEYS}, sort_keys=True)
-    values = (str(entry.get("status") or "pending"), entry.get("url") or None, entry.get("published_date"), extra)
+    values = (str(entry.get("status") or "pending"), url, entry.get("published_date"), extra)
     row = change.conn.execute("SELECT status, url, published_date, extra FROM platforms"
                               " WHERE title_id = ? AND platform = ?", (title_id, platform)).fetchone()
     if row is not None and tuple(row) == values:
@@ -98,10 +104,16 @@ def _import_platform(change: Change, where: str, title_id: str, platform: str, e
     change.changed = True
 
 
-def _import_performance(change: Change, where: str, title_id: str, performance: dict[str, Any],
-                        video: dict[str, Any], document: dict[str, Any]) -> None:
+def _whole(value: JSONValue) -> int:
+    if isinstance(value, list | dict):
+        raise TypeError(f"not a number: {type(value).__name__}")
+    return int(value or 0)
+
+
+def _import_performance(change: Change, where: str, title_id: str, performance: JSONObject,
+                        video: JSONObject, document: JSONObject) -> None:
     try:
-        counts = Counts(*(check_count(int(performance.get(k) or 0), k)
+        counts = Counts(*(check_count(_whole(performance.get(k)), k)
                           for k in ("views", "likes", "shares", "comments")))
     except (TypeError, OverflowError) as exc:
         raise RegistryError(f"{where}.performance: counts must be whole numbers") from exc

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Required, TypedDict
 
 EVENT_KINDS = ("video", "thumbnails", "metadata", "platform", "registry", "report", "sample")
 STATUS_PRIORITY = ("published", "scheduled", "pending", "failed", "removed")
@@ -25,12 +28,64 @@ class Counts:
     def engagement_rate(self) -> float:
         return engagement_rate(self.views, self.likes, self.shares, self.comments)
 
-    def as_dict(self) -> dict[str, int | float]:
+    def as_dict(self) -> CountsDict:
         return {"views": self.views, "likes": self.likes, "shares": self.shares, "comments": self.comments,
                 "engagement_rate": self.engagement_rate}
 
 
 ZERO = Counts(0, 0, 0, 0)
+
+
+class CountsDict(TypedDict):
+    views: int
+    likes: int
+    shares: int
+    comments: int
+    engagement_rate: float
+
+
+class PlatformEntry(TypedDict):
+    """A video's entry for one platform (fields kept from an import ride along under their own names)."""
+
+    status: str
+    url: str | None
+    published_date: str | None
+
+
+class HistoryPoint(CountsDict):
+    recorded_at: str
+    platform: str | None
+
+
+class VideoEntry(TypedDict, total=False):
+    """A video in the original guide's registry format (fields kept from an import ride along)."""
+
+    title: Required[str]
+    title_id: Required[str]
+    segment: Required[str]
+    age_group: Required[str]
+    export_date: Required[str]
+    publish_status: Required[str]
+    platforms: Required[dict[str, PlatformEntry]]
+    performance: Required[CountsDict]
+    video_path: str
+    thumbnail_path: str
+    metadata_path: str
+    performance_history: list[HistoryPoint]  # only from ``ExportRegistry.get_video_info``
+
+
+class ExportItem(TypedDict, total=False):
+    """What ``ExportRegistry.register_exports`` takes per export: ``register_export``'s arguments by name."""
+
+    title_id: Required[str]
+    title: Required[str]
+    segment: Required[str]
+    age_group: Required[str]
+    video_path: Required[str | Path]
+    thumbnail_path: str | Path | None
+    metadata_path: str | Path | None
+    platforms: Iterable[str] | None
+    export_date: str | None
 
 
 @dataclass(frozen=True)

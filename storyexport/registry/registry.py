@@ -12,13 +12,13 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
+from storyexport.jsontypes import JSONObject
 from storyexport.layout import REGISTRY_DB
-from storyexport.registry.analytics import registry_statistics, statistics_text
+from storyexport.registry.analytics import RegistryStatistics, registry_statistics, statistics_text
 from storyexport.registry.errors import RegistryError, UnknownStoryError
 from storyexport.registry.inputs import check_count
-from storyexport.registry.records import Counts, Event, Snapshot, overall_status
+from storyexport.registry.records import Counts, CountsDict, Event, ExportItem, Snapshot, VideoEntry, overall_status
 from storyexport.registry.snapshot import get_meta, latest_snapshots, video_entries, write_snapshot
 from storyexport.registry.store import Store
 from storyexport.textsafe import is_web_url
@@ -65,7 +65,7 @@ class ExportRegistry:
 
     def register_export(self, title_id: str, title: str, segment: str, age_group: str, video_path: str | Path,
                         thumbnail_path: str | Path | None = None, metadata_path: str | Path | None = None,
-                        platforms: Iterable[str] | None = None, export_date: str | None = None) -> dict[str, Any]:
+                        platforms: Iterable[str] | None = None, export_date: str | None = None) -> VideoEntry:
         """Register (or refresh) an export. Idempotent: publish status and performance history are kept."""
         self.register_exports([{
             "title_id": title_id, "title": title, "segment": segment, "age_group": age_group,
@@ -74,7 +74,7 @@ class ExportRegistry:
         }])
         return self.get_video_info(title_id)
 
-    def register_exports(self, exports: Iterable[Mapping[str, Any]]) -> list[str]:
+    def register_exports(self, exports: Iterable[ExportItem]) -> list[str]:
         """Register many exports in one transaction with one snapshot write (the build registers thousands).
 
         Each mapping takes ``register_export``'s arguments by name. Returns the ids, in order.
@@ -94,7 +94,7 @@ class ExportRegistry:
         return ids
 
     def update_publish_status(self, title_id: str, platform: str, status: str,
-                              url: str | None = None) -> dict[str, Any]:
+                              url: str | None = None) -> VideoEntry:
         """Set one platform's status (and URL); ``published_date`` is stamped when it becomes published."""
         _require_text(platform=platform, status=status)
         require_web_url(url)
@@ -105,7 +105,7 @@ class ExportRegistry:
 
     def update_performance(self, title_id: str, views: int, likes: int, shares: int, comments: int = 0,
                            platform: str | None = None, recorded_at: str | None = None,
-                           source: str | None = None) -> dict[str, Any]:
+                           source: str | None = None) -> CountsDict:
         """Add a dated performance snapshot. ``source`` makes repeated imports of one report a no-op."""
         counts = Counts(*(_count(name, value) for name, value in
                           (("views", views), ("likes", likes), ("shares", shares), ("comments", comments))))
@@ -135,7 +135,7 @@ class ExportRegistry:
 
     # -- queries -----------------------------------------------------------------------------------------
 
-    def get_video_info(self, title_id: str) -> dict[str, Any]:
+    def get_video_info(self, title_id: str) -> VideoEntry:
         """The video's entry in the guide's format plus ``performance_history`` (every snapshot, oldest first)."""
         with self._store.read() as conn:
             entry = video_entries(conn).get(title_id)
@@ -150,13 +150,13 @@ class ExportRegistry:
         return entry
 
     def list_videos(self, segment: str | None = None, age_group: str | None = None, status: str | None = None,
-                    platform: str | None = None) -> list[dict[str, Any]]:
+                    platform: str | None = None) -> list[VideoEntry]:
         """The guide's entries, filtered; with ``platform`` and ``status`` the platform's own status counts."""
         with self._store.read() as conn:
             videos = list(video_entries(conn).values())
         return [v for v in videos if _matches(v, segment, age_group, status, platform)]
 
-    def all_videos(self) -> dict[str, dict[str, Any]]:
+    def all_videos(self) -> dict[str, VideoEntry]:
         with self._store.read() as conn:
             return video_entries(conn)
 
@@ -180,7 +180,7 @@ class ExportRegistry:
         with self._store.read() as conn:
             return {"created_at": get_meta(conn, "created_at"), "last_updated": get_meta(conn, "last_updated")}
 
-    def get_statistics(self) -> dict[str, Any]:
+    def get_statistics(self) -> RegistryStatistics:
         return registry_statistics(self.all_videos())
 
     def generate_report(self) -> str:
@@ -201,7 +201,7 @@ class Change:
             raise UnknownStoryError(title_id)
         return row
 
-    def upsert_video(self, title_id: str, fields: dict[str, Any], extra: dict[str, Any] | None = None,
+    def upsert_video(self, title_id: str, fields: Mapping[str, str | None], extra: JSONObject | None = None,
                      publish_status: str | None = None) -> None:
         """Insert, or update the given fields (``None`` keeps the stored value)."""
         row = self.conn.execute("SELECT * FROM videos WHERE title_id = ?", (title_id,)).fetchone()
@@ -282,7 +282,7 @@ def normalise_timestamp(text: str | None) -> str | None:
         raise RegistryError(f"date-time out of range once converted to UTC: {text!r}") from None
 
 
-def _matches(video: dict[str, Any], segment: str | None, age_group: str | None, status: str | None,
+def _matches(video: VideoEntry, segment: str | None, age_group: str | None, status: str | None,
              platform: str | None) -> bool:
     if (segment and video["segment"] != segment) or (age_group and video["age_group"] != age_group):
         return False
@@ -294,30 +294,32 @@ def _matches(video: dict[str, Any], segment: str | None, age_group: str | None, 
     return True
 
 
-def require_web_url(url: str | None, where: str = "url") -> None:
-    """A platform URL is shown as a link in the report: only http and https are accepted (no javascript:)."""
+def require_web_url(url: object, where: str = "url") -> str | None:
+    """``url`` (None stays None). A platform URL is shown as a link in the report: only http and https are
+    accepted (no javascript:)."""
     if url is not None and not is_web_url(url):
         raise RegistryError(f"{where} must be an http:// or https:// address, got {url!r}")
+    return url
 
 
 def _text(value: str | Path | None) -> str | None:
     return None if value is None else str(value)
 
 
-def check_export(item: Mapping[str, Any]) -> None:
+def check_export(item: ExportItem) -> None:
     """Raise ``RegistryError`` if ``register_exports`` would refuse ``item`` (checked before a batch, so one bad
     story can be left out instead of failing the whole transaction)."""
     _require_text(title_id=item["title_id"], title=item["title"], segment=item["segment"],
                   age_group=item["age_group"])
 
 
-def _require_text(**values: Any) -> None:
+def _require_text(**values: object) -> None:
     for name, value in values.items():
         if not isinstance(value, str) or not value.strip():
             raise RegistryError(f"{name} must be a non-empty string, got {value!r}")
 
 
-def _count(name: str, value: Any) -> int:
+def _count(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise RegistryError(f"{name} must be a whole number >= 0, got {value!r:.40}")
     try:

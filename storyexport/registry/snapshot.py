@@ -12,13 +12,13 @@ import json
 import sqlite3
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import jsonschema
 
 from storyexport.fsutil import write_json_atomic
 from storyexport.registry.errors import RegistryError
-from storyexport.registry.records import ZERO, Counts, Snapshot
+from storyexport.registry.records import ZERO, Counts, CountsDict, PlatformEntry, Snapshot, VideoEntry
 from storyexport.resources import load_schema
 
 FORMAT_VERSION = "1.0"
@@ -42,26 +42,36 @@ def latest_totals(conn: sqlite3.Connection) -> dict[str, Counts]:
     return totals
 
 
-def video_entries(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+class RegistryDocument(TypedDict):
+    """The JSON snapshot (``export_registry.json``, ``schemas/registry.schema.json``)."""
+
+    version: str
+    created_at: str
+    last_updated: str
+    total_exports: int
+    videos: dict[str, VideoEntry]
+
+
+def video_entries(conn: sqlite3.Connection) -> dict[str, VideoEntry]:
     """Every video as its entry in the original guide's format (plus registered paths and fields kept from imports)."""
-    platforms: dict[str, dict[str, Any]] = {}
+    platforms: dict[str, dict[str, PlatformEntry]] = {}
     for row in conn.execute("SELECT * FROM platforms ORDER BY title_id, platform"):
-        entry = {**json.loads(row["extra"]), "status": row["status"], "url": row["url"],
-                 "published_date": row["published_date"]}
+        entry: PlatformEntry = {**json.loads(row["extra"]), "status": row["status"], "url": row["url"],
+                                "published_date": row["published_date"]}
         platforms.setdefault(row["title_id"], {})[row["platform"]] = entry
     totals = latest_totals(conn)
-    videos: dict[str, dict[str, Any]] = {}
+    videos: dict[str, VideoEntry] = {}
     for row in conn.execute("SELECT * FROM videos ORDER BY title_id"):
         extra = json.loads(row["extra"])
-        performance = {**extra.pop(PERFORMANCE_EXTRA, {}), **totals.get(row["title_id"], ZERO).as_dict()}
-        entry = {**extra, "title": row["title"], "title_id": row["title_id"], "segment": row["segment"],
-                 "age_group": row["age_group"], "export_date": row["export_date"],
-                 "publish_status": row["publish_status"], "platforms": platforms.get(row["title_id"], {}),
-                 "performance": performance}
+        performance: CountsDict = {**extra.pop(PERFORMANCE_EXTRA, {}), **totals.get(row["title_id"], ZERO).as_dict()}
+        known: VideoEntry = {"title": row["title"], "title_id": row["title_id"], "segment": row["segment"],
+                             "age_group": row["age_group"], "export_date": row["export_date"],
+                             "publish_status": row["publish_status"], "platforms": platforms.get(row["title_id"], {}),
+                             "performance": performance}
         for key in ("video_path", "thumbnail_path", "metadata_path"):
             if row[key] is not None:
-                entry[key] = row[key]
-        videos[row["title_id"]] = entry
+                known[key] = row[key]
+        videos[row["title_id"]] = {**extra, **known}
     return videos
 
 
@@ -70,7 +80,7 @@ def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
     return row["value"] if row else None
 
 
-def build_document(conn: sqlite3.Connection) -> dict[str, Any]:
+def build_document(conn: sqlite3.Connection) -> RegistryDocument:
     videos = video_entries(conn)
     created_at = get_meta(conn, "created_at") or ""
     return {
@@ -90,13 +100,13 @@ def _validator() -> jsonschema.protocols.Validator:
     return cls(schema)
 
 
-def validation_errors(document: Any) -> list[str]:
+def validation_errors(document: Any) -> list[str]:  # jsonschema's own JSON type
     """Schema violations as ``$.path: message`` lines (empty when valid)."""
     errors = sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
     return [f"{e.json_path}: {e.message}" for e in errors]
 
 
-def write_snapshot(conn: sqlite3.Connection, target: Path) -> dict[str, Any]:
+def write_snapshot(conn: sqlite3.Connection, target: Path) -> RegistryDocument:
     document = build_document(conn)
     problems = validation_errors(document)
     if problems:  # e.g. an imported date in no ISO-8601 form: refuse the change rather than write a bad file

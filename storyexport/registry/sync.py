@@ -11,11 +11,11 @@ from __future__ import annotations
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Any
 
 from storyexport import layout
 from storyexport.config.model import Manifest, Story
 from storyexport.registry.errors import RegistryError
+from storyexport.registry.records import ExportItem
 from storyexport.registry.registry import ExportRegistry, check_export
 
 
@@ -89,7 +89,7 @@ def store_created_at(path: Path, *, untouched: bool = False) -> str | None:
     return str(row[0]) if row else None
 
 
-def _entry(output_dir: Path, story: Story) -> dict[str, Any] | None:
+def _entry(output_dir: Path, story: Story) -> ExportItem | None:
     """What to register for a built story (video and base metadata exist), or None."""
     video = layout.video_path(output_dir, story)
     metadata = layout.base_metadata_path(output_dir, story)

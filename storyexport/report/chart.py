@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 WIDTH, HEIGHT, PAD_X, PAD_TOP, PAD_BOTTOM = 320, 110, 10, 10, 18
 
 
-def views_chart(series: list[tuple[str, int]]) -> dict[str, Any] | None:
+class ChartPoint(TypedDict):
+    x: float
+    y: float
+    label: str
+
+
+class Chart(TypedDict):
+    width: int
+    height: int
+    polyline: str
+    points: list[ChartPoint]
+    first: str
+    last: str
+    first_at: str
+    last_at: str
+
+
+def views_chart(series: list[tuple[str, int]]) -> Chart | None:
     """Scale (timestamp, total views) points into the chart box, spaced by order (snapshots are irregular)."""
     if not series:
         return None
@@ -16,13 +33,13 @@ def views_chart(series: list[tuple[str, int]]) -> dict[str, Any] | None:
     span = (high - low) or 1
     plot_height = HEIGHT - PAD_TOP - PAD_BOTTOM
     step = (WIDTH - 2 * PAD_X) / max(len(series) - 1, 1)
-    points = [
+    points: list[ChartPoint] = [
         {"x": round(PAD_X + i * step, 1), "y": round(HEIGHT - PAD_BOTTOM - (v - low) / span * plot_height, 1),
          "label": f"{at}: {v:,} views"}
         for i, (at, v) in enumerate(series)
     ]
     if len(points) == 1:  # one snapshot: a dot in the middle, not in a corner
-        points[0].update(x=WIDTH / 2, y=round(PAD_TOP + plot_height / 2, 1))
+        points[0]["x"], points[0]["y"] = WIDTH / 2, round(PAD_TOP + plot_height / 2, 1)
     return {
         "width": WIDTH, "height": HEIGHT,
         "polyline": " ".join(f"{p['x']},{p['y']}" for p in points),

@@ -8,19 +8,94 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from storyexport import layout
 from storyexport.config.model import Manifest, Story
+from storyexport.jsontypes import JSONObject, JSONValue
 from storyexport.metadata.text import graphemes, measure
 from storyexport.registry.analytics import Filters, total_views_series
-from storyexport.registry.records import Snapshot
-from storyexport.report.chart import views_chart
+from storyexport.registry.records import CountsDict, PlatformEntry, Snapshot, VideoEntry
+from storyexport.report.chart import Chart, views_chart
 from storyexport.textsafe import web_url_or_none
 
 
-def read_json(path: Path) -> dict[str, Any]:
+class Image(TypedDict):
+    src: str
+    label: str
+
+
+class OptionCard(TypedDict):
+    n: int
+    image: Image | None
+    timestamp: float | None
+    scores: list[tuple[str, str]]
+    headline: str | None
+    best: bool
+
+
+class CountRow(TypedDict):
+    name: str
+    used: int
+    limit: float | None
+    unit: str
+    over: bool
+
+
+class CheckRow(TypedDict):
+    group: str
+    name: str
+    ok: bool | None
+    message: str
+
+
+class PlatformCard(TypedDict):
+    name: str
+    display_name: str
+    built: bool
+    title: str
+    description: str
+    hashtags: list[str]
+    counts: list[CountRow]
+    checks_ok: bool | None
+    checks: list[CheckRow]
+    status: str | None
+    url: str | None
+    link: str | None
+    published_date: str | None
+
+
+class ViewsPoint(TypedDict):
+    at: str
+    views: int
+
+
+class StoryCard(TypedDict):
+    """What the report shows of one story, read from its built files (each may be missing) and the registry."""
+
+    id: str
+    title: str
+    segment: str
+    age_group: str
+    video_built: bool
+    registered: bool
+    publish_status: str | None
+    performance: CountsDict | None
+    best: Image | None
+    best_timestamp: float | None
+    best_scores: list[tuple[str, str]]
+    best_headline: str | None
+    method: str
+    options: list[OptionCard]
+    grid: Image | None
+    platforms: list[PlatformCard]
+    chart: Chart | None
+    history: list[ViewsPoint]
+
+
+def read_json(path: Path) -> JSONObject:
     """The file's object, or ``{}`` when it is missing, half-written or not an object."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -29,14 +104,14 @@ def read_json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def image(path: Path, base: Path, label: str) -> dict[str, str] | None:
+def image(path: Path, base: Path, label: str) -> Image | None:
     if not path.is_file():
         return None
     return {"src": Path(os.path.relpath(path, base)).as_posix(), "label": label}
 
 
-def collect_stories(manifest: Manifest, base: Path, videos: dict[str, dict[str, Any]],
-                    history: list[Snapshot], filters: Filters) -> list[dict[str, Any]]:
+def collect_stories(manifest: Manifest, base: Path, videos: Mapping[str, VideoEntry],
+                    history: list[Snapshot], filters: Filters) -> list[StoryCard]:
     """One card per story of the manifest that passes the filters, in manifest order."""
     cards = []
     for story in manifest.stories:
@@ -46,8 +121,8 @@ def collect_stories(manifest: Manifest, base: Path, videos: dict[str, dict[str, 
     return cards
 
 
-def story_card(output_dir: Path, story: Story, base: Path, video: dict[str, Any] | None,
-               history: list[Snapshot], filters: Filters) -> dict[str, Any]:
+def story_card(output_dir: Path, story: Story, base: Path, video: VideoEntry | None,
+               history: list[Snapshot], filters: Filters) -> StoryCard:
     thumbs = layout.story_thumbnail_paths(output_dir, story)
     scores = read_json(thumbs.scores)
     best = _dict(scores.get("best"))
@@ -75,15 +150,13 @@ def story_card(output_dir: Path, story: Story, base: Path, video: dict[str, Any]
     }
 
 
-def _options(paths: tuple[Path, ...], scores: dict[str, Any], best: dict[str, Any],
-             base: Path) -> list[dict[str, Any]]:
-    entries = _list(scores.get("options"))
-    by_name = {Path(str(e.get("path", ""))).name: e for e in entries if isinstance(e, dict)}
+def _options(paths: tuple[Path, ...], scores: JSONObject, best: JSONObject, base: Path) -> list[OptionCard]:
+    entries = [_dict(e) for e in _list(scores.get("options"))]  # anything but an object counts as empty
+    by_name = {Path(str(e.get("path", ""))).name: e for e in entries if e}
     best_at = _number(best.get("timestamp"))
-    options = []
+    options: list[OptionCard] = []
     for n, path in enumerate(paths, start=1):
-        entry = by_name.get(path.name) or (entries[n - 1] if n <= len(entries) and isinstance(entries[n - 1], dict)
-                                            else {})
+        entry = by_name.get(path.name) or (entries[n - 1] if n <= len(entries) else {})
         at = _number(entry.get("timestamp"))
         options.append({
             "n": n,
@@ -96,8 +169,8 @@ def _options(paths: tuple[Path, ...], scores: dict[str, Any], best: dict[str, An
     return options
 
 
-def _platform(output_dir: Path, story: Story, platform: str, video: dict[str, Any] | None,
-              base: Path) -> dict[str, Any]:
+def _platform(output_dir: Path, story: Story, platform: str, video: VideoEntry | None,
+              base: Path) -> PlatformCard:
     data = read_json(layout.platform_metadata_path(output_dir, story, platform))
     config = _dict(data.get("platform_config"))
     limits = _dict(config.get("metadata_limits"))
@@ -105,7 +178,8 @@ def _platform(output_dir: Path, story: Story, platform: str, video: dict[str, An
     title, description = str(data.get("platform_title", "")), str(data.get("platform_description", ""))
     hashtags = [str(h) for h in _list(data.get("platform_hashtags")) if isinstance(h, str | int)]
     checks = _dict(data.get("checks"))
-    registry_entry = (video or {}).get("platforms", {}).get(platform) or {}
+    registry_entry: PlatformEntry | dict[str, None] = (video["platforms"].get(platform) if video else None) or {}
+    ok = checks.get("ok")
     return {
         "name": platform,
         "display_name": str(data.get("display_name") or platform),
@@ -116,7 +190,7 @@ def _platform(output_dir: Path, story: Story, platform: str, video: dict[str, An
         "counts": [_count("title", title, limits.get("title"), units.get("title")),
                    _count("description", description, limits.get("description"), units.get("description")),
                    _count("hashtags", hashtags, limits.get("hashtags"), None)],
-        "checks_ok": checks.get("ok") if isinstance(checks.get("ok"), bool) else None,
+        "checks_ok": ok if isinstance(ok, bool) else None,
         "checks": [_check(group, c) for group in ("video", "text") for c in _list(checks.get(group))],
         "status": registry_entry.get("status"),
         "url": registry_entry.get("url"),
@@ -125,17 +199,17 @@ def _platform(output_dir: Path, story: Story, platform: str, video: dict[str, An
     }
 
 
-def _count(name: str, value: str | list[str], limit: Any, unit: Any) -> dict[str, Any]:
+def _count(name: str, value: str | list[str], limit: JSONValue, unit: JSONValue) -> CountRow:
     """Used length against the limit in the platform's unit (``metadata_units``; default ``characters``, i.e.
     code points, as the metadata step counts); the limit may be a number or a rule ``{max_length, unit}``."""
-    unit = str(unit) if isinstance(unit, str) else ("items" if isinstance(value, list) else "characters")
+    unit_name = unit if isinstance(unit, str) else ("items" if isinstance(value, list) else "characters")
     if isinstance(limit, dict):
-        unit = str(limit.get("unit", unit))
+        unit_name = str(limit.get("unit", unit_name))
         limit = limit.get("max_length", limit.get("max_count", limit.get("max")))
-    used = len(value) if isinstance(value, list) else _measure(value, unit)
-    limit = limit if isinstance(limit, int | float) and not isinstance(limit, bool) else None
-    return {"name": name, "used": used, "limit": limit, "unit": unit.replace("_", " "),
-            "over": limit is not None and used > limit}
+    used = len(value) if isinstance(value, list) else _measure(value, unit_name)
+    number = limit if isinstance(limit, int | float) and not isinstance(limit, bool) else None
+    return {"name": name, "used": used, "limit": number, "unit": unit_name.replace("_", " "),
+            "over": number is not None and used > number}
 
 
 def _measure(text: str, unit: str) -> int:
@@ -146,7 +220,7 @@ def _measure(text: str, unit: str) -> int:
         return len(graphemes(text))
 
 
-def _check(group: str, item: Any) -> dict[str, Any]:
+def _check(group: str, item: JSONValue) -> CheckRow:
     if isinstance(item, dict):
         ok = item.get("ok")
         return {"group": group, "name": str(item.get("name", "")), "ok": ok if isinstance(ok, bool) else None,
@@ -154,13 +228,13 @@ def _check(group: str, item: Any) -> dict[str, Any]:
     return {"group": group, "name": "", "ok": None, "message": str(item)}
 
 
-def _scores(value: Any) -> list[tuple[str, str]]:
+def _scores(value: JSONValue) -> list[tuple[str, str]]:
     if not isinstance(value, dict):
         return []
     return [(str(k), f"{v:.3g}" if isinstance(v, float) else str(v)) for k, v in sorted(value.items())]
 
 
-def _headline(value: Any, method: Any) -> str | None:
+def _headline(value: JSONValue, method: JSONValue) -> str | None:
     """The one score that ranked the frames (``score``, else the method's own), shown without opening details."""
     if not isinstance(value, dict):
         return None
@@ -171,13 +245,13 @@ def _headline(value: Any, method: Any) -> str | None:
     return None
 
 
-def _number(value: Any) -> float | None:
+def _number(value: JSONValue) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def _list(value: Any) -> list[Any]:
+def _list(value: JSONValue) -> list[JSONValue]:
     return value if isinstance(value, list) else []
 
 
-def _dict(value: Any) -> dict[str, Any]:
+def _dict(value: JSONValue) -> JSONObject:
     return value if isinstance(value, dict) else {}

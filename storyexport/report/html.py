@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
@@ -19,7 +18,7 @@ from storyexport import layout
 from storyexport.config.model import Manifest
 from storyexport.fsutil import write_text_atomic
 from storyexport.registry.analytics import NO_FILTERS, Filters
-from storyexport.report.data import report_data
+from storyexport.report.data import ReportData, report_data
 from storyexport.textsafe import for_html
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -34,7 +33,7 @@ def environment() -> SandboxedEnvironment:
     return env
 
 
-def _without_controls(value: Any) -> Any:
+def _without_controls(value: object) -> object:
     """Every value printed into the page loses the control characters HTML forbids (NUL, ESC, ...): escaping
     handles markup, not these. Removing characters from already-escaped markup cannot create markup."""
     if isinstance(value, Markup):
@@ -42,7 +41,7 @@ def _without_controls(value: Any) -> Any:
     return for_html(value) if isinstance(value, str) else value
 
 
-def render_html(data: dict[str, Any]) -> str:
+def render_html(data: ReportData) -> str:
     return environment().get_template("report.html.j2").render(**data)
 
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from storyexport.registry.analytics import ExportStatistics, PerformanceAnalytics, statistics_text
+from storyexport.report.data import ReportData
 
-from storyexport.registry.analytics import statistics_text
 
-
-def format_text(data: dict[str, Any]) -> str:
+def format_text(data: ReportData) -> str:
     lines = [statistics_text(data["statistics"]).rstrip(), "", *_exports(data["exports"]), "",
              *_performance(data["performance"])]
     return "\n".join(lines) + "\n"
 
 
-def _exports(exports: dict[str, Any]) -> list[str]:
+def _exports(exports: ExportStatistics) -> list[str]:
     lines = ["BUILD STATISTICS", f"Tasks run: {exports['tasks']}, failed: {exports['failures']} "
              f"({exports['failure_rate']}%)", "Exports per day:"]
     lines += [f"  {day}: {count}" for day, count in exports["exports_per_day"].items()] or ["  (none)"]
@@ -26,17 +25,18 @@ def _exports(exports: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _performance(perf: dict[str, Any]) -> list[str]:
+def _performance(perf: PerformanceAnalytics) -> list[str]:
     active = {k: v for k, v in perf["filters"].items() if v}
     heading = "PERFORMANCE" + (" (" + ", ".join(f"{k}={v}" for k, v in active.items()) + ")" if active else "")
     totals = perf["totals"]
     lines = [heading, f"Videos: {perf['videos']}, views {totals['views']:,}, likes {totals['likes']:,}, "
              f"shares {totals['shares']:,}, comments {totals['comments']:,}, "
              f"engagement {totals['engagement_rate']}%"]
-    for title, key in (("By segment", "by_segment"), ("By age group", "by_age_group"), ("By platform", "by_platform")):
+    for title, groups in (("By segment", perf["by_segment"]), ("By age group", perf["by_age_group"]),
+                          ("By platform", perf["by_platform"])):
         lines.append(f"{title}:")
         lines += [f"  {name}: {g['views']:,} views, {g['engagement_rate']}% engagement"
-                  for name, g in perf[key].items()] or ["  (none)"]
+                  for name, g in groups.items()] or ["  (none)"]
     lines.append(f"Top {len(perf['top'])}:")
     for rank, video in enumerate(perf["top"], start=1):
         growth = video["growth"]

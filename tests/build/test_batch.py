@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from storyexport import BatchExporter, export_story
+from storyexport.config.problems import ConfigError
 from storyexport.media.probe import probe
 from storyexport.media.samples import generate_sample
 
@@ -74,3 +75,10 @@ def test_example_batch_export_runs(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Successful: 2/3" in result.stdout and "Retry: 1/1 successful" in result.stdout
+
+
+def test_export_story_leaves_a_bad_thumbnails_value_to_validation(tmp_path: Path) -> None:
+    """The thumbnail count is merged into a mapping; anything else is reported by validation with its line."""
+    with pytest.raises(ConfigError) as caught:
+        export_story(story("a", thumbnails="big"), tmp_path / "a.mp4", output_dir=tmp_path / "out")
+    assert "thumbnails" in str(caught.value) and "object" in str(caught.value)

@@ -10,6 +10,7 @@ import pytest
 
 from storyexport.config.model import MetadataOptions, Story
 from storyexport.metadata import PlatformExporter, UnknownPlatform
+from storyexport.metadata.templates import TemplateProblem
 
 STORY = {"id": "abc123", "title": "The Lighthouse", "segment": "women", "age_group": "18-23",
          "description": "A keeper finds a letter.", "theme": "hope", "tone": "calm",
@@ -128,3 +129,18 @@ def test_an_empty_youtube_title_fails_its_check(exporter):
     title_check = next(c for c in metadata["checks"]["text"] if c["name"] == "text.title.length")
     assert title_check["ok"] is False and title_check["message"] == "text.title is 0 characters, below the minimum of 1"
     assert metadata["checks"]["ok"] is False
+
+
+def test_a_mapping_may_name_its_platforms_in_one_string(exporter):
+    """As its hashtags may: "tiktok youtube" is two platforms, not one platform per letter."""
+    story = STORY | {"platforms": "tiktok, youtube"}
+    assert list(exporter.generate_all_platforms(story)) == ["tiktok", "youtube"]
+
+
+def test_an_upload_expression_that_json_cannot_hold_names_its_field(tmp_path, builtin_dir):
+    rules = (builtin_dir / "youtube.yaml").read_text(encoding="utf-8")
+    (tmp_path / "youtube.yaml").write_text(rules.replace('title: "= text.title"', 'title: "= text.items()"'),
+                                           encoding="utf-8")
+    with pytest.raises(TemplateProblem, match=r"youtube\.yaml upload\.snippet\.title: expression gives a "
+                                              r"dict_items, which JSON cannot hold"):
+        PlatformExporter(rules_dir=tmp_path).generate_platform_metadata(STORY, "youtube")
