@@ -57,11 +57,11 @@ def keyframe_times(video: Path) -> list[float]:
 def keyframe_sizes(video: Path) -> tuple[dict[float, int], float]:
     """Time -> compressed bytes of the video's keyframes, read from packet flags (a stream copy drops every
     other packet and lists the rest: no decoding, a few tens of milliseconds even for minutes of video), and the
-    file's start time from the same run's input dump (times are counted from it). ``-discard nokey`` lets
-    demuxers that know their index (MP4's sync-sample table) skip reading the other packets at all, halving the
-    time; the bitstream filter drops them for demuxers that ignore it."""
-    listing = ffmpeg.input(str(video), discard="nokey").output("pipe:", map="0:v:0", c="copy", f="framecrc",
-                                                               **{"bsf:v": "noise=drop=not(key)"})
+    file's start time from the same run's input dump (times are counted from it). Every packet is read and the
+    bitstream filter drops the others: ``-discard nokey`` would skip reading them, but the MP4 demuxer then
+    pairs keyframes with the wrong composition offsets (B-frames: a keyframe shown at 6.0 s listed at 6.1 s)."""
+    listing = ffmpeg.input(str(video)).output("pipe:", map="0:v:0", c="copy", f="framecrc",
+                                              **{"bsf:v": "noise=drop=not(key)"})
     done = run(listing, video, "cannot list keyframes")
     text = done.stdout.decode("utf-8", "replace")
     start = _START.search(done.stderr.decode("utf-8", "replace"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -87,3 +88,15 @@ def test_a_stretch_past_the_next_keyframe_is_charged_that_keyframe() -> None:
     across = keyframes.stretches_cost(info, {2.0: 11}, keys)  # ... and 3.0, the next keyframe
     pixels = 768 * 576 * keyframes.PIXEL_COST
     assert across - within == pytest.approx(pixels + 80_000 * keyframes.BYTE_COST)
+
+
+def test_listed_keyframes_are_the_frames_a_decoder_shows_as_keyframes(tmp_path: Path, clip_at: Callable) -> None:
+    """B-frame MP4 with keyframes at uneven times (scene cuts): reading only the keyframe packets (``-discard
+    nokey``) let the MP4 demuxer pair them with the wrong composition offsets, listing 6.1 s for a keyframe
+    shown at 6.0 s, and every stretch then started a whole GOP early."""
+    video = clip_at(tmp_path / "cuts.mp4", video="testsrc2=size=180x320:rate=10", duration=12.0, g=20,
+                    preset="veryfast", bf=3)
+    shown = ffmpeg.input(str(video)).video.filter("showinfo").output("-", f="null")
+    text = shown.run(cmd=ffmpeg_exe(), capture_stderr=True)[1].decode()
+    decoded = [float(m[1]) for m in re.finditer(r"pts_time:\s*([\d.]+).*?iskey:1", text)]
+    assert len(decoded) >= 3 and keyframes.keyframe_times(video) == [frames.key(t) for t in decoded]
