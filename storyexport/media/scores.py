@@ -1,7 +1,8 @@
 """Frame quality: metrics on a small copy, rejection of unusable frames, ranking, and distinct A/B picks.
 
 Metrics follow the research notes (all at the ~270x480 analysis size, on Y = BGR2GRAY):
-``sharpness`` variance of the Laplacian, ``tenengrad`` mean squared Sobel gradient, ``brightness`` mean(Y)/255,
+``sharpness`` variance of the Laplacian (for thumbnail candidates over the whole picture area, see
+:mod:`storyexport.media.thumbs.measure`), ``tenengrad`` mean squared Sobel gradient, ``brightness`` mean(Y)/255,
 ``contrast`` std(Y), ``colourfulness`` Hasler-Süsstrunk, ``clipping`` share of pixels at Y<=5 or Y>=250,
 ``faces`` frontal faces found by OpenCV's bundled Haar cascade (counted only on the leading candidates and the
 picks: a face adds at most 0.1 to a combined score, so frames far behind cannot overtake with one).
@@ -62,7 +63,7 @@ def frame_metrics(image: np.ndarray, faces: bool = True) -> dict[str, float]:
     gx_mean, gx_std = _moments(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3))
     gy_mean, gy_std = _moments(cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
     metrics = {
-        "sharpness": _moments(cv2.Laplacian(gray, cv2.CV_32F))[1] ** 2,
+        "sharpness": laplacian_variance(gray),
         "tenengrad": gx_std**2 + gx_mean**2 + gy_std**2 + gy_mean**2,
         "brightness": mean / 255.0,
         "contrast": std,
@@ -74,6 +75,11 @@ def frame_metrics(image: np.ndarray, faces: bool = True) -> dict[str, float]:
     if faces:
         metrics["faces"] = float(count_faces(gray))
     return metrics
+
+
+def laplacian_variance(gray: np.ndarray) -> float:
+    """Variance of the Laplacian: how crisp a picture is (focus, motion blur, compression)."""
+    return _moments(cv2.Laplacian(gray, cv2.CV_32F))[1] ** 2
 
 
 def _moments(values: np.ndarray) -> tuple[float, float]:

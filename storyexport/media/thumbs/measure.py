@@ -3,7 +3,10 @@
 The picture area (inside any baked-in bars) is found once, on the candidates' own small frames. Each
 candidate is measured on its *window*: the part of the picture the fitted thumbnail shows (the whole picture
 for ``pad``/``blur-pad``; for ``crop`` from a wider or taller picture, a window of the thumbnail's shape placed
-on the most detailed region, or on the faces once they are counted). Rejection is relative to the clip:
+on the most detailed region, or on the faces once they are counted). Sharpness alone is the whole picture's
+(the window's is kept as ``window_sharpness``): focus, motion blur and compression are the frame's, while the
+window's detail mostly says how busy the part it shows is; on a fixed camera, ranking by it picked frames
+among the softer third of the clip. Rejection is relative to the clip:
 "black" and "uniform" compare with the clip's own typical frame (a night scene is not black), and a frame
 that is a blend of its two neighbours (a fade, a dip to black, a cross-dissolve) is flagged as imperfect.
 """
@@ -20,7 +23,14 @@ import numpy as np
 
 from storyexport.media.keyframes import parallel_workers
 from storyexport.media.picture import PictureArea, picture_area_of_frames
-from storyexport.media.scores import Candidate, dhash, find_faces, frame_metrics, hsv_histogram
+from storyexport.media.scores import (
+    Candidate,
+    dhash,
+    find_faces,
+    frame_metrics,
+    hsv_histogram,
+    laplacian_variance,
+)
 from storyexport.media.thumbs.decode import Moment
 from storyexport.media.thumbs.fit import Fitting, Window, fit_picture
 
@@ -96,6 +106,9 @@ def _features(image: np.ndarray, window: Window, area: PictureArea,
     region = image[y:y + h, x:x + w]
     gray = cv2.cvtColor(region, cv2.COLOR_BGR2GRAY)
     metrics: dict[str, float | None] = {**frame_metrics(region, faces=False), "faces": None}
+    metrics["window_sharpness"] = metrics["sharpness"]
+    if window != (area.x, area.y, area.width, area.height):  # crisp or soft is the frame's, not the window's
+        metrics["sharpness"] = laplacian_variance(cv2.cvtColor(area.crop(image), cv2.COLOR_BGR2GRAY))
     peak = float(np.percentile(gray, 99))
     metrics.update(mean=float(gray.mean()), peak=peak, uniformity=_stretched_uniformity(gray, peak))
     width, height = fitting.size
