@@ -140,7 +140,8 @@ def hsv_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def dhash(image: np.ndarray) -> int:
-    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    """64-bit difference hash of a BGR or grey image: its 8-bit 9x8 copy, each bit 'right brighter than left'."""
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     small = cv2.resize(gray, (9, 8), interpolation=cv2.INTER_AREA)
     bits = (small[:, 1:] > small[:, :-1]).ravel()
     return int(sum(1 << i for i, bit in enumerate(bits) if bit))
