@@ -159,6 +159,19 @@ def test_the_best_frame_is_the_crispest_picture_not_the_busiest_crop(tmp_path: P
         assert result.timestamps[0] % 2 >= 1, (method, result.timestamps[0])  # a B frame
 
 
+def test_the_edge_against_pillarbox_bars_is_not_sharpness(tmp_path: Path, clip: MakeClip) -> None:
+    """A still picture pillarboxed at an odd offset, every other second bright and soft (A), else dim and crisp
+    (B). Scaled to the analysis size, the picture's outermost column blends with the bars, and a bright picture's
+    step down to black counted as the most detail: an A frame won."""
+    frozen = "testsrc2=size=398x720:rate=30,trim=end_frame=1,loop=loop=-1:size=1,setpts=N/30/TB"
+    soft = "lt(mod(t,2),1)"
+    chain = (f"{frozen},gblur=sigma=2:enable='{soft}',eq=brightness=0.35:enable='{soft}',"
+             f"eq=brightness=-0.35:contrast=0.5:enable='not({soft})',pad=720:720:161:0:black")
+    video = clip("pillarbox.mp4", video=chain, audio=None, duration=6.0)
+    result = ThumbnailGenerator(720, 720, fit="blur-pad").find_best_frame(video, tmp_path / "best.jpg", 12)
+    assert result.timestamps[0] % 2 >= 1, result.timestamps[0]  # a crisp B frame
+
+
 def test_fault9_the_plan_never_costs_more_than_one_decode(tmp_path: Path, clip: MakeClip) -> None:
     """Keyframes every 2 s: whatever the strategy, the frames decoded stay within one decode pass."""
     from storyexport.media import keyframes
