@@ -135,6 +135,6 @@ def vcsi_picks(clip: Path, out_dir: Path, samples: int | None = VCSI_SAMPLES) ->
         option_paths.append(out_dir / f"{prefix}-option{index + 1}.bmp")
         os.replace(frame.filename, option_paths[-1])
     note = (f"vcsi -g 1x1 -s {samples} (best) and -g 5x1 -s {samples} (options)" if samples else
-            "vcsi (defaults): vcsi -g 1x1 (best: one sample) and -g 5x1 (options: five samples)")
+            "vcsi -g 1x1 (best: one sample) and -g 5x1 (options: five samples), its defaults")
     return Pick([float(one.timestamp)], [best], options=[float(f.timestamp) for f in five],
                 option_paths=option_paths, note=note)

@@ -55,15 +55,16 @@ class Candidate:
 # --- metrics --------------------------------------------------------------------------------------------------
 
 
-def frame_metrics(image: np.ndarray, faces: bool = True) -> dict[str, float]:
-    """All per-frame metrics of a BGR image (expected at the analysis size). Moments come from
-    ``cv2.meanStdDev`` on float32 derivatives (mean of a square = std² + mean²), avoiding big temporaries."""
+def frame_metrics(image: np.ndarray, faces: bool = True, inset: int = 0) -> dict[str, float]:
+    """All per-frame metrics of a BGR image (expected at the analysis size); ``sharpness`` leaves out the
+    outermost ``inset`` pixels. Moments come from ``cv2.meanStdDev`` on float32 derivatives (mean of a square =
+    std² + mean²), avoiding big temporaries."""
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     mean, std = _moments(gray)
     gx_mean, gx_std = _moments(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3))
     gy_mean, gy_std = _moments(cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
     metrics = {
-        "sharpness": laplacian_variance(gray),
+        "sharpness": laplacian_variance(gray, inset),
         "tenengrad": gx_std**2 + gx_mean**2 + gy_std**2 + gy_mean**2,
         "brightness": mean / 255.0,
         "contrast": std,
@@ -77,9 +78,14 @@ def frame_metrics(image: np.ndarray, faces: bool = True) -> dict[str, float]:
     return metrics
 
 
-def laplacian_variance(gray: np.ndarray) -> float:
-    """Variance of the Laplacian: how crisp a picture is (focus, motion blur, compression)."""
-    return _moments(cv2.Laplacian(gray, cv2.CV_32F))[1] ** 2
+def laplacian_variance(gray: np.ndarray, inset: int = 0) -> float:
+    """Variance of the Laplacian: how crisp a picture is (focus, motion blur, compression); without the
+    outermost ``inset`` pixels (when the picture is more than 8 times that on its shorter side)."""
+    laplacian = cv2.Laplacian(gray, cv2.CV_32F)
+    height, width = laplacian.shape
+    if inset and min(height, width) > 8 * inset:
+        laplacian = laplacian[inset:height - inset, inset:width - inset]
+    return _moments(laplacian)[1] ** 2
 
 
 def _moments(values: np.ndarray) -> tuple[float, float]:

@@ -80,6 +80,8 @@ def fit_picture(image: np.ndarray, window: PictureArea, fitting: Fitting) -> np.
     if fitting.fit == "crop" or picture.shape[:2] == (height, width):
         return fit_cover(picture, width, height)  # (a picture of exactly the thumbnail's size is itself)
     inner = _contain(picture, width, height)
+    if inner.shape[:2] == (height, width):  # the picture has the thumbnail's shape: nothing around it shows
+        return inner
     if fitting.fit == "pad":
         canvas: np.ndarray = np.zeros((height, width, *picture.shape[2:]), np.uint8)
     else:

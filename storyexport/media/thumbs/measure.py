@@ -50,7 +50,9 @@ BLEND_CLOSENESS = 0.7  # ... and this share of the frame's distance to the neare
 BLEND_WEIGHTS = (0.15, 0.85)  # ... with the frame between its neighbours, not at one of them (a cut)
 FADE_RESIDUAL = 0.5  # a fade told by its mean grey alone must still be roughly a blend
 HASH_SIDE = 240  # pixels: thumbnails are hashed as fitted to a copy about this long on its longer side
-EDGE_INSET = 2  # pixels of the small frame's picture left out of its sharpness (see _picture_sharpness)
+EDGE_INSET = 2  # pixels of the small frame's picture left out of its sharpness: where the picture meets baked-in
+# bars, scaling and chroma subsampling blend the two, and that edge (brighter or darker with the picture) would
+# count as detail (a pillarboxed clip's pick: 83rd percentile with it, 91st without)
 BLEND_WIDTH = 96  # pixels: the blend test runs on the picture scaled to this width (motion noise averages out)
 
 
@@ -121,10 +123,12 @@ def _features(image: np.ndarray, window: Window, area: PictureArea, fitting: Fit
     x, y, w, h = window
     region = image[y:y + h, x:x + w]
     gray = cv2.cvtColor(region, cv2.COLOR_BGR2GRAY)
-    metrics: dict[str, float | None] = {**frame_metrics(region, faces=False), "faces": None}
+    whole = window == (area.x, area.y, area.width, area.height)
+    metrics: dict[str, float | None] = {**frame_metrics(region, faces=False, inset=EDGE_INSET if whole else 0),
+                                        "faces": None}
     metrics["window_sharpness"] = metrics["sharpness"]
-    whole = window == (area.x, area.y, area.width, area.height)  # crisp or soft is the frame's, not the window's
-    metrics["sharpness"] = _picture_sharpness(gray if whole else cv2.cvtColor(area.crop(image), cv2.COLOR_BGR2GRAY))
+    if not whole:  # crisp or soft is the frame's, not the window's
+        metrics["sharpness"] = laplacian_variance(cv2.cvtColor(area.crop(image), cv2.COLOR_BGR2GRAY), EDGE_INSET)
     peak = float(np.percentile(gray, 99))
     metrics.update(mean=float(gray.mean()), peak=peak, uniformity=_stretched_uniformity(gray, peak))
     return Features(metrics, dhash(_as_written(gray, fitting)), hsv_histogram(region))
@@ -138,16 +142,6 @@ def _as_written(picture: np.ndarray, fitting: Fitting) -> np.ndarray:
     shrink = max(1, round(max(width, height) / HASH_SIDE))
     size = (max(9, width // shrink), max(8, height // shrink))
     return fit_picture(picture, PictureArea(0, 0, picture.shape[1], picture.shape[0]), Fitting(fitting.fit, size))
-
-
-def _picture_sharpness(gray: np.ndarray) -> float:
-    """Variance of the Laplacian over the picture without its outermost :data:`EDGE_INSET` pixels: where the
-    picture meets baked-in bars, scaling and chroma subsampling blend the two, and that edge (there in every
-    frame, brighter or darker with the picture) would count as detail (a pillarboxed clip's pick: 83rd
-    percentile with it, 91st without)."""
-    height, width = gray.shape
-    inset = EDGE_INSET if min(height, width) > 8 * EDGE_INSET else 0
-    return laplacian_variance(gray[inset:height - inset, inset:width - inset])
 
 
 def _stretched_uniformity(gray: np.ndarray, peak: float) -> float:

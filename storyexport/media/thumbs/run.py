@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numpy as np
 
 from storyexport.media.errors import MediaError
 from storyexport.media.frames import FrameDecoder, to_bgr
+from storyexport.media.keyframes import parallel_workers
 from storyexport.media.picture import PictureArea
 from storyexport.media.probe import Probe
 from storyexport.media.scores import Candidate, dhash
@@ -53,10 +55,15 @@ class Thumbnails:
         a grey level or more a cell (the colour conversion clips in shadows, a crop window lands a pixel
         apart, the JPEG moves dim flat cells), enough to flip bits near a tie."""
         self.fetch(candidates)
-        for candidate in candidates:
-            data = self.jpeg(candidate)
+        with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:  # OpenCV releases the GIL
+            found = list(pool.map(self._written_hash, candidates))
+        for candidate, (data, hashed) in zip(candidates, found, strict=True):
             self.jpegs[(candidate.timestamp, candidate.window)] = data
-            candidate.dhash = dhash(np.asarray(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)))
+            candidate.dhash = hashed
+
+    def _written_hash(self, candidate: Candidate) -> tuple[bytes, int]:
+        data = self.jpeg(candidate)
+        return data, dhash(np.asarray(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)))
 
     def keep_only(self, candidates: Sequence[Candidate]) -> None:
         kept = {(c.timestamp, c.window) for c in candidates}
