@@ -80,12 +80,12 @@ def frame_metrics(image: np.ndarray, faces: bool = True, inset: int = 0) -> dict
 
 def laplacian_variance(gray: np.ndarray, inset: int = 0) -> float:
     """Variance of the Laplacian: how crisp a picture is (focus, motion blur, compression); without the
-    outermost ``inset`` pixels (when the picture is more than 8 times that on its shorter side)."""
-    laplacian = cv2.Laplacian(gray, cv2.CV_32F)
-    height, width = laplacian.shape
+    outermost ``inset`` pixels (when the picture is more than 8 times that on its shorter side), which are not
+    even neighbours: they may blend with bars around the picture."""
+    height, width = gray.shape[:2]
     if inset and min(height, width) > 8 * inset:
-        laplacian = laplacian[inset:height - inset, inset:width - inset]
-    return _moments(laplacian)[1] ** 2
+        gray = gray[inset:height - inset, inset:width - inset]
+    return _moments(cv2.Laplacian(gray, cv2.CV_32F))[1] ** 2
 
 
 def _moments(values: np.ndarray) -> tuple[float, float]:
