@@ -94,9 +94,10 @@ def _ffmpeg_on_path() -> Iterator[None]:
             os.environ["PATH"] = old
 
 
-def _vcsi_select(clip: Path, info: Probe, count: int) -> list[Any]:
-    """vcsi's selection for a ``count`` x 1 sheet from :data:`VCSI_SAMPLES` samples (its ``process_file`` sets
-    5 groups; the selection may hold more frames than the sheet: the sheet shows the first ``count``)."""
+def _vcsi_select(clip: Path, info: Probe, count: int, samples: int | None) -> list[Any]:
+    """vcsi's selection for a ``count`` x 1 sheet from ``samples`` samples in :data:`VCSI_GROUPS` groups (its
+    ``process_file`` sets 5; the selection may hold more frames than the sheet: the sheet shows the first
+    ``count``). ``None``: vcsi's defaults, which take as many samples (and groups) as the sheet has tiles."""
     from vcsi import vcsi
 
     class Probed(vcsi.MediaInfo):
@@ -105,7 +106,8 @@ def _vcsi_select(clip: Path, info: Probe, count: int) -> list[Any]:
 
     args = SimpleNamespace(grid=vcsi.Grid(count, 1), vcs_width=vcsi.DEFAULT_CONTACT_SHEET_WIDTH,
                            grid_horizontal_spacing=vcsi.DEFAULT_GRID_HORIZONTAL_SPACING, manual_timestamps=None,
-                           fast=False, num_samples=VCSI_SAMPLES, num_groups=VCSI_GROUPS, num_selected=count,
+                           fast=False, num_samples=samples or count,
+                           num_groups=VCSI_GROUPS if samples else count, num_selected=count,
                            start_delay_percent=vcsi.DEFAULT_START_DELAY_PERCENT,
                            end_delay_percent=vcsi.DEFAULT_END_DELAY_PERCENT, interval=None)
     with _ffmpeg_on_path(), contextlib.redirect_stdout(io.StringIO()):
@@ -120,15 +122,19 @@ def _vcsi_select(clip: Path, info: Probe, count: int) -> list[Any]:
     return selected
 
 
-def vcsi_picks(clip: Path, out_dir: Path) -> Pick:
-    """vcsi's one-frame pick and its 5x1 sheet's frames (as its 5 options), each of 30 samples."""
+def vcsi_picks(clip: Path, out_dir: Path, samples: int | None = VCSI_SAMPLES) -> Pick:
+    """vcsi's one-frame pick and its 5x1 sheet's frames (as its 5 options), each of ``samples`` samples
+    (``None``: vcsi's defaults, one sample a tile)."""
     info = probe(clip)
-    one = _vcsi_select(clip, info, 1)[0]
-    five = sorted(_vcsi_select(clip, info, 5), key=lambda frame: frame.timestamp)
-    best, option_paths = out_dir / "vcsi-best.bmp", []
+    one = _vcsi_select(clip, info, 1, samples)[0]
+    five = sorted(_vcsi_select(clip, info, 5, samples), key=lambda frame: frame.timestamp)
+    prefix = "vcsi" if samples else "vcsi-defaults"
+    best, option_paths = out_dir / f"{prefix}-best.bmp", []
     os.replace(one.filename, best)
     for index, frame in enumerate(five):
-        option_paths.append(out_dir / f"vcsi-option{index + 1}.bmp")
+        option_paths.append(out_dir / f"{prefix}-option{index + 1}.bmp")
         os.replace(frame.filename, option_paths[-1])
+    note = (f"vcsi -g 1x1 -s {samples} (best) and -g 5x1 -s {samples} (options)" if samples else
+            "vcsi -g 1x1 (best: one sample) and -g 5x1 (options: five samples), its defaults")
     return Pick([float(one.timestamp)], [best], options=[float(f.timestamp) for f in five],
-                option_paths=option_paths, note="vcsi -g 1x1 -s 30 (best) and -g 5x1 -s 30 (options)")
+                option_paths=option_paths, note=note)

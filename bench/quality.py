@@ -71,6 +71,7 @@ def _run_peers(clip: Path, entry: dict[str, Any], frames: Frames, work: Path) ->
     missing = vcsi_available()
     if not missing:
         runs["vcsi"] = lambda: vcsi_picks(clip, work)
+        runs["vcsi (defaults)"] = lambda: vcsi_picks(clip, work, samples=None)
     judged, notes = {}, {} if not missing else {"vcsi": missing}
     for name, run in runs.items():
         started = time.perf_counter()

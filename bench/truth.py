@@ -2,9 +2,10 @@
 
 Every frame of a clip is decoded once (ffmpeg, cropped to the picture rectangle known from the clip's construction,
 scaled to about 270x480 worth of pixels, grey) and measured here: sharpness (variance of the Laplacian), mean and
-99th-percentile luma. A pick is judged against those frames: its sharpness percentile, and flags for black (nothing
-in the picture reaches luma 32), mid-fade, dip and mid-dissolve (from the construction's event times). Written
-images are judged as images: dHash for distinctness, and the share of their area taken by black bars at the edges.
+99th-percentile luma, and dHash (so whether the clip has five distinct frames at all is known). A pick is judged
+against those frames: its sharpness percentile, and flags for black (nothing in the picture reaches luma 32),
+mid-fade, dip and mid-dissolve (from the construction's event times). Written images are judged as images: dHash
+for distinctness, and the share of their area taken by black bars at the edges.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ BLACK_P99 = 32  # a frame whose 99th-percentile luma is below this shows nothing
 FADE_LEVEL = 0.9  # a fade or dip frame below 90 % of full brightness counts as mid-fade
 DISSOLVE_EDGE = 0.1  # a cross-dissolve frame mixing more than 10 % of the other shot counts as mid-dissolve
 BAR_P98, BAR_MEAN = 2, 1  # an edge row or column this dark is bar: padding is pure black (a night sky is not)
+SEARCH_BUDGET = 2_000_000  # steps of the exact search for distinct frames before it gives up (answers "unknown")
 _PTS = re.compile(r"pts_time:\s*(-?[\d.]+)")
 
 
@@ -37,6 +39,7 @@ class Frames:
     sharpness: np.ndarray
     mean_luma: np.ndarray
     p99_luma: np.ndarray
+    hashes: tuple[int, ...] = ()  # each frame's dHash (picture area)
 
     def index(self, time: float) -> int:
         """The decoded frame shown at ``time`` (the last one starting at or before it, within half a frame)."""
@@ -74,7 +77,38 @@ def decode_frames(clip: Path, picture: list[int]) -> Frames:
         raise RuntimeError(f"{clip.name}: {len(pixels)} frames but {len(times)} timestamps")
     sharp = np.array([cv2.Laplacian(frame, cv2.CV_64F).var() for frame in pixels])
     flat = pixels.reshape(len(pixels), -1)
-    return Frames(times, sharp, flat.mean(axis=1), np.percentile(flat, 99, axis=1))
+    return Frames(times, sharp, flat.mean(axis=1), np.percentile(flat, 99, axis=1),
+                  tuple(dhash(frame) for frame in pixels))
+
+
+def has_distinct_frames(frames: Frames, count: int, bits: int, gap: float) -> bool | None:
+    """Whether ``count`` of the clip's frames (any of them, not just storyexport's candidates) differ pairwise by
+    ``bits`` dHash bits of the picture area and ``gap`` seconds: an exact search (each frame as a bit set of
+    the later frames it is distinct from), ``None`` when :data:`SEARCH_BUDGET` steps do not settle it."""
+    hashes, times = frames.hashes, frames.times
+    if not hashes:
+        return None
+    later = [sum(1 << j for j in range(i + 1, len(hashes))
+                 if abs(times[j] - times[i]) >= gap and hamming(hashes[i], hashes[j]) >= bits)
+             for i in range(len(hashes))]
+    steps = 0
+
+    def extend(allowed: int, chosen: int) -> bool | None:
+        nonlocal steps
+        if chosen == count:
+            return True
+        while allowed.bit_count() >= count - chosen:
+            steps += 1
+            if steps > SEARCH_BUDGET:
+                return None
+            index = (allowed & -allowed).bit_length() - 1
+            allowed &= allowed - 1
+            found = extend(allowed & later[index], chosen + 1)
+            if found is not False:
+                return found
+        return False
+
+    return extend((1 << len(hashes)) - 1, 0)
 
 
 def _event_flag(event: dict[str, Any], time: float) -> str | None:

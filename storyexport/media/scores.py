@@ -1,7 +1,8 @@
 """Frame quality: metrics on a small copy, rejection of unusable frames, ranking, and distinct A/B picks.
 
 Metrics follow the research notes (all at the ~270x480 analysis size, on Y = BGR2GRAY):
-``sharpness`` variance of the Laplacian, ``tenengrad`` mean squared Sobel gradient, ``brightness`` mean(Y)/255,
+``sharpness`` variance of the Laplacian (for thumbnail candidates over the whole picture area, see
+:mod:`storyexport.media.thumbs.measure`), ``tenengrad`` mean squared Sobel gradient, ``brightness`` mean(Y)/255,
 ``contrast`` std(Y), ``colourfulness`` Hasler-Süsstrunk, ``clipping`` share of pixels at Y<=5 or Y>=250,
 ``faces`` frontal faces found by OpenCV's bundled Haar cascade (counted only on the leading candidates and the
 picks: a face adds at most 0.1 to a combined score, so frames far behind cannot overtake with one).
@@ -54,15 +55,16 @@ class Candidate:
 # --- metrics --------------------------------------------------------------------------------------------------
 
 
-def frame_metrics(image: np.ndarray, faces: bool = True) -> dict[str, float]:
-    """All per-frame metrics of a BGR image (expected at the analysis size). Moments come from
-    ``cv2.meanStdDev`` on float32 derivatives (mean of a square = std² + mean²), avoiding big temporaries."""
+def frame_metrics(image: np.ndarray, faces: bool = True, inset: int = 0) -> dict[str, float]:
+    """All per-frame metrics of a BGR image (expected at the analysis size); ``sharpness`` leaves out the
+    outermost ``inset`` pixels. Moments come from ``cv2.meanStdDev`` on float32 derivatives (mean of a square =
+    std² + mean²), avoiding big temporaries."""
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     mean, std = _moments(gray)
     gx_mean, gx_std = _moments(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3))
     gy_mean, gy_std = _moments(cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
     metrics = {
-        "sharpness": _moments(cv2.Laplacian(gray, cv2.CV_32F))[1] ** 2,
+        "sharpness": laplacian_variance(gray, inset),
         "tenengrad": gx_std**2 + gx_mean**2 + gy_std**2 + gy_mean**2,
         "brightness": mean / 255.0,
         "contrast": std,
@@ -74,6 +76,16 @@ def frame_metrics(image: np.ndarray, faces: bool = True) -> dict[str, float]:
     if faces:
         metrics["faces"] = float(count_faces(gray))
     return metrics
+
+
+def laplacian_variance(gray: np.ndarray, inset: int = 0) -> float:
+    """Variance of the Laplacian: how crisp a picture is (focus, motion blur, compression); without the
+    outermost ``inset`` pixels (when the picture is more than 8 times that on its shorter side), which are not
+    even neighbours: they may blend with bars around the picture."""
+    height, width = gray.shape[:2]
+    if inset and min(height, width) > 8 * inset:
+        gray = gray[inset:height - inset, inset:width - inset]
+    return _moments(cv2.Laplacian(gray, cv2.CV_32F))[1] ** 2
 
 
 def _moments(values: np.ndarray) -> tuple[float, float]:
@@ -134,7 +146,8 @@ def hsv_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def dhash(image: np.ndarray) -> int:
-    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    """64-bit difference hash of a BGR or grey image: its 8-bit 9x8 copy, each bit 'right brighter than left'."""
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     small = cv2.resize(gray, (9, 8), interpolation=cv2.INTER_AREA)
     bits = (small[:, 1:] > small[:, :-1]).ravel()
     return int(sum(1 << i for i, bit in enumerate(bits) if bit))

@@ -82,7 +82,7 @@ class ThumbnailGenerator:
         """Write the best of ``num_candidates`` frames by ``method`` (sharpness, brightness, contrast, combined),
         measured on the picture as written; black, uniform, fading and dissolving frames rank last."""
         run = self._analyse(video, num_candidates, method, 0)
-        return write_picks(run, [Path(output_path)], [run.picks.best], self.jpeg_quality)
+        return write_picks(run, [Path(output_path)], [run.picks.best])
 
     def generate_multiple_options(self, video: Path | str, output_dir: Path | str, title_id: str,
                                   num_options: int = 5, method: str = "combined",
@@ -91,11 +91,11 @@ class ThumbnailGenerator:
         at least duration / (2 * num_options) apart while the video allows (see :mod:`thumbs.pick`)."""
         run = self._analyse(video, max(num_candidates, num_options), method, num_options)
         paths = [Path(output_dir) / f"{title_id}_option{n}.jpg" for n in range(1, num_options + 1)]
-        return write_picks(run, paths, run.picks.options, self.jpeg_quality)
+        return write_picks(run, paths, run.picks.options)
 
     def _analyse(self, video: Path | str, count: int, method: str, options: int) -> Run:
         path, info = _probed(video)
-        return analyse(path, info, count, method, options, self.fitting)
+        return analyse(path, info, count, method, options, self.fitting, quality=self.jpeg_quality)
 
 
 def build_thumbnail_set(video: Path, paths: ThumbnailSetPaths, options: ThumbnailOptions, title: str = "",
@@ -109,9 +109,10 @@ def build_thumbnail_set(video: Path, paths: ThumbnailSetPaths, options: Thumbnai
     quality = generator.jpeg_quality
     at_times = [resolve_timestamp(t, info, video) for t in options.timestamps]
     count = max(options.num_candidates, len(paths.options), 1)
-    run = analyse(video, info, count, options.method, len(paths.options), generator.fitting, at_times)
+    run = analyse(video, info, count, options.method, len(paths.options), generator.fitting, at_times,
+                  quality=quality)
     with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
-        picked = write_picks(run, [paths.best, *paths.options], [run.picks.best, *run.picks.options], quality, pool)
+        picked = write_picks(run, [paths.best, *paths.options], [run.picks.best, *run.picks.options], pool)
         full_at = {t: to_bgr(run.decoded.full[t]) for t in at_times}
         at = write_at(paths.at_timestamps, at_times, full_at, run.measured.area, run.decoder.small_size,
                       generator.fitting, quality, pool)

@@ -29,17 +29,8 @@ MISSING = (f"the real-footage set is not in {ROOT}: run 'python bench/footage.py
            f"(or set {FOOTAGE_ENV} to where it is)")
 CLIPS = [clip for clip in (SET or {"clips": []})["clips"] if QUALITY in clip["groups"]]
 
-_FLAT = "a fixed camera (sharpness spread 7-8 %): best frame below the 80th percentile"
-_ALIKE = "two options under 8 dHash bits apart as written"
-KNOWN_MISSES: dict[str, str] = {  # from bench/QUALITY.md of 2026-11-29 23:58 (thumbspeed: options searched)
-    "vtest.avi": _FLAT,
-    "vtest-gop2s": f"{_FLAT} (combined)",
-    "vtest-gop10s": f"{_FLAT}; {_ALIKE} (build_thumbnail_set: 7 bits)",
-    "vtest-gop25s": _FLAT,
-    "vtest-mjpeg": _FLAT,
-    "tree.avi": f"{_ALIKE} (one static shot of a tree: 68 distinct frames in 30 s)",
-    "bigbuckbunny.mp4": f"{_ALIKE} (one 5 s shot: no 5 of its 132 frames, 0.5 s apart, differ by even 6 bits)",
-}
+KNOWN_MISSES: dict[str, str] = {}  # none since thumb-quality's run (bench/QUALITY.md); add one with its reason
+
 
 pytestmark = [pytest.mark.real_footage, pytest.mark.slow]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 
 import cv2
@@ -143,6 +144,34 @@ def test_fault8_crop_scores_and_places_the_window_that_is_written(tmp_path: Path
     assert result.scores[0]["contrast"] > 20  # scored on that window too
 
 
+def test_the_best_frame_is_the_crispest_picture_not_the_busiest_crop(tmp_path: Path, clip: MakeClip) -> None:
+    """A still wide frame that alternates every second: a fine pattern on the left, crisp (A) or a touch soft
+    (B), beside a wider pattern on the right that is blurred in A and crisp in B. The 9:16 crop window sits on
+    the left either way and holds more detail in A, but the B frames are the crisper pictures (as the
+    benchmark measures: over the whole picture area); scoring the window's detail picked a soft A frame."""
+    frozen = "testsrc2=size={}:rate=30,trim=end_frame=1,loop=loop=-1:size=1,setpts=N/30/TB"
+    soft_right = "lt(mod(t,2),1)"
+    chain = (frozen.format("120x180") + f",gblur=sigma=0.5:enable='not({soft_right})'[l];"
+             + frozen.format("360x180") + f",gblur=sigma=3:enable='{soft_right}'[r];[l][r]hstack")
+    video = clip("alternating.mp4", video=chain, audio=None, duration=10.0)
+    for method in ("sharpness", "combined"):
+        result = ThumbnailGenerator(90, 160).find_best_frame(video, tmp_path / f"{method}.jpg", 30, method)
+        assert result.timestamps[0] % 2 >= 1, (method, result.timestamps[0])  # a B frame
+
+
+def test_the_edge_against_pillarbox_bars_is_not_sharpness(tmp_path: Path, clip: MakeClip) -> None:
+    """A still picture pillarboxed at an odd offset, every other second bright and soft (A), else dim and crisp
+    (B). Scaled to the analysis size, the picture's outermost column blends with the bars, and a bright picture's
+    step down to black counted as the most detail: an A frame won."""
+    frozen = "testsrc2=size=398x720:rate=30,trim=end_frame=1,loop=loop=-1:size=1,setpts=N/30/TB"
+    soft = "lt(mod(t,2),1)"
+    chain = (f"{frozen},gblur=sigma=2:enable='{soft}',eq=brightness=0.35:enable='{soft}',"
+             f"eq=brightness=-0.35:contrast=0.5:enable='not({soft})',pad=720:720:161:0:black")
+    video = clip("pillarbox.mp4", video=chain, audio=None, duration=6.0)
+    result = ThumbnailGenerator(720, 720, fit="blur-pad").find_best_frame(video, tmp_path / "best.jpg", 12)
+    assert result.timestamps[0] % 2 >= 1, result.timestamps[0]  # a crisp B frame
+
+
 def test_fault9_the_plan_never_costs_more_than_one_decode(tmp_path: Path, clip: MakeClip) -> None:
     """Keyframes every 2 s: whatever the strategy, the frames decoded stay within one decode pass."""
     from storyexport.media import keyframes
@@ -159,6 +188,26 @@ def test_fault9_the_plan_never_costs_more_than_one_decode(tmp_path: Path, clip: 
             for slot in plan.slots.values():
                 depth[slot.keyframe] = max(depth.get(slot.keyframe, 0), slot.index + 1)
             assert sum(depth.values()) <= info.duration * info.fps
+
+
+@pytest.mark.parametrize(("chain", "duration", "fit", "size"), [
+    ("mandelbrot=size=320x180:rate=10", 10.0, "blur-pad", (180, 320)),
+    ("testsrc2=size=320x180:rate=10,trim=end_frame=1,loop=loop=-1:size=1,setpts=N/10/TB,eq=brightness=-0.3,"
+     "format=yuv420p[bg];color=c=gray:size=30x30:rate=10[a];[bg][a]overlay=x='mod(t*37,320)':y='40+30*sin(t)'",
+     20.0, "blur-pad", (180, 320)),
+], ids=["zoom", "dim-static"])
+def test_options_differ_as_written_by_what_the_picker_claims(tmp_path: Path, clip: MakeClip, chain: str,
+                                                             duration: float, fit: str,
+                                                             size: tuple[int, int]) -> None:
+    """Options hashed on the small analysis frames looked 8 dHash bits apart (or as many as the note claimed)
+    and were 5 (or none of a claimed 2) as written: blur-pad's surround blurred at another scale, bits near a tie.
+    Written options differ by at least what the result says: 8 bits without a note, else the note's count."""
+    video = clip("options.mp4", video=chain, audio=None, duration=duration)
+    result = ThumbnailGenerator(*size, fit=fit).generate_multiple_options(video, tmp_path, "s", 5)
+    claimed = 8 if result.note is None else int(re.search(r"by (\d+) or more", result.note)[1])  # type: ignore[index]
+    hashes = [dhash(cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), cv2.COLOR_GRAY2BGR))
+              for path in result.paths]  # read as grey, as bench/truth.py reads them
+    assert min(hamming(a, b) for a, b in itertools.combinations(hashes, 2)) >= claimed, result.note
 
 
 def test_a_static_camera_gets_the_most_different_options_it_has(tmp_path: Path, clip: MakeClip) -> None:

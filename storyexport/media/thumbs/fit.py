@@ -16,7 +16,9 @@ import numpy as np
 
 from storyexport.media.picture import PictureArea
 
-_BLUR_SHRINK = 8  # blur-pad: blur a 1/8-size copy (as soft as a huge kernel at full size, for a fraction)
+SURROUND_SIDE = 240  # blur-pad: blur a copy this long on its longer side (1/8 of a 1080x1920 thumbnail: as soft
+# as a huge kernel at full size, for a fraction), the same copy whatever size the picture is fitted to, so a
+# small fit (the analysis hashes one) shows the surround the written thumbnail has
 SURROUND_PEAK = 48.0  # blur-pad: a darker surround is brightened to this grey at its brightest 2 % ...
 SURROUND_GAIN = 4.0  # ... by at most this gain
 SURROUND_FLOOR = 20  # ... and never darker than this grey, even around an all-black picture
@@ -45,6 +47,13 @@ class Fitting:
         return area.x, area.y + start, area.width, size
 
 
+def full_window(window: Window | None, area: PictureArea, small: tuple[int, int],
+                full: tuple[int, int]) -> PictureArea:
+    """A window measured on small frames, in full-size pixels (the whole picture area when ``None``)."""
+    chosen = PictureArea(*window) if window is not None else area
+    return chosen.scaled(small, full)
+
+
 def _placement(picture: np.ndarray, size: int, axis: int, faces: Sequence[Window], area: PictureArea) -> int:
     """Start of the window (along ``axis``: 1 across, 0 down) covering the faces' middle, else the most detail
     (sum of |Laplacian|; the more central start wins a tie)."""
@@ -64,16 +73,21 @@ def _placement(picture: np.ndarray, size: int, axis: int, faces: Sequence[Window
 
 
 def fit_picture(image: np.ndarray, window: PictureArea, fitting: Fitting) -> np.ndarray:
-    """``window`` of a full-size BGR frame fitted to ``fitting.size`` the ``fitting.fit`` way."""
+    """``window`` of a full-size BGR (or grey, as the analysis hashes it) frame fitted to ``fitting.size`` the
+    ``fitting.fit`` way."""
     width, height = fitting.size
     picture = window.crop(image)
     if fitting.fit == "crop" or picture.shape[:2] == (height, width):
         return fit_cover(picture, width, height)  # (a picture of exactly the thumbnail's size is itself)
     inner = _contain(picture, width, height)
+    if inner.shape[:2] == (height, width):  # the picture has the thumbnail's shape: nothing around it shows
+        return inner
     if fitting.fit == "pad":
-        canvas: np.ndarray = np.zeros((height, width, 3), np.uint8)
+        canvas: np.ndarray = np.zeros((height, width, *picture.shape[2:]), np.uint8)
     else:
-        small = fit_cover(picture, max(2, width // _BLUR_SHRINK), max(2, height // _BLUR_SHRINK))
+        longer = max(width, height)
+        small = fit_cover(picture, max(2, round(SURROUND_SIDE * width / longer)),
+                          max(2, round(SURROUND_SIDE * height / longer)))
         blurred = _lifted(cv2.GaussianBlur(small, (0, 0), max(1.0, small.shape[1] / 24)))
         canvas = cv2.resize(blurred, (width, height), interpolation=cv2.INTER_LINEAR)
     y, x = (height - inner.shape[0]) // 2, (width - inner.shape[1]) // 2
@@ -104,7 +118,8 @@ def _lifted(background: np.ndarray) -> np.ndarray:
     """A blurred surround of a dark picture brightened until its brightest 2 % reach :data:`SURROUND_PEAK`
     grey (at most :data:`SURROUND_GAIN` times), and never darker than :data:`SURROUND_FLOOR`: a near-black
     surround would read as the very bars that were removed."""
-    peak = float(np.percentile(cv2.cvtColor(background, cv2.COLOR_BGR2GRAY), 98))
+    grey = background if background.ndim == 2 else cv2.cvtColor(background, cv2.COLOR_BGR2GRAY)
+    peak = float(np.percentile(grey, 98))
     if peak < SURROUND_PEAK:
         background = cv2.convertScaleAbs(background, alpha=min(SURROUND_GAIN, SURROUND_PEAK / max(peak, 1.0)))
     return np.maximum(background, np.uint8(SURROUND_FLOOR))

@@ -3,7 +3,10 @@
 The picture area (inside any baked-in bars) is found once, on the candidates' own small frames. Each
 candidate is measured on its *window*: the part of the picture the fitted thumbnail shows (the whole picture
 for ``pad``/``blur-pad``; for ``crop`` from a wider or taller picture, a window of the thumbnail's shape placed
-on the most detailed region, or on the faces once they are counted). Rejection is relative to the clip:
+on the most detailed region, or on the faces once they are counted). Sharpness alone is the whole picture's
+(the window's is kept as ``window_sharpness``): focus, motion blur and compression are the frame's, while the
+window's detail mostly says how busy the part it shows is; on a fixed camera, ranking by it picked frames
+among the softer third of the clip. Rejection is relative to the clip:
 "black" and "uniform" compare with the clip's own typical frame (a night scene is not black), and a frame
 that is a blend of its two neighbours (a fade, a dip to black, a cross-dissolve) is flagged as imperfect.
 """
@@ -13,14 +16,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import cast
+from typing import NamedTuple, cast
 
 import cv2
 import numpy as np
 
 from storyexport.media.keyframes import parallel_workers
 from storyexport.media.picture import PictureArea, picture_area_of_frames
-from storyexport.media.scores import Candidate, dhash, find_faces, frame_metrics, hsv_histogram
+from storyexport.media.scores import (
+    Candidate,
+    dhash,
+    find_faces,
+    frame_metrics,
+    hsv_histogram,
+    laplacian_variance,
+)
 from storyexport.media.thumbs.decode import Moment
 from storyexport.media.thumbs.fit import Fitting, Window, fit_picture
 
@@ -39,10 +49,22 @@ BLEND_COVERAGE = 0.5  # a dissolve or fade changes most of the picture, not just
 BLEND_CLOSENESS = 0.7  # ... and this share of the frame's distance to the nearer neighbour (smooth motion is not)
 BLEND_WEIGHTS = (0.15, 0.85)  # ... with the frame between its neighbours, not at one of them (a cut)
 FADE_RESIDUAL = 0.5  # a fade told by its mean grey alone must still be roughly a blend
-HASH_SIDE = 160  # pixels: pad/blur-pad thumbnails are hashed as fitted to a copy this long on its longer side
+HASH_SIDE = 240  # pixels: thumbnails are hashed as fitted to a copy about this long on its longer side
+EDGE_INSET = 2  # pixels of the small frame's picture left out of its sharpness: where the picture meets baked-in
+# bars, scaling and chroma subsampling blend the two, and that edge (brighter or darker with the picture) would
+# count as detail (a pillarboxed clip's pick: 83rd percentile with it, 91st without)
 BLEND_WIDTH = 96  # pixels: the blend test runs on the picture scaled to this width (motion noise averages out)
 
 
+
+
+class Features(NamedTuple):
+    """What is measured of one candidate's window: metrics, the dHash of the thumbnail as it will look, and the
+    HSV histogram."""
+
+    metrics: dict[str, float | None]
+    dhash: int
+    histogram: np.ndarray
 
 
 @dataclass
@@ -63,10 +85,13 @@ class Measured:
         if faces and self.fitting.fit == "crop":
             window = self.fitting.window(gray, self.area, shifted)
             if window != candidate.window:
-                metrics, candidate.dhash, candidate.histogram = _features(self.frames[candidate.timestamp], window,
-                                                                          self.area, self.fitting)
-                candidate.metrics.update({k: cast(float, v) for k, v in metrics.items() if k != "faces"})
+                found = self.features(candidate.timestamp, window)
+                candidate.dhash, candidate.histogram = found.dhash, found.histogram
+                candidate.metrics.update({k: cast(float, v) for k, v in found.metrics.items() if k != "faces"})
                 candidate.window = window
+
+    def features(self, time: float, window: Window) -> Features:
+        return _features(self.frames[time], window, self.area, self.fitting)
 
 
 def measure(moments: Sequence[Moment], fitting: Fitting) -> Measured:
@@ -74,35 +99,49 @@ def measure(moments: Sequence[Moment], fitting: Fitting) -> Measured:
     area = picture_area_of_frames([m.small for m in moments[::max(1, -(-len(moments) // AREA_FRAMES))]])
     grays = [cv2.cvtColor(m.small, cv2.COLOR_BGR2GRAY) for m in moments]
     windows = [fitting.window(gray, area) for gray in grays]
+    measured = Measured([], area, {m.time: m.small for m in moments}, fitting)
     with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
-        features = list(pool.map(lambda m, w: _features(m.small, w, area, fitting), moments, windows))
+        features = list(pool.map(lambda m, w: measured.features(m.time, w), moments, windows))
         flaws = list(pool.map(lambda m: _motion_flaw(m, area), moments))
     # metrics["faces"] stays None until remeasure_on_faces (see Candidate.faces); every other metric is a float
-    candidates = [Candidate(timestamp=m.time, metrics=cast("dict[str, float]", f[0]), dhash=f[1], histogram=f[2],
-                            window=w) for m, f, w in zip(moments, features, windows, strict=True)]
-    typical = {name: float(np.median([c.metrics[name] for c in candidates])) for name in ("mean", "peak", "contrast")}
-    for candidate, flaw in zip(candidates, flaws, strict=True):
+    measured.candidates = [Candidate(timestamp=m.time, metrics=cast("dict[str, float]", f.metrics), dhash=f.dhash,
+                                     histogram=f.histogram, window=w)
+                           for m, f, w in zip(moments, features, windows, strict=True)]
+    typical = {name: float(np.median([c.metrics[name] for c in measured.candidates]))
+               for name in ("mean", "peak", "contrast")}
+    for candidate, flaw in zip(measured.candidates, flaws, strict=True):
         candidate.rejected = _still_flaw(candidate.metrics, typical) or flaw
         if candidate.rejected:
             candidate.metrics["faces"] = 0.0  # never examined: a rejected frame is not shown while others exist
-    return Measured(candidates, area, {m.time: m.small for m in moments}, fitting)
+    return measured
 
 
-def _features(image: np.ndarray, window: Window, area: PictureArea,
-              fitting: Fitting) -> tuple[dict[str, float | None], int, np.ndarray]:
+def _features(image: np.ndarray, window: Window, area: PictureArea, fitting: Fitting) -> Features:
     """Metrics (faces left ``None`` until examined) and HSV histogram of the window, and the dHash of the
-    thumbnail as it will look (with ``pad``/``blur-pad`` the surround counts: options must differ as written)."""
+    thumbnail as it will look, from the small frame (with ``pad``/``blur-pad`` the surround counts: options
+    must differ as written; the picks are hashed again on the written image, see :mod:`thumbs.pick`)."""
     x, y, w, h = window
     region = image[y:y + h, x:x + w]
     gray = cv2.cvtColor(region, cv2.COLOR_BGR2GRAY)
-    metrics: dict[str, float | None] = {**frame_metrics(region, faces=False), "faces": None}
+    whole = window == (area.x, area.y, area.width, area.height)
+    metrics: dict[str, float | None] = {**frame_metrics(region, faces=False, inset=EDGE_INSET if whole else 0),
+                                        "faces": None}
+    metrics["window_sharpness"] = metrics["sharpness"]
+    if not whole:  # crisp or soft is the frame's, not the window's
+        metrics["sharpness"] = laplacian_variance(cv2.cvtColor(area.crop(image), cv2.COLOR_BGR2GRAY), EDGE_INSET)
     peak = float(np.percentile(gray, 99))
     metrics.update(mean=float(gray.mean()), peak=peak, uniformity=_stretched_uniformity(gray, peak))
+    return Features(metrics, dhash(_as_written(gray, fitting)), hsv_histogram(region))
+
+
+def _as_written(picture: np.ndarray, fitting: Fitting) -> np.ndarray:
+    """The grey ``picture`` (a window) fitted as the thumbnail will be, at a whole fraction of its size near
+    :data:`HASH_SIDE` on the longer side (a fraction the fitting scales to faithfully: blur-pad's surround,
+    the picture's place on it), for its dHash."""
     width, height = fitting.size
-    longer = max(width, height)
-    small = (max(9, round(HASH_SIDE * width / longer)), max(8, round(HASH_SIDE * height / longer)))
-    written = region if fitting.fit == "crop" else fit_picture(image, area, Fitting(fitting.fit, small))
-    return metrics, dhash(written), hsv_histogram(region)
+    shrink = max(1, round(max(width, height) / HASH_SIDE))
+    size = (max(9, width // shrink), max(8, height // shrink))
+    return fit_picture(picture, PictureArea(0, 0, picture.shape[1], picture.shape[0]), Fitting(fitting.fit, size))
 
 
 def _stretched_uniformity(gray: np.ndarray, peak: float) -> float:

@@ -28,6 +28,7 @@ from storyexport.media.scores import (
     score_candidates,
     to_hsv,
 )
+from storyexport.media.thumbs.fit import Window
 from storyexport.media.thumbs.measure import Measured
 
 SHOT_HSV = 27.0  # PySceneDetect ContentDetector's default threshold: a new shot starts at least this far away
@@ -50,7 +51,8 @@ class Level:
 
 _CLEAN: tuple[str | None, ...] = (None,)
 DISTINCT_BITS = 10  # options differ by this many dHash bits while the video allows, then by at least
-LOOK_ALIKE_BITS = 9  # ... this (8, the usual bar, and one spare), below which options count as look-alikes (noted)
+LOOK_ALIKE_BITS = 9  # ... this (8, the usual bar, and one spare: options are hashed as written, but the JPEG can
+# still move a cell of the 8-bit 9x8 copy across a rounding step), below which options count as look-alikes
 SEARCH_BUDGET = 20_000  # subsets a level's search may try (a fixed count: the same picks on any machine)
 LEVELS = (
     Level(1.0, DISTINCT_BITS, True, _CLEAN),
@@ -85,22 +87,30 @@ def mark_shots(measured: Measured) -> int:
     return shot + 1
 
 
-def pick(measured: Measured, count: int, duration: float, method: str) -> Picks:
+def pick(measured: Measured, count: int, duration: float, method: str,
+         as_written: Callable[[Sequence[Candidate]], None] | None = None) -> Picks:
     """The best frame and ``count`` options; picks not yet examined for faces are examined (which may move a
-    crop window and re-score every candidate), so the picks are made again until every one was."""
+    crop window and re-score every candidate), and options not yet hashed on their thumbnail as written are
+    hashed by ``as_written`` (which may show two as less alike or more than the small frames did), so the
+    picks are made again until every one was."""
     score_candidates(measured.candidates, method)
     if method == "combined":
         for candidate in [c for c in ranked(measured.candidates) if c.rejected is None][:FACE_LEADERS]:
             measured.remeasure_on_faces(candidate)
+    hashed: set[tuple[float, Window | None]] = set()  # options hashed as written, with the window they were
     while True:
         score_candidates(measured.candidates, method)
         order = ranked(measured.candidates)
         options, note = pick_options(order, count, duration)
         pending = [c for c in [order[0], *options] if c.metrics.get("faces") is None]
-        if not pending:
-            break
         for candidate in pending:
             measured.remeasure_on_faces(candidate)
+        unhashed = [c for c in options if (c.timestamp, c.window) not in hashed] if as_written else []
+        if unhashed and as_written is not None:
+            as_written(unhashed)
+            hashed.update((c.timestamp, c.window) for c in unhashed)
+        if not pending and not unhashed:
+            break
     best = order[0]
     fallback = best.rejected is not None
     if fallback:

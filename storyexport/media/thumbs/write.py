@@ -27,7 +27,7 @@ from storyexport.media.frames import analysis_size
 from storyexport.media.picture import PictureArea
 from storyexport.media.probe import Probe
 from storyexport.media.scores import DIGITS, Candidate, frame_metrics
-from storyexport.media.thumbs.fit import Fitting, fit_picture
+from storyexport.media.thumbs.fit import Fitting, fit_picture, full_window
 from storyexport.media.thumbs.plan import spread_times
 
 if TYPE_CHECKING:
@@ -48,13 +48,6 @@ class ThumbnailResult:
     def as_dict(self) -> dict[str, Any]:
         return {"paths": [str(p) for p in self.paths], "timestamps": self.timestamps, "scores": self.scores,
                 "fallback": self.fallback, "note": self.note}
-
-
-def full_window(window: tuple[int, int, int, int] | None, area: PictureArea, small: tuple[int, int],
-                full: tuple[int, int]) -> PictureArea:
-    """A window measured on small frames, in full-size pixels (the whole picture area when ``None``)."""
-    chosen = PictureArea(*window) if window is not None else area
-    return chosen.scaled(small, full)
 
 
 def encode_jpeg(image: np.ndarray, quality: int, what: object) -> bytes:
@@ -79,13 +72,13 @@ def write_grid(video: Path, info: Probe, path: Path, grid: tuple[int, int],
     write_jpeg(path, draw_contact_sheet(tiles, grid[0], grid[1], header), quality)
 
 
-def write_picks(run: Run, paths: Sequence[Path], picks: Sequence[Candidate], quality: int,
+def write_picks(run: Run, paths: Sequence[Path], picks: Sequence[Candidate],
                 pool: Executor | None = None) -> ThumbnailResult:
-    """Each distinct frame is fitted and encoded once (the best frame is usually option 1 as well)."""
+    """Each distinct frame is fitted and encoded once (the best frame is usually option 1 as well; options
+    were encoded when they were hashed as written)."""
     run.fetch(picks)
     distinct = list({id(c): c for c in picks}.values())
-    encoded = dict(zip([id(c) for c in distinct], _map(pool, lambda c: encode_jpeg(
-        run.fitted(c), quality, c.timestamp), distinct), strict=True))
+    encoded = dict(zip([id(c) for c in distinct], _map(pool, run.jpeg, distinct), strict=True))
     for path, candidate in zip(paths, picks, strict=True):
         write_bytes_atomic(path, encoded[id(candidate)])
     return ThumbnailResult(list(paths), [c.timestamp for c in picks], [c.as_dict()["scores"] for c in picks],
