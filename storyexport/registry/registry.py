@@ -54,7 +54,7 @@ class ExportRegistry:
 
     @contextlib.contextmanager
     def changing(self) -> Iterator[Change]:
-        """A write transaction; if anything changed, stamp ``last_updated`` and rewrite the JSON snapshot."""
+        """A write transaction; if anything changed, set ``last_updated`` and rewrite the JSON snapshot."""
         with self._store.write() as conn:
             change = Change(conn, self.now())
             yield change
@@ -95,7 +95,7 @@ class ExportRegistry:
 
     def update_publish_status(self, title_id: str, platform: str, status: str,
                               url: str | None = None) -> VideoEntry:
-        """Set one platform's status (and URL); ``published_date`` is stamped when it becomes published."""
+        """Set one platform's status (and URL); ``published_date`` is set when it becomes published."""
         _require_text(platform=platform, status=status)
         require_web_url(url)
         with self.changing() as change:
