@@ -24,6 +24,26 @@ INSTALL_HINT = "pip install 'storyexport[distributed]'"
 CONNECT_TIMEOUT_S = 10
 
 
+# Dask's settings for the embedded cluster (docs/distributed.md recommends them for workers of your own). Its
+# defaults suit many small tasks and a dashboard; a worker of storyexport runs one media task at a time, and on a
+# small machine the bookkeeping competes with that task for the cores: measured on 2 cores, a thumbnail set's Python
+# CPU on a worker was 1.4 × that in doit's own worker with the defaults, and the same with these.
+LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
+    # Dask's workers free memory back to the system eagerly (MALLOC_TRIM_THRESHOLD_=64 KiB): a media task allocates
+    # and frees large frame buffers all the time, and paid for it in system time (about 1.4 × the CPU of a
+    # thumbnail set); storyexport's workers keep the C library's default
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    # the statistical profiler samples the running task's stack every 10 ms, for a dashboard the cluster has not got
+    "distributed.worker.profile.enabled": False,
+    # event-loop health checks (every 20 ms), system metrics (psutil, every 0.5 s) and the memory limits (every
+    # 0.1 s, in the worker and again in the coordinator's nanny) only need to notice a stuck loop, or a worker
+    # outgrowing its memory, within a second or so
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
+
 class DaskSetupError(RuntimeError):
     """Dask is missing or the scheduler cannot be reached; the message is one line."""
 
@@ -130,11 +150,7 @@ class RemotePool:
         # the scheduler's and workers' scratch space (also of a worker restarted later) is ours to remove, whatever
         # way the run ends: Dask itself leaves its folder and lock files behind
         self._scratch = tempfile.mkdtemp(prefix="storyexport-dask-")
-        # Dask's workers free memory back to the system eagerly (MALLOC_TRIM_THRESHOLD_=64 KiB): a media task
-        # allocates and frees large frame buffers all the time, and paid for it in system time (about 1.4 × the CPU
-        # of a thumbnail set); storyexport's workers keep the C library's default
-        self._config = dask.config.set({"temporary-directory": self._scratch,
-                                        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
+        self._config = dask.config.set({"temporary-directory": self._scratch, **LOCAL_CLUSTER_CONFIG})
         return LocalCluster(n_workers=self.spec.workers, threads_per_worker=1, processes=True,
                             dashboard_address=None, silence_logs=logging.ERROR, env=env)
 
