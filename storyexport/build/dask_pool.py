@@ -44,6 +44,10 @@ LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
 }
 
 
+# what a worker imports to run a task (``doit_runner.execute_remotely`` and what it imports), besides the actions
+WORKER_MODULES = ("storyexport.build.doit_runner", "storyexport.store.action_cache")
+
+
 class DaskSetupError(RuntimeError):
     """Dask is missing or the scheduler cannot be reached; the message is one line."""
 
@@ -75,6 +79,25 @@ class ClusterSpec:
     workers: int = 1
 
 
+def _preloaded_start_method() -> str:
+    """Worker processes forked from one server that imported Dask and the media stack once (multiprocessing's
+    ``forkserver``: a fresh, single-threaded process, so forking it is safe), instead of each spawned worker
+    importing them: about 0.8 s of CPU per worker saved. Where there is no fork server (Windows): spawn."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return "spawn"
+    import dask
+    from distributed.utils import get_mp_context
+
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        context = get_mp_context()  # Dask names its preloads on the first call: extended here, after it
+    from storyexport.build.actions import STORY_ACTION_MODULES
+
+    context.set_forkserver_preload(["distributed", *WORKER_MODULES, *STORY_ACTION_MODULES])
+    return "forkserver"
+
+
 @dataclass
 class RemotePool:
     """Futures in flight, keyed back to whatever the caller submitted them for."""
@@ -89,6 +112,7 @@ class RemotePool:
     _config: Any = None
     _starter: threading.Thread | None = None
     _start_error: BaseException | None = None
+    _forked: bool = False  # workers come from multiprocessing's fork server
 
     def start_soon(self) -> None:
         """Start the local cluster in the background: it takes a second or two (importing Dask, starting worker
@@ -150,7 +174,10 @@ class RemotePool:
         # the scheduler's and workers' scratch space (also of a worker restarted later) is ours to remove, whatever
         # way the run ends: Dask itself leaves its folder and lock files behind
         self._scratch = tempfile.mkdtemp(prefix="storyexport-dask-")
-        self._config = dask.config.set({"temporary-directory": self._scratch, **LOCAL_CLUSTER_CONFIG})
+        method = _preloaded_start_method()
+        self._forked = method == "forkserver"
+        self._config = dask.config.set({"temporary-directory": self._scratch, **LOCAL_CLUSTER_CONFIG,
+                                        "distributed.worker.multiprocessing-method": method})
         return LocalCluster(n_workers=self.spec.workers, threads_per_worker=1, processes=True,
                             dashboard_address=None, silence_logs=logging.ERROR, env=env)
 
@@ -190,8 +217,10 @@ class RemotePool:
             self._client.cancel(list(self._owners), force=True)
         self._owners.clear()
 
-    def close(self) -> None:
-        """Stop what this pool started (never an external scheduler or its workers)."""
+    def close(self, interrupted: bool = False) -> None:
+        """Stop what this pool started (never an external scheduler or its workers). ``interrupted``: the process
+        ends next without Python's exit handlers (``signals.exit_after_interrupt``), so the fork server's socket
+        folder, which multiprocessing removes only in those handlers, is removed here."""
         if self._starter is not None:
             self._starter.join()  # a cluster still starting is stopped once it is up
             self._starter = None
@@ -209,3 +238,7 @@ class RemotePool:
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
+        if interrupted and self._forked:
+            from multiprocessing.util import get_temp_dir
+
+            shutil.rmtree(get_temp_dir(), ignore_errors=True)

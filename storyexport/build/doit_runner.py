@@ -219,6 +219,9 @@ class DaskRunner(MRunner):
             pool.settle()
         except DaskSetupError as exc:
             raise InvalidCommand(str(exc)) from None
+        except KeyboardInterrupt:
+            pool.close(interrupted=True)
+            raise
         finally:
             pool.close()
 
