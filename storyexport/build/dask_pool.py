@@ -22,6 +22,7 @@ from storyexport.environment import BLAS_ENV, JOBS_ENV
 
 INSTALL_HINT = "pip install 'storyexport[distributed]'"
 CONNECT_TIMEOUT_S = 10
+WORKERS_TIMEOUT_S = 600  # ``min_workers`` on a scheduler whose workers are still being started (batch jobs)
 
 
 # Dask's settings for the embedded cluster (docs/distributed.md recommends them for workers of your own). Its
@@ -73,10 +74,21 @@ def one_line(exc: BaseException) -> str:
 @dataclass
 class ClusterSpec:
     """``scheduler``: ``tcp://HOST:PORT`` of a running ``dask scheduler``, or empty for an embedded LocalCluster of
-    ``workers`` processes with one thread each."""
+    ``workers`` processes with one thread each. ``min_workers``: dispatch nothing until that many workers are
+    connected (0: at once; an embedded cluster's first tasks then run in doit's process while it starts)."""
 
     scheduler: str = ""
     workers: int = 1
+    min_workers: int = 0
+
+    def problem(self) -> str | None:
+        """What is wrong with these settings, in one line, or None."""
+        if self.min_workers < 0:
+            return f"--min-workers must be 0 or more, not {self.min_workers}"
+        if not self.scheduler and self.min_workers > self.workers:
+            return (f"--min-workers {self.min_workers} exceeds the {self.workers} worker processes of the local "
+                    f"cluster (-n {self.workers})")
+        return None
 
 
 def _preloaded_start_method() -> str:
@@ -133,10 +145,13 @@ class RemotePool:
             self._start_error = DaskSetupError(f"cannot start {where} ({one_line(exc)})")
 
     def ready(self) -> bool:
-        """True once the cluster takes tasks; raises what kept it from starting (``DaskSetupError``)."""
+        """True once the cluster takes tasks. False while the local cluster is still starting in the background
+        (started here if need be): the caller may run the task itself meanwhile; with ``min_workers`` this waits
+        instead. Raises what kept the cluster from starting (``DaskSetupError``)."""
         if self.spec.scheduler and not self.started:
             self._start()
-        if self._starter is not None and not self._starter.is_alive():
+        self.start_soon()
+        if self._starter is not None and (self.spec.min_workers or not self._starter.is_alive()):
             self._starter.join()
             self._starter = None
             if self._start_error is not None:
@@ -162,8 +177,20 @@ class RemotePool:
             where = self.spec.scheduler or "a local cluster"
             self.close()
             raise DaskSetupError(f"cannot reach the Dask scheduler at {where} ({one_line(exc)})") from None
+        if self.spec.min_workers:
+            self._wait_for_workers()
         self._threads = sum(w.get("nthreads", 1) for w in self._client.scheduler_info()["workers"].values())
         self._completed = as_completed()
+
+    def _wait_for_workers(self) -> None:
+        try:
+            self._client.wait_for_workers(self.spec.min_workers, timeout=WORKERS_TIMEOUT_S)
+        except TimeoutError:
+            connected = len(self._client.scheduler_info()["workers"])
+            self.close()
+            raise DaskSetupError(f"only {connected} of the {self.spec.min_workers} Dask workers asked for "
+                                 f"(--min-workers) connected to {self.spec.scheduler} within "
+                                 f"{WORKERS_TIMEOUT_S} s") from None
 
     def _local_cluster(self) -> Any:
         import dask
@@ -196,7 +223,6 @@ class RemotePool:
         return len(self._owners)
 
     def submit(self, owner: Any, function: Callable[..., Any], *args: Any) -> None:
-        self.start_soon()
         while not self.ready():
             self._starter.join()  # type: ignore[union-attr]
         future = self._client.submit(function, *args, pure=False)
