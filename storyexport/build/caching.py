@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from storyexport.build.generated import RECORD_META
 from storyexport.build.uptodate import ConfigSlice
 from storyexport.config.model import Manifest
 from storyexport.store.settings import Shard, StoreSettings, StoreSettingsError, usage_problem
@@ -94,7 +95,7 @@ def through_cache(task: dict[str, Any], settings: StoreSettings, hash_cache: str
     config_slice, *others = task["uptodate"]  # the task's recipe version and configuration slice come first
     config = config_slice.config
     spec = ActionSpec.for_action(task["basename"], config["recipe"], config, function, args, task["file_dep"],
-                                 task["targets"])
+                                 task["targets"], (task.get("meta") or {}).get(RECORD_META))
     return {**task, "actions": [(cached_action, [spec.to_dict(), settings.url, settings.read_only, hash_cache])],
             "uptodate": [CachedConfigSlice(config_slice, hash_cache), *others]}
 

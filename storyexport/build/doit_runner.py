@@ -295,11 +295,15 @@ class DaskRunner(MRunner):
     def _restore_or_stage(self, node: Any, spec: Any, url: str) -> dict[str, str] | None:
         """The digests of the task's inputs, uploaded for a worker to fetch (a cache miss); or None when the task
         finished here: its outputs and values restored from the cache, or the store failed (one line)."""
+        from storyexport.build.generated import NotGeneratedError
         from storyexport.store.cas import StoreError
         from storyexport.store.remote import restore_or_stage
 
         try:
             entry, inputs = restore_or_stage(spec, url)
+        except NotGeneratedError as exc:  # the user's own file where a sample clip would be restored
+            self.process_task_result(node, TaskFailed(str(exc)))
+            return None
         except (StoreError, OSError) as exc:
             self.process_task_result(node, TaskFailed(f"store {url}: {one_line(exc)}"))
             return None
