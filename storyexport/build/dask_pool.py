@@ -42,6 +42,9 @@ LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
     "distributed.admin.tick.interval": "1s",
     "distributed.admin.system-monitor.interval": "5s",
     "distributed.worker.memory.monitor-interval": "1s",
+    # the HTTP servers (metrics, health, a dashboard proxy) serve nobody: no routes, nothing imported for them
+    "distributed.scheduler.http.routes": [],
+    "distributed.worker.http.routes": [],
 }
 
 
@@ -205,8 +208,11 @@ class RemotePool:
         self._forked = method == "forkserver"
         self._config = dask.config.set({"temporary-directory": self._scratch, **LOCAL_CLUSTER_CONFIG,
                                         "distributed.worker.multiprocessing-method": method})
+        # no dashboard; the scheduler's HTTP server, which Dask starts anyway, on a free local port: on 8787, taken by
+        # any other Dask cluster or build running on the machine, Dask would print a warning and pick another
         return LocalCluster(n_workers=self.spec.workers, threads_per_worker=1, processes=True,
-                            dashboard_address=None, silence_logs=logging.ERROR, env=env)
+                            dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                            silence_logs=logging.ERROR, env=env)
 
     @property
     def started(self) -> bool:
