@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,6 +112,14 @@ def _preloaded_start_method() -> str:
 
     context.set_forkserver_preload(["distributed", *WORKER_MODULES, *STORY_ACTION_MODULES])
     return "forkserver"
+
+
+def timed(function: Callable[..., Any], *args: Any) -> tuple[float, Any]:
+    """Runs on a worker: (the seconds ``function`` took there, its value). A task also waits in its worker's queue
+    behind the one running (``capacity``); that wait is not the task's own time."""
+    started = time.perf_counter()
+    value = function(*args)
+    return time.perf_counter() - started, value
 
 
 @dataclass
@@ -231,18 +240,20 @@ class RemotePool:
     def submit(self, owner: Any, function: Callable[..., Any], *args: Any) -> None:
         while not self.ready():
             self._starter.join()  # type: ignore[union-attr]
-        future = self._client.submit(function, *args, pure=False)
+        future = self._client.submit(timed, function, *args, pure=False)
         self._owners[future] = owner
         self._completed.add(future)
 
-    def next_done(self) -> tuple[Any, Any, BaseException | None]:
-        """Block until a task finishes: (owner, its return value, or the exception that ended it)."""
+    def next_done(self) -> tuple[Any, Any, BaseException | None, float | None]:
+        """Block until a task finishes: (owner, its return value, or the exception that ended it, and the seconds
+        it ran on its worker if it returned)."""
         future = next(self._completed)
         owner = self._owners.pop(future)
         try:
-            return owner, future.result(), None
+            seconds, value = future.result()
         except Exception as exc:  # KilledWorker, a lost scheduler, an error outside the action
-            return owner, None, exc
+            return owner, None, exc, None
+        return owner, value, None, seconds
 
     def cancel(self) -> None:
         if self._owners and self._client is not None:

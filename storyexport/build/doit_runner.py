@@ -257,7 +257,10 @@ class DaskRunner(MRunner):
                     completed = node  # it finished here: doit may release its dependents at once
             if not pool.in_flight():
                 return
-            node, outcome, error = pool.next_done()
+            node, outcome, error, seconds = pool.next_done()
+            ran_for = getattr(self.reporter, "ran_for", None)  # storyexport's reporter: the worker's own time
+            if seconds is not None and ran_for is not None:
+                ran_for(node.task, seconds)
             self._record(pool, node, outcome, error)
             completed = node
 

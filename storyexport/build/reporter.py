@@ -77,6 +77,11 @@ class BuildReporter:
             self.state.running[task.name] = time.monotonic()
             self._emit({"event": "start", "task": task.name})
 
+    def ran_for(self, task: Any, seconds: float) -> None:
+        """A task that ran elsewhere (``-P dask``) took ``seconds`` there: its wait in a queue is not its own time."""
+        if task.name in self.state.running:
+            self.state.running[task.name] = time.monotonic() - seconds
+
     def add_success(self, task: Any) -> None:
         doit_internals.checkpoint(task.name)
         if task.actions:

@@ -296,3 +296,22 @@ def test_sigterm_saves_finished_tasks_and_leaves_no_scratch(fresh_project: Proje
     assert not set(finished) & ran(rerun.stdout)
     assert list(scratch.iterdir()) == []
     assert not [p for p in project.root.rglob("*") if ".tmp" in p.name]
+
+
+def test_a_remote_task_is_timed_on_its_worker_not_in_its_queue() -> None:
+    """The pool keeps two tasks per worker in flight; the second waits behind the first, and that wait must not
+    count as its own time (progress lines, ``duration_s``, the bench's seconds by kind)."""
+    from storyexport.build.dask_pool import ClusterSpec, RemotePool
+
+    pool = RemotePool(ClusterSpec(workers=1, min_workers=1))
+    try:
+        assert pool.ready() and pool.capacity() == 2
+        for name in ("first", "second"):
+            pool.submit(name, time.sleep, 1.0)
+        done = [pool.next_done() for _ in range(2)]
+    finally:
+        pool.close()
+    assert sorted(owner for owner, *_ in done) == ["first", "second"]
+    for _, value, error, seconds in done:
+        assert value is None and error is None
+        assert seconds is not None and 1.0 <= seconds < 2.0  # the second was submitted 1 s before it could start
