@@ -23,6 +23,12 @@ from storyexport.environment import BLAS_ENV, JOBS_ENV
 
 INSTALL_HINT = "pip install 'storyexport[distributed]'"
 CONNECT_TIMEOUT_S = 10
+# An interrupt (Ctrl-C, SIGTERM) raises KeyboardInterrupt wherever doit's thread is, also inside an import, which
+# can leave Python's import lock held by that thread: the thread starting the cluster, importing too, then waits
+# forever (seen in tests). doit's thread releases such a lock before it waits for the start, and waits at most this
+# long once the build is over (interrupted, or every task done), then leaves the cluster to the process's exit.
+STOP_PATIENCE_S = 15.0
+START_PATIENCE_S = 120.0
 WORKERS_TIMEOUT_S = 600  # ``min_workers`` on a scheduler whose workers are still being started (batch jobs)
 
 
@@ -122,6 +128,18 @@ def timed(function: Callable[..., Any], *args: Any) -> tuple[float, Any]:
     return time.perf_counter() - started, value
 
 
+def _release_leaked_import_lock() -> None:
+    """Called where this thread imports nothing, so any hold it has on Python's global import lock was leaked by an
+    interrupt inside an import (see ``STOP_PATIENCE_S``); another thread's hold is left alone."""
+    import _imp
+
+    while _imp.lock_held():
+        try:
+            _imp.release_lock()
+        except RuntimeError:  # another thread holds it, for a moment
+            return
+
+
 @dataclass
 class RemotePool:
     """Futures in flight, keyed back to whatever the caller submitted them for."""
@@ -164,7 +182,7 @@ class RemotePool:
             self._start()
         self.start_soon()
         if self._starter is not None and (self.spec.min_workers or not self._starter.is_alive()):
-            self._starter.join()
+            self._join_starter(None)
             self._starter = None
             if self._start_error is not None:
                 raise self._start_error
@@ -172,9 +190,15 @@ class RemotePool:
 
     def settle(self) -> None:
         """Wait for a start still under way (all tasks ran meanwhile); raise what kept it from starting."""
-        if self._starter is not None:
-            self._starter.join()
+        if self._starter is not None and self._join_starter(START_PATIENCE_S):
             self.ready()
+
+    def _join_starter(self, timeout: float | None) -> bool:
+        """Wait for the start under way (at most ``timeout``); True once it has ended."""
+        assert self._starter is not None
+        _release_leaked_import_lock()
+        self._starter.join(timeout)
+        return not self._starter.is_alive()
 
     def _start(self) -> None:
         from distributed import Client, as_completed
@@ -239,7 +263,7 @@ class RemotePool:
 
     def submit(self, owner: Any, function: Callable[..., Any], *args: Any) -> None:
         while not self.ready():
-            self._starter.join()  # type: ignore[union-attr]
+            self._join_starter(None)
         future = self._client.submit(timed, function, *args, pure=False)
         self._owners[future] = owner
         self._completed.add(future)
@@ -263,9 +287,12 @@ class RemotePool:
     def close(self, interrupted: bool = False) -> None:
         """Stop what this pool started (never an external scheduler or its workers). ``interrupted``: the process
         ends next without Python's exit handlers (``signals.exit_after_interrupt``), so the fork server's socket
-        folder, which multiprocessing removes only in those handlers, is removed here."""
-        if self._starter is not None:
-            self._starter.join()  # a cluster still starting is stopped once it is up
+        folder, which multiprocessing removes only in those handlers, is removed here; and a cluster still starting
+        is waited for only so long (see ``STOP_PATIENCE_S``)."""
+        if self._starter is not None:  # once up, a starting cluster is stopped
+            if not self._join_starter(STOP_PATIENCE_S if interrupted else START_PATIENCE_S):
+                self._remove_scratch(interrupted)  # stuck: it is left to the process's exit
+                return
             self._starter = None
         self.cancel()
         for closable in (self._client, self._cluster):
@@ -278,6 +305,9 @@ class RemotePool:
         if self._config is not None:
             self._config.__exit__(None, None, None)
             self._config = None
+        self._remove_scratch(interrupted)
+
+    def _remove_scratch(self, interrupted: bool) -> None:
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None

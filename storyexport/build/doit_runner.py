@@ -225,16 +225,17 @@ class DaskRunner(MRunner):
         self._versions: dict[str, str] | None = None
         self._hermetic: dict[str, str] = {}  # task name -> store URL, for the tasks running hermetically
         pool = RemotePool(self.cluster)
+        interrupted = False
         try:
             self._dispatch(pool)
             pool.settle()
         except DaskSetupError as exc:
             raise InvalidCommand(str(exc)) from None
         except KeyboardInterrupt:
-            pool.close(interrupted=True)
+            interrupted = True
             raise
         finally:
-            pool.close()
+            pool.close(interrupted)
 
     def _dispatch(self, pool: RemotePool) -> None:
         completed = None

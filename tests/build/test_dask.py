@@ -315,3 +315,54 @@ def test_a_remote_task_is_timed_on_its_worker_not_in_its_queue() -> None:
     for _, value, error, seconds in done:
         assert value is None and error is None
         assert seconds is not None and 1.0 <= seconds < 2.0  # the second was submitted 1 s before it could start
+
+
+def test_an_interrupted_build_does_not_wait_forever_for_a_cluster_stuck_starting(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """An interrupt inside an import can leave Python's import lock held, and the thread starting the cluster
+    (importing Dask) then waits forever (seen: a SIGTERM 0.15 s after the first task hung the build). The
+    interrupted build gives up on it after ``STOP_PATIENCE_S`` and still removes its scratch folder."""
+    import threading
+
+    from storyexport.build import dask_pool
+
+    monkeypatch.setattr(dask_pool, "STOP_PATIENCE_S", 0.5)
+    never = threading.Event()
+    pool = dask_pool.RemotePool(dask_pool.ClusterSpec(workers=1))
+    pool._starter = threading.Thread(target=never.wait, daemon=True)  # a start that never ends
+    pool._starter.start()
+    pool._scratch = str(tmp_path / "storyexport-dask-scratch")
+    Path(pool._scratch).mkdir()
+    closer = threading.Thread(target=pool.close, kwargs={"interrupted": True}, daemon=True)
+    closer.start()
+    closer.join(10)
+    assert not closer.is_alive(), "close() waits for a start that never ends"
+    assert not Path(pool._scratch or tmp_path / "storyexport-dask-scratch").exists()
+    never.set()
+
+
+def test_an_import_lock_leaked_by_an_interrupt_does_not_stall_the_cluster_start(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """What an interrupt between taking and releasing Python's import lock leaves behind: doit's thread holds it,
+    and the thread starting the cluster cannot import anything. Waiting for the start releases it first."""
+    import _imp
+    import importlib
+    import threading
+
+    from storyexport.build import dask_pool
+
+    monkeypatch.setattr(dask_pool, "START_PATIENCE_S", 5.0)
+    (tmp_path / "storyexport_import_probe.py").write_text("VALUE = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    pool = dask_pool.RemotePool(dask_pool.ClusterSpec(workers=1))
+    _imp.acquire_lock()  # leaked
+    try:
+        pool._starter = threading.Thread(target=importlib.import_module, args=("storyexport_import_probe",),
+                                         daemon=True)
+        pool._starter.start()
+        pool.settle()
+        assert "storyexport_import_probe" in sys.modules
+        assert not _imp.lock_held()
+    finally:
+        while _imp.lock_held():
+            _imp.release_lock()
