@@ -101,13 +101,20 @@ class ClusterSpec:
         return None
 
 
+def _fork_server_socket_fits() -> bool:
+    """multiprocessing's fork server listens on a Unix socket under the temp folder
+    (``$TMPDIR/pymp-XXXXXXXX/listener-XXXXXXXX``), and a socket path holds at most 107 bytes on Linux (103 on
+    macOS): with a deep ``TMPDIR`` the workers are spawned instead."""
+    return len(os.fsencode(tempfile.gettempdir())) + len("/pymp-XXXXXXXX/listener-XXXXXXXX") <= 103
+
+
 def _preloaded_start_method() -> str:
     """Worker processes forked from one server that imported Dask and the media stack once (multiprocessing's
     ``forkserver``: a fresh, single-threaded process, so forking it is safe), instead of each spawned worker
     importing them: about 0.8 s of CPU per worker saved. Where there is no fork server (Windows): spawn."""
     import multiprocessing
 
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    if "forkserver" not in multiprocessing.get_all_start_methods() or not _fork_server_socket_fits():
         return "spawn"
     import dask
     from distributed.utils import get_mp_context

@@ -366,3 +366,15 @@ def test_an_import_lock_leaked_by_an_interrupt_does_not_stall_the_cluster_start(
     finally:
         while _imp.lock_held():
             _imp.release_lock()
+
+
+def test_a_deep_temp_folder_still_starts_the_local_cluster(fresh_project: Project, tmp_path: Path) -> None:
+    """The fork server's socket lives in the temp folder, and a Unix socket path is short (107 bytes on Linux):
+    under a deep TMPDIR the workers are spawned instead, with no error."""
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    done = fresh_project.doit(*DASK, "--min-workers", "2", env={"TMPDIR": str(deep)})
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert not summary(done.stdout)["failed"]
+    assert list(deep.iterdir()) == []
