@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from storyexport.build.doit_types import DoitTask, SavedValues, TaskDict
+from storyexport.build.generated import RECORD_META
 from storyexport.build.uptodate import ConfigSlice
 from storyexport.config.model import Manifest
 from storyexport.store.settings import Shard, StoreSettings, StoreSettingsError, usage_problem
@@ -94,8 +95,9 @@ def through_cache(task: TaskDict, settings: StoreSettings, hash_cache: str) -> T
     config_slice, *others = task["uptodate"]  # the task's recipe version and configuration slice come first
     if not isinstance(config_slice, ConfigSlice):
         raise TypeError(f"task {task['basename']}: its first uptodate item must be its ConfigSlice")
+    record = (task.get("meta") or {}).get(RECORD_META)
     spec = ActionSpec.for_action(task["basename"], config_slice.recipe, config_slice.config, function, list(args),
-                                 task["file_dep"], task["targets"])
+                                 task["file_dep"], task["targets"], record if isinstance(record, str) else None)
     return {**task, "actions": [(cached_action, [spec.to_dict(), settings.url, settings.read_only, hash_cache])],
             "uptodate": [CachedConfigSlice(config_slice, hash_cache), *others]}
 

@@ -131,6 +131,17 @@ opt_scheduler = {
             "LocalCluster of -n worker processes runs the tasks [default: $STORYEXPORT_SCHEDULER or none]",
 }
 
+opt_min_workers = {
+    "name": "min_workers",
+    "short": "",
+    "long": "min-workers",
+    "type": int,
+    "default": 0,
+    "help": "with -P dask: send no task before this many Dask workers are connected (waits up to 10 minutes for "
+            "a scheduler's workers); with the local cluster, doit's process then runs no media task itself while "
+            "the cluster starts [default: 0, dispatch at once]",
+}
+
 
 opt_store = {
     "name": "store",
@@ -214,13 +225,17 @@ class DaskRunner(MRunner):
         self._versions: dict[str, str] | None = None
         self._hermetic: dict[str, str] = {}  # task name -> store URL, for the tasks running hermetically
         pool = RemotePool(self.cluster)
+        interrupted = False
         try:
             self._dispatch(pool)
             pool.settle()
         except DaskSetupError as exc:
             raise InvalidCommand(str(exc)) from None
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
         finally:
-            pool.close()
+            pool.close(interrupted)
 
     def _dispatch(self, pool: RemotePool) -> None:
         completed = None
@@ -243,7 +258,10 @@ class DaskRunner(MRunner):
                     completed = node  # it finished here: doit may release its dependents at once
             if not pool.in_flight():
                 return
-            node, outcome, error = pool.next_done()
+            node, outcome, error, seconds = pool.next_done()
+            ran_for = getattr(self.reporter, "ran_for", None)  # storyexport's reporter: the worker's own time
+            if seconds is not None and ran_for is not None:
+                ran_for(node.task, seconds)
             self._record(pool, node, outcome, error)
             completed = node
 
@@ -266,7 +284,6 @@ class DaskRunner(MRunner):
             if staged is None:
                 return False
         if not pool.ready():
-            pool.start_soon()
             self.process_task_result(node, task.execute(self.stream))
             return False
         if hermetic is None:
@@ -282,11 +299,15 @@ class DaskRunner(MRunner):
     def _restore_or_stage(self, node: Any, spec: Any, url: str) -> dict[str, str] | None:
         """The digests of the task's inputs, uploaded for a worker to fetch (a cache miss); or None when the task
         finished here: its outputs and values restored from the cache, or the store failed (one line)."""
+        from storyexport.build.generated import NotGeneratedError
         from storyexport.store.cas import StoreError
         from storyexport.store.remote import restore_or_stage
 
         try:
             entry, inputs = restore_or_stage(spec, url)
+        except NotGeneratedError as exc:  # the user's own file where a sample clip would be restored
+            self.process_task_result(node, TaskFailed(str(exc)))
+            return None
         except (StoreError, OSError) as exc:
             self.process_task_result(node, TaskFailed(f"store {url}: {one_line(exc)}"))
             return None
@@ -330,7 +351,7 @@ class Run(DoitRun):
     and ``--shard`` (each also settable in doit's configuration: ``[run]`` ``par_type = dask`` / ``scheduler =
     tcp://HOST:PORT`` in doit.cfg, or ``DOIT_CONFIG``)."""
 
-    cmd_options = (*DoitRun.cmd_options, opt_scheduler, opt_store, opt_store_read_only, opt_shard)
+    cmd_options = (*DoitRun.cmd_options, opt_scheduler, opt_min_workers, opt_store, opt_store_read_only, opt_shard)
 
     def execute(self, params: Any, args: Any) -> Any:
         """The store options reach the task graph (built when doit loads the dodo file, next) and every worker
@@ -348,7 +369,7 @@ class Run(DoitRun):
     def _execute(self, outfile: Any, verbosity: Any = None, always: bool = False, continue_: bool = False,
                  reporter: Any = "console", num_process: int = 0, par_type: str = "process", single: bool = False,
                  auto_delayed_regex: bool = False, force_verbosity: bool = False, failure_verbosity: int = 0,
-                 pdb: bool = False, scheduler: str = "") -> Any:
+                 pdb: bool = False, scheduler: str = "", min_workers: int = 0) -> Any:
         options = {"verbosity": verbosity, "always": always, "continue_": continue_, "reporter": reporter,
                    "single": single, "auto_delayed_regex": auto_delayed_regex, "force_verbosity": force_verbosity,
                    "failure_verbosity": failure_verbosity, "pdb": pdb}
@@ -359,7 +380,11 @@ class Run(DoitRun):
         except DaskSetupError as exc:
             raise InvalidCommand(str(exc)) from None
         workers = int(num_process) or os.cpu_count() or 1
-        spec = ClusterSpec(scheduler=scheduler or os.environ.get(SCHEDULER_ENV, ""), workers=workers)
+        spec = ClusterSpec(scheduler=scheduler or os.environ.get(SCHEDULER_ENV, ""), workers=workers,
+                           min_workers=int(min_workers))
+        problem = spec.problem()
+        if problem:
+            raise InvalidCommand(problem)
         runner = type("DaskRunner", (DaskRunner,), {"cluster": spec})
         with parallel_runner_class(runner):
             return super()._execute(outfile, num_process=workers, par_type="process", **options)

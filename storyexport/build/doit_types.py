@@ -55,7 +55,7 @@ class TaskDict(TypedDict, total=False):
     clean: bool | list[Action]
     doc: str
     verbosity: int
-    meta: dict[str, bool]
+    meta: dict[str, bool | str]
 
 
 DoitConfig = TypedDict("DoitConfig", {

@@ -12,7 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from storyexport.fsutil import write_json_atomic
@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 RECORD_NAME = "generated-files.json"
+RECORD_META = "storyexport_generated_record"  # in a task's ``meta``: the record its targets belong to
 
 
 class NotGeneratedError(Exception):
@@ -94,6 +95,18 @@ def write_generated(path: Path, record: Path, write: Callable[[Path], object]) -
     require_generated(path, record)
     write(path)
     remember(path, record)
+
+
+@contextlib.contextmanager
+def placing_generated(paths: Iterable[Path], record: Path) -> Iterator[None]:
+    """Around code that puts ``paths`` in place some other way than generating them (restored from the store's
+    action cache): refuse, as generating would, a file storyexport did not generate; then record what was put."""
+    placed = list(paths)
+    for path in placed:
+        require_generated(path, record)
+    yield
+    for path in placed:
+        remember(path, record)
 
 
 def remove_generated(path: Path, record: Path) -> bool:

@@ -78,6 +78,11 @@ class BuildReporter:
             self.state.running[task.name] = time.monotonic()
             self._emit({"event": "start", "task": task.name})
 
+    def ran_for(self, task: DoitTask, seconds: float) -> None:
+        """A task that ran elsewhere (``-P dask``) took ``seconds`` there: its wait in a queue is not its own time."""
+        if task.name in self.state.running:
+            self.state.running[task.name] = time.monotonic() - seconds
+
     def add_success(self, task: DoitTask) -> None:
         doit_internals.checkpoint(task.name)
         if task.actions:

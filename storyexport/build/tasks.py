@@ -18,7 +18,7 @@ from storyexport.build.caching import shard_manifest, with_store
 from storyexport.build.checker import cache_path_for
 from storyexport.build.doit_runner import AFTER_FAILURES
 from storyexport.build.doit_types import Action, TaskDict
-from storyexport.build.generated import record_for
+from storyexport.build.generated import RECORD_META, record_for
 from storyexport.build.orphans import remove_orphans
 from storyexport.build.recipes import recipe
 from storyexport.build.uptodate import ConfigSlice, InputsDigest, StorePresent
@@ -69,9 +69,10 @@ def sample_tasks(manifest: Manifest) -> Iterator[TaskDict]:
     for sample in manifest.samples:
         target = rel(sample.path)
         params: list[object] = [sample.duration, sample.width, sample.height, sample.fps, sample.seed]
-        yield _task("sample", target, action=(actions.make_sample, [target, record, *params]), file_dep=[],
-                    targets=[target], config={"params": params}, doc=f"generate sample clip {target}",
-                    clean=[(actions.clean_sample, [target, record])])
+        task = _task("sample", target, action=(actions.make_sample, [target, record, *params]), file_dep=[],
+                     targets=[target], config={"params": params}, doc=f"generate sample clip {target}",
+                     clean=[(actions.clean_sample, [target, record])])
+        yield {**task, "meta": {RECORD_META: record}}  # a restore from the store records the clip too
 
 
 @dataclass(frozen=True)

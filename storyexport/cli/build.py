@@ -34,6 +34,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", default="",
                         help="with -P dask: a running 'dask scheduler' (default: an embedded local cluster of -n "
                         "worker processes)")
+    parser.add_argument("--min-workers", type=int, default=0, metavar="N",
+                        help="with -P dask: send no task before N Dask workers are connected (default: 0, at once)")
     parser.add_argument("--progress", choices=MODES, default="auto",
                         help="progress output: bar on a terminal, plain lines in logs, jsonl for machines")
     parser.add_argument("--store", metavar="URL", default=None,
@@ -72,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
     def build(namespace: DodoNamespace) -> int:
         options = ["--scheduler", args.scheduler] if args.scheduler else []
+        options += ["--min-workers", str(args.min_workers)] if args.min_workers else []
         code = run_doit(namespace, doit_argv("run", args.workers, args.parallel_type, args.tasks, options))
         return DOIT_EXIT_CODES.get(code, 1)
 

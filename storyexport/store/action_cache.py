@@ -16,6 +16,7 @@ cached: the SQLite registry holds publish status and performance history and nev
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib
@@ -53,7 +54,10 @@ def tool_mismatch(expected: dict[str, str], here: dict[str, str] | None = None) 
 @dataclass(frozen=True)
 class ActionSpec:
     """One cacheable action, JSON-safe (it travels to workers): ``function`` is ``module:name`` of a module-level
-    action in ``storyexport.build.actions``; ``inputs`` and ``targets`` are project-relative paths."""
+    action in ``storyexport.build.actions``; ``inputs`` and ``targets`` are project-relative paths. ``record``:
+    for targets that may be the user's own files (sample clips), the record of what storyexport generated
+    (``build/generated.py``), which a restore checks and updates as the action does. Not part of the key (the
+    action's arguments name it already)."""
 
     kind: str
     recipe: int
@@ -62,12 +66,14 @@ class ActionSpec:
     args: list[Any]
     inputs: list[str]
     targets: list[str]
+    record: str | None = None
 
     @classmethod
     def for_action(cls, kind: str, recipe: int, config: dict[str, Any], action: Callable[..., Any],
-                   args: list[Any], inputs: list[str], targets: list[str]) -> ActionSpec:
+                   args: list[Any], inputs: list[str], targets: list[str], record: str | None = None,
+                   ) -> ActionSpec:
         return cls(kind, recipe, config, f"{action.__module__}:{action.__name__}", list(args), list(inputs),
-                   list(targets))
+                   list(targets), record)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ActionSpec:
@@ -139,8 +145,18 @@ def upload_targets(store: ContentStore, targets: list[str], root: Path | str = "
     return {path: store.put_file(Path(root) / path) for path in targets}
 
 
-def restore_targets(store: ContentStore, entry: CacheEntry, root: Path | str = ".") -> None:
+def restore_targets(store: ContentStore, entry: CacheEntry, root: Path | str = ".", record: str | None = None,
+                    ) -> None:
     """Download and verify every target of ``entry`` under ``root``. Raises ``FileNotFoundError`` (an object
-    missing) or ``CorruptObject``; targets already placed stay (they are verified, and the task reruns anyway)."""
-    for path, digest in entry.targets.items():
-        store.fetch(digest, Path(root) / path)
+    missing) or ``CorruptObject``; targets already placed stay (they are verified, and the task reruns anyway).
+    With ``record`` (``ActionSpec.record``) a file storyexport did not generate is refused (``NotGeneratedError``,
+    nothing restored) and what was restored is recorded as generated."""
+    if record is None:
+        placing: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    else:
+        from storyexport.build.generated import placing_generated
+
+        placing = placing_generated([Path(root) / path for path in entry.targets], Path(root) / record)
+    with placing:
+        for path, digest in entry.targets.items():
+            store.fetch(digest, Path(root) / path)

@@ -21,6 +21,7 @@ from typing import Any
 
 from doit.exceptions import BaseFail, TaskFailed
 
+from storyexport.build.generated import NotGeneratedError
 from storyexport.store.action_cache import (
     ActionCache,
     ActionSpec,
@@ -64,7 +65,7 @@ def run_cached(spec: ActionSpec, store: ContentStore, root: Path | str = ".",
     must be ``root``."""
     key = action_key(spec, input_digests(spec, root) if inputs is None else inputs)
     cache = ActionCache(store)
-    entry = restore_cached(store, key, root)
+    entry = restore_cached(store, key, root, spec.record)
     if entry is not None:
         return Outcome(entry.result, entry, cached=True)
     result = spec.resolve()(*spec.args)
@@ -76,15 +77,16 @@ def run_cached(spec: ActionSpec, store: ContentStore, root: Path | str = ".",
     return Outcome(result, entry, cached=False)
 
 
-def restore_cached(store: ContentStore, key: str, root: Path | str = ".") -> CacheEntry | None:
+def restore_cached(store: ContentStore, key: str, root: Path | str = ".", record: str | None = None,
+                   ) -> CacheEntry | None:
     """The cache entry under ``key`` with its outputs restored under ``root``, or None on a miss (a missing or
-    corrupt object is a miss, and its entry is forgotten)."""
+    corrupt object is a miss, and its entry is forgotten). ``record``: see ``restore_targets``."""
     cache = ActionCache(store)
     entry = cache.get(key)
     if entry is None:
         return None
     try:
-        restore_targets(store, entry, root)
+        restore_targets(store, entry, root, record)
     except (FileNotFoundError, CorruptObject):
         cache.forget(key)
         return None
@@ -96,7 +98,7 @@ def restore_or_stage(spec: ActionSpec, store_url: str) -> tuple[CacheEntry | Non
     the digests of its inputs). On a miss every input is uploaded, so a worker can fetch it by digest."""
     store = open_store(store_url)
     inputs = input_digests(spec)
-    entry = restore_cached(store, action_key(spec, inputs))
+    entry = restore_cached(store, action_key(spec, inputs), record=spec.record)
     if entry is None:
         for path, digest in inputs.items():
             store.put_file(path, digest)
@@ -115,6 +117,8 @@ def cached_action(spec: dict[str, Any], store_url: str, read_only: bool, hash_ca
     try:
         inputs = _hashed(task, action.inputs, hash_cache)
         outcome = run_cached(action, open_store(store_url, read_only), ".", inputs)
+    except NotGeneratedError as exc:  # the user's own file where a sample clip would be restored
+        return TaskFailed(str(exc))
     except (StoreError, OSError) as exc:
         return TaskFailed(f"store {store_url}: {_one_line(exc)}")
     setattr(task, CACHED_ATTR, outcome.cached)
@@ -237,8 +241,11 @@ def adopt(task: Any, outcome: dict[str, Any], store_url: str, root: Path | str =
     entry = CacheEntry.from_record(outcome)
     if entry is None:
         return TaskFailed(f"store {store_url}: the worker's answer for {task.name} is malformed")
+    found = spec_of(task)
     try:
-        restore_targets(open_store(store_url, read_only=True), entry, root)
+        restore_targets(open_store(store_url, read_only=True), entry, root, found[0].record if found else None)
+    except NotGeneratedError as exc:
+        return TaskFailed(str(exc))
     except (StoreError, OSError) as exc:
         return TaskFailed(f"store {store_url}: {_one_line(exc)}")
     task.values.update(entry.values)

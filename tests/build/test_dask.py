@@ -6,6 +6,7 @@ clusters stay at two workers.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -83,8 +84,13 @@ def test_local_cluster_builds_what_doit_n2_builds_and_each_tree_is_up_to_date_fo
     local = fresh_project
     remote = copy_project(local, tmp_path / "remote")
     built_local = local.doit("-n", "2", "progress=jsonl")
-    built_remote = remote.doit(*DASK)
+    with socket.socket() as dashboard:
+        with contextlib.suppress(OSError):  # Dask's default port taken, if nothing has taken it already
+            dashboard.bind(("127.0.0.1", 8787))
+            dashboard.listen()
+        built_remote = remote.doit(*DASK, "--min-workers", "2")
     assert built_local.returncode == 0 and built_remote.returncode == 0, built_remote.stderr
+    assert built_remote.stderr == ""  # no warning from Dask (a port in use, a dashboard)
     assert ran(built_remote.stdout) == ran(built_local.stdout)
     assert story_outputs(remote) == story_outputs(local)
     assert database(remote) == database(local)
@@ -202,6 +208,17 @@ def test_a_malformed_scheduler_address_is_one_line(project: Project) -> None:
     assert done.stderr.startswith("ERROR: cannot reach the Dask scheduler at garbage")
 
 
+@pytest.mark.parametrize(("value", "reason"), [
+    ("3", "--min-workers 3 exceeds the 2 worker processes of the local cluster (-n 2)"),
+    ("-1", "--min-workers must be 0 or more, not -1")])
+def test_an_impossible_min_workers_is_one_line(project: Project, value: str, reason: str) -> None:
+    project.edit_story("alpha", video={"crf": 30})  # something remote to run
+    done = project.doit(*DASK, "--min-workers", value)
+    assert (done.returncode, done.stderr) == (3, f"ERROR: {reason}\n")
+    assert main(["build", "-m", str(project.manifest), "-n", "2", "-P", "dask", "--min-workers", value,
+                 "--progress", "quiet"]) == 2
+
+
 def _encoding_worker(build: psutil.Process) -> psutil.Process | None:
     """The Dask worker process (a descendant of the build) running an encode right now (the build itself runs
     ``ffmpeg -version`` once)."""
@@ -214,18 +231,27 @@ def _encoding_worker(build: psutil.Process) -> psutil.Process | None:
     return None
 
 
+def _encoding_here(build: psutil.Process) -> bool:
+    """Whether doit's own process is running an encode (not a worker)."""
+    try:
+        return any("ffmpeg" in child.name() and "-i" in child.cmdline() for child in build.children())
+    except psutil.NoSuchProcess:
+        return False
+
+
 def build_killing_a_worker_mid_encode(project: Project, args: list[str], nannies: list[int]) -> str:
-    """Run ``doit ARGS`` with 40 s clips to encode, SIGKILL the first worker (a descendant of one of ``nannies``)
-    seen encoding, and check that the build still finishes with every task recorded once. Returns its stdout.
-    (Long clips: while a local cluster starts, doit's process runs the first media tasks itself; enough work that
-    a cluster started on a loaded machine is up before the last.)"""
+    """Run ``doit ARGS`` with 20 s clips to encode, SIGKILL the first worker (a descendant of one of ``nannies``,
+    else of the build) seen encoding, and check that the build still finishes with every task recorded once, and
+    that doit's process encoded nothing itself (``--min-workers``: it waits for the workers). Returns its stdout."""
     for seed, name in enumerate(("alpha", "beta", "gamma")):
-        generate_sample(project.root / "src" / f"{name}.mp4", seed=seed, duration=40, width=360, height=640, fps=30)
-    build = subprocess.Popen([sys.executable, "-m", "doit", *args], cwd=project.root, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+        generate_sample(project.root / "src" / f"{name}.mp4", seed=seed, duration=20, width=360, height=640, fps=30)
+    build = subprocess.Popen([sys.executable, "-m", "doit", *args, "--min-workers", "2"], cwd=project.root,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     killed = None
+    encoded_here = False
     deadline = time.monotonic() + 120
     while killed is None and time.monotonic() < deadline and build.poll() is None:
+        encoded_here = encoded_here or _encoding_here(psutil.Process(build.pid))
         workers = [_encoding_worker(psutil.Process(pid)) for pid in nannies or [build.pid]]
         for worker in filter(None, workers):
             worker.send_signal(signal.SIGKILL)
@@ -233,10 +259,8 @@ def build_killing_a_worker_mid_encode(project: Project, args: list[str], nannies
             break
         time.sleep(0.05)
     stdout, stderr = build.communicate(timeout=300)
-    if killed is None and not nannies and build.returncode == 0:  # the embedded cluster came up too late to matter
-        pytest.skip("the local cluster started after doit's process had run every media task itself; the kill of "
-                    "a worker mid-encode is covered against a running scheduler in test_dask_remote")
-    assert killed is not None, "no worker was seen encoding: " + stdout[-800:]
+    assert killed is not None, "no worker was seen encoding: " + stdout[-800:] + stderr[-800:]
+    assert not encoded_here
     assert build.returncode == 0, stdout + stderr
     successes = [e["task"] for e in events(stdout) if e["event"] == "success"]
     assert len(successes) == len(set(successes)) == summary(stdout)["total"]
@@ -272,3 +296,85 @@ def test_sigterm_saves_finished_tasks_and_leaves_no_scratch(fresh_project: Proje
     assert not set(finished) & ran(rerun.stdout)
     assert list(scratch.iterdir()) == []
     assert not [p for p in project.root.rglob("*") if ".tmp" in p.name]
+
+
+def test_a_remote_task_is_timed_on_its_worker_not_in_its_queue() -> None:
+    """The pool keeps two tasks per worker in flight; the second waits behind the first, and that wait must not
+    count as its own time (progress lines, ``duration_s``, the bench's seconds by kind)."""
+    from storyexport.build.dask_pool import ClusterSpec, RemotePool
+
+    pool = RemotePool(ClusterSpec(workers=1, min_workers=1))
+    try:
+        assert pool.ready() and pool.capacity() == 2
+        for name in ("first", "second"):
+            pool.submit(name, time.sleep, 1.0)
+        done = [pool.next_done() for _ in range(2)]
+    finally:
+        pool.close()
+    assert sorted(owner for owner, *_ in done) == ["first", "second"]
+    for _, value, error, seconds in done:
+        assert value is None and error is None
+        assert seconds is not None and 1.0 <= seconds < 2.0  # the second was submitted 1 s before it could start
+
+
+def test_an_interrupted_build_does_not_wait_forever_for_a_cluster_stuck_starting(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """An interrupt inside an import can leave Python's import lock held, and the thread starting the cluster
+    (importing Dask) then waits forever (seen: a SIGTERM 0.15 s after the first task hung the build). The
+    interrupted build gives up on it after ``STOP_PATIENCE_S`` and still removes its scratch folder."""
+    import threading
+
+    from storyexport.build import dask_pool
+
+    monkeypatch.setattr(dask_pool, "STOP_PATIENCE_S", 0.5)
+    never = threading.Event()
+    pool = dask_pool.RemotePool(dask_pool.ClusterSpec(workers=1))
+    pool._starter = threading.Thread(target=never.wait, daemon=True)  # a start that never ends
+    pool._starter.start()
+    pool._scratch = str(tmp_path / "storyexport-dask-scratch")
+    Path(pool._scratch).mkdir()
+    closer = threading.Thread(target=pool.close, kwargs={"interrupted": True}, daemon=True)
+    closer.start()
+    closer.join(10)
+    assert not closer.is_alive(), "close() waits for a start that never ends"
+    assert not Path(pool._scratch or tmp_path / "storyexport-dask-scratch").exists()
+    never.set()
+
+
+def test_an_import_lock_leaked_by_an_interrupt_does_not_stall_the_cluster_start(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """What an interrupt between taking and releasing Python's import lock leaves behind: doit's thread holds it,
+    and the thread starting the cluster cannot import anything. Waiting for the start releases it first."""
+    import _imp
+    import importlib
+    import threading
+
+    from storyexport.build import dask_pool
+
+    monkeypatch.setattr(dask_pool, "START_PATIENCE_S", 5.0)
+    (tmp_path / "storyexport_import_probe.py").write_text("VALUE = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    pool = dask_pool.RemotePool(dask_pool.ClusterSpec(workers=1))
+    _imp.acquire_lock()  # leaked
+    try:
+        pool._starter = threading.Thread(target=importlib.import_module, args=("storyexport_import_probe",),
+                                         daemon=True)
+        pool._starter.start()
+        pool.settle()
+        assert "storyexport_import_probe" in sys.modules
+        assert not _imp.lock_held()
+    finally:
+        while _imp.lock_held():
+            _imp.release_lock()
+
+
+def test_a_deep_temp_folder_still_starts_the_local_cluster(fresh_project: Project, tmp_path: Path) -> None:
+    """The fork server's socket lives in the temp folder, and a Unix socket path is short (107 bytes on Linux):
+    under a deep TMPDIR the workers are spawned instead, with no error."""
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    done = fresh_project.doit(*DASK, "--min-workers", "2", env={"TMPDIR": str(deep)})
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert not summary(done.stdout)["failed"]
+    assert list(deep.iterdir()) == []

@@ -156,3 +156,20 @@ def test_a_worker_with_another_ffmpeg_is_refused_in_one_line(tmp_path: Path, wit
     assert "refusing to work across versions: ffmpeg 'ffmpeg version 0.0-elsewhere' here" in summary_lines[0]
     assert "Traceback" not in done.stderr
     assert not list((project.out).rglob("*.mp4"))
+
+
+@requires_namespaces
+def test_too_few_workers_for_min_workers_is_one_line_and_runs_nothing(
+        cluster: Cluster, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from storyexport.build import dask_pool
+    from storyexport.cli import main
+
+    monkeypatch.setattr(dask_pool, "WORKERS_TIMEOUT_S", 2)  # rather than the ten minutes a batch queue may need
+    project = make_project(cluster.projects / "too-few")
+    code = main(["build", "-m", str(project.manifest), "-P", "dask", "--scheduler", cluster.address,
+                 "--min-workers", "3", "--progress", "quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"only 2 of the 3 Dask workers asked for (--min-workers) connected to {cluster.address} within 2 s" in err
+    assert not list(project.out.rglob("*.mp4"))

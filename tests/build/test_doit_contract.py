@@ -62,8 +62,9 @@ def test_run_picks_its_parallel_runner_through_the_module_global_mrunner() -> No
 
 
 def test_the_run_plugin_overrides_every_parameter_of_doits_run() -> None:
-    assert parameters(doit_runner.Run._execute) == [*parameters(doit.cmd_run.Run._execute), "scheduler"]
-    assert [o["name"] for o in doit_runner.Run.cmd_options][:-4] == [o["name"] for o in doit.cmd_run.Run.cmd_options]
+    assert parameters(doit_runner.Run._execute) == [*parameters(doit.cmd_run.Run._execute), "scheduler",
+                                                    "min_workers"]
+    assert [o["name"] for o in doit_runner.Run.cmd_options][:-5] == [o["name"] for o in doit.cmd_run.Run.cmd_options]
     assert parameters(doit_runner.Run.execute) == parameters(DoitCmdBase.execute) == ["self", "params", "args"]
     assert doit_runner.Run.get_name() == "run"
 
