@@ -87,15 +87,18 @@ def segment_frames(job: FrameDecoder, starts: Sequence[float], nudge: float,
     the in point plus the segment's offset), and the n-th frame of a stretch is the one nearest keyframe + n
     frames. The demuxer rounds that shift to the stream's time base (a whole frame in AVI), so offsets are whole
     frames and a frame lands at most a quarter frame from where it is expected. ``None`` comes back unless every
-    wanted frame was found there (or ffmpeg failed): the caller then decodes otherwise. Returns the per-segment
-    frames of each kind asked for."""
+    wanted frame was found there (or ffmpeg failed, or the file's path has a line break the script cannot hold):
+    the caller then decodes otherwise. Returns the per-segment frames of each kind asked for."""
     kinds = {kind: [sorted(set(indices)) for indices in wanted]
              for kind, wanted in ((FrameKind.SMALL, small), (FrameKind.FULL, full)) if wanted is not None}
     if not starts:
         return {kind: [] for kind in kinds}
+    source = str(Path(job.video).resolve())
+    if "\n" in source or "\r" in source:  # a line break would end the script's line: the caller decodes otherwise
+        return None
+    source = source.replace("'", "'\\''")
     frame = frame or 2 * nudge  # a frame's duration: by default ``nudge`` is half a frame
     segments = _segments(starts, nudge, frame, kinds)
-    source = str(Path(job.video).resolve()).replace("'", "'\\''")
     lines = ["ffconcat version 1.0"]
     for segment in segments:
         lines += [f"file '{source}'", f"inpoint {segment.start + origin:.6f}",
