@@ -72,15 +72,27 @@ class Thumbnails:
 
 @dataclass
 class Run:
-    """One analysis of a video: what was decoded, measured and picked."""
+    """One analysis of a video: what was picked, and the thumbnails that hold what was decoded and measured."""
 
     video: Path
-    info: Probe
-    decoder: FrameDecoder
-    decoded: Decoded
-    measured: Measured
     picks: Picks
     thumbnails: Thumbnails
+
+    @property
+    def info(self) -> Probe:
+        return self.thumbnails.info
+
+    @property
+    def decoder(self) -> FrameDecoder:
+        return self.thumbnails.decoder
+
+    @property
+    def decoded(self) -> Decoded:
+        return self.thumbnails.decoded
+
+    @property
+    def measured(self) -> Measured:
+        return self.thumbnails.measured
 
     def fetch(self, candidates: Sequence[Candidate]) -> None:
         """Full-size frames of ``candidates`` (those the decode did not keep are decoded now, all at once)."""
@@ -109,4 +121,4 @@ def analyse(video: Path, info: Probe, count: int, method: str, options: int, fit
     thumbnails = Thumbnails(info, decoder, decoded, measured, quality)
     picks = pick(measured, options, info.duration, method, thumbnails.hash_as_written)
     thumbnails.keep_only(picks.options)
-    return Run(video, info, decoder, decoded, measured, picks, thumbnails)
+    return Run(video, picks, thumbnails)
