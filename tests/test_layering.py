@@ -22,7 +22,7 @@ FORBIDDEN = {
     "cli": set(),  # the command line may use every stage
     **{module: {"media", "metadata", "build", "registry", "report", "store", "cli"} for module in BASE},
 }
-MEDIA_LIBRARIES = {"cv2", "ffmpeg", "imageio_ffmpeg"}  # ffmpeg and OpenCV only inside storyexport/media
+MEDIA_LIBRARIES = {"av", "cv2", "ffmpeg", "imageio_ffmpeg"}  # ffmpeg and OpenCV only inside storyexport/media
 
 
 def _stage(path: Path) -> str:

@@ -16,7 +16,7 @@ import ffmpeg
 from storyexport.fsutil import atomic_path
 from storyexport.media.conformance import conformance_problems
 from storyexport.media.errors import MediaError
-from storyexport.media.ffmpeg import run, thread_count
+from storyexport.media.ffmpeg import file_argument, run, thread_count
 from storyexport.media.filters import fit_frame, square_pixels, tone_map_to_sdr
 from storyexport.media.probe import Probe, probe
 from storyexport.media.spec import SpecError, TargetSpec
@@ -115,8 +115,8 @@ def _baked_in_picture(source: Path, info: Probe) -> PictureArea | None:
 
 def _copy(source: Path, tmp: Path, container: str) -> float:
     """Stream-copy; returns how many seconds were copied (``-progress``), so a cut-off source shows."""
-    inp = ffmpeg.input(str(source))
-    out = ffmpeg.output(inp["v:0"], inp["a:0"], str(tmp), c="copy", f=container, **_BITEXACT)
+    inp = ffmpeg.input(file_argument(source))
+    out = ffmpeg.output(inp["v:0"], inp["a:0"], file_argument(tmp), c="copy", f=container, **_BITEXACT)
     done = run(out.overwrite_output().global_args("-progress", "pipe:1"), source, "cannot copy")
     copied = re.findall(r"^out_time_us=(\d+)$", done.stdout.decode("utf-8", "replace"), re.M)
     return int(copied[-1]) / 1e6 if copied else 0.0
@@ -134,7 +134,7 @@ def _copied_probe(info: Probe, tmp: Path, copied: float) -> Probe:
 def _transcode(source: Path, tmp: Path, info: Probe, spec: TargetSpec, container: str,
                picture: PictureArea | None = None) -> None:
     threads = thread_count()
-    inp = ffmpeg.input(str(source), threads=threads)
+    inp = ffmpeg.input(file_argument(source), threads=threads)
     source_video = inp["v:0"].filter("fps", spec.fps)
     if info.is_hdr:
         source_video = tone_map_to_sdr(source_video)
@@ -150,7 +150,7 @@ def _transcode(source: Path, tmp: Path, info: Probe, spec: TargetSpec, container
     duration = min(info.duration, spec.max_duration_s) if spec.max_duration_s is not None else info.duration
     audio = _audio(inp, info, spec, duration)
     colour = _SDR_TAGS if info.is_hdr else {}
-    out = ffmpeg.output(video, audio, str(tmp), f=container, t=f"{duration:.3f}", threads=threads,
+    out = ffmpeg.output(video, audio, file_argument(tmp), f=container, t=f"{duration:.3f}", threads=threads,
                         **_video_codec_args(spec), **_audio_codec_args(spec), **colour, **_BITEXACT)
     run(out.overwrite_output(), source, "cannot transcode")
 

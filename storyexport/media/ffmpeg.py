@@ -98,6 +98,12 @@ def _configured_threads() -> int | None:
     return int(configured) if configured.isdigit() and int(configured) > 0 else None
 
 
+def file_argument(path: Path | str) -> str:
+    """A file as libav is handed it: an absolute path, so a name like ``concat:a|b``, ``pipe:0`` or
+    ``http:x`` is never taken for a protocol."""
+    return str(Path(path).absolute())
+
+
 def reason_from_stderr(stderr: str | bytes) -> str:
     """The informative lines of ffmpeg's stderr (each distinct cause once), joined into one short line."""
     if isinstance(stderr, bytes):

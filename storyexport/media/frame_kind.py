@@ -1,4 +1,4 @@
-"""The two kinds of decoded frame, defined once for the decoder, the seeks and the thumbnail steps."""
+"""The two kinds of decoded frame, defined once for the decoder and the thumbnail steps."""
 
 from __future__ import annotations
 
@@ -8,20 +8,15 @@ from enum import StrEnum
 class FrameKind(StrEnum):
     """``SMALL``: the analysis size (about 270x480, see :func:`frames.analysis_size`) as BGR, what every score is
     measured on; ``FULL``: the written size (the displayed size, even sides) as I420 planes, what thumbnails are
-    cut from. The value names the kind in ffmpeg's graph (``showinfo@small``)."""
+    cut from."""
 
     SMALL = "small"
     FULL = "full"
 
     @property
     def pix_fmt(self) -> str:
-        """The raw video format ffmpeg writes frames of this kind in."""
+        """The pixel format libav converts frames of this kind to."""
         return "bgr24" if self is FrameKind.SMALL else "yuv420p"
-
-    @property
-    def prefix(self) -> str:
-        """One letter naming this kind in the seeks' file names and showinfo labels (``s3.raw``, ``showinfo@f0``)."""
-        return self.value[0]
 
     def shape(self, width: int, height: int) -> tuple[int, ...]:
         """The array shape of one frame of this kind at ``width`` x ``height``: rows, columns and BGR channels, or

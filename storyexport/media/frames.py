@@ -1,39 +1,32 @@
 """The frame decoder: frames of a video as numpy arrays, small (about 270x480 BGR, for analysis) or full size
 (the displayed size as I420 planes, for writing).
 
-:class:`FrameDecoder` runs one ffmpeg process per request: a decode pass (optionally after an input seek) that
-``select``\\ s the frames at given times and pipes raw video, small frames as ``bgr24`` on stdout and full frames
-as ``yuv420p`` on a second pipe; :meth:`FrameDecoder.stretches` decodes stretches counted from keyframes in one
-concat input (see :mod:`seeks`). :func:`grab` picks accurate input seeks or one pass by count.
+:class:`FrameDecoder` reads through libav (:mod:`storyexport.media.libav`): one decode pass that keeps the frames
+at given times (optionally skipping frames nothing refers to), or seeks, each reading on from the keyframe at or
+before a group of times, several groups to one open file and a few files side by side. :func:`grab` picks seeks
+or one pass by count.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import cv2
-import ffmpeg
 import numpy as np
 
 from storyexport.media.errors import MediaError
-from storyexport.media.ffmpeg import compile_args, cpu_share, media_error, showinfo_pattern
+from storyexport.media.ffmpeg import cpu_share
 from storyexport.media.frame_kind import FrameKind
 from storyexport.media.keyframes import parallel_workers
+from storyexport.media.libav import EPSILON, Source, convert
 from storyexport.media.probe import Probe
-from storyexport.media.seeks import Seek, SeekResult, Stretches, chunks, run_seeks, segment_frames
 
 ANALYSIS_AREA = 270 * 480
 SEEK_GROUP_SPAN = 0.6  # times closer than this share one seek
-SEEK_MARGIN = 0.01  # accurate seeks start this much early, so a frame whose time was rounded up is never cut
-EPSILON = 0.0005
-_SHOWINFO = showinfo_pattern(rf"(?P<branch>{'|'.join(FrameKind)})")
 
 Frames = dict[float, np.ndarray]
 
@@ -57,93 +50,125 @@ class Grab:
 
 
 @dataclass(frozen=True)
+class Group:
+    """Times read from one seek: to ``start`` (the keyframe at or before it), then on to the last time."""
+
+    start: float
+    times: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class FrameDecoder:
-    """Decodes frames of ``video``: small ones at ``small_size``, full ones at ``full_size`` (width, height)."""
+    """Decodes frames of ``video``: small ones at ``small_size``, full ones at ``full_size`` (width, height, as
+    displayed: a ``rotation`` of the stored frames is applied, as the CLI does)."""
 
     video: Path
     small_size: tuple[int, int]
     full_size: tuple[int, int]
+    rotation: int = 0
 
     @classmethod
     def of(cls, video: Path, info: Probe) -> FrameDecoder:
-        return cls(Path(video), analysis_size(info.width, info.height), full_size(info))
+        return cls(Path(video), analysis_size(info.width, info.height), full_size(info), info.rotation)
 
-    def decode(self, small: Sequence[float], full: Sequence[float], start: float = 0.0,
+    def decode(self, small: Sequence[float], full: Sequence[float], *, exact: Sequence[float] = (),
                threads: int | None = None, reference_only: bool = False) -> Grab:
-        """Frames at (the first frame at or after) each time; ``start`` > 0 input-seeks there first. Reading
-        stops half a second after the last time. ``reference_only``: the decoder skips frames no other frame
-        refers to (``-skip_frame noref``: a third of H.264's decoding with B-frames), so each time gets the
-        first *reference* frame at or after it, decoded exactly as in a full decode."""
-        input_args: dict[str, Any] = {"t": f"{max([*small, *full]) - start + 0.5:.4f}"}
-        if start > 0:
-            input_args["ss"] = f"{start:.4f}"
-        if threads:
-            input_args["threads"] = threads
-        if reference_only:
-            input_args["skip_frame"] = "noref"
-        branches = {kind: select_expression(times)
-                    for kind, times in ((FrameKind.SMALL, small), (FrameKind.FULL, full)) if times}
-        raw, frame_times = self._execute(input_args, branches)
-        result = Grab()
-        if small:
-            result.small, result.decoded_at = _match_times(
-                small, self.images(FrameKind.SMALL, raw.get(FrameKind.SMALL, b"")), frame_times[FrameKind.SMALL])
-        if full:
-            result.full, found = _match_times(full, self.images(FrameKind.FULL, raw.get(FrameKind.FULL, b"")),
-                                             frame_times[FrameKind.FULL])
-            result.decoded_at = {**found, **result.decoded_at}
-        return result
+        """Frames at (the first frame at or after) each time, in one pass from the start that stops at the
+        last. ``reference_only``: the decoder skips frames no other frame refers to (a quarter of H.264's
+        decoding with B-frames), so each time gets the first *reference* frame at or after it, decoded exactly
+        as in a full decode; except the ``exact`` times, which get exactly the first frame at or after them."""
+        with Source(self.video, threads or 0) as source:
+            found = self._collect(source.frames(skip_non_reference=reference_only, exact=exact), small, full)
+            skipped = any(source.shown.any_between(t, found.decoded_at.get(t, t)) for t in exact)
+        if skipped:  # a gap in the frame rate put an exact time's frame past its window: decode every frame
+            return self.decode(small, full, threads=threads)
+        return found
 
-    def stretches(self, starts: Sequence[float], nudge: float, small: Sequence[Sequence[int]] | None = None,
-                  full: Sequence[Sequence[int]] | None = None,
-                  frame: float | None = None, origin: float = 0.0) -> Stretches | None:
-        """Frames counted from keyframes, each stretch starting ``nudge`` after its keyframe of a file starting
-        at ``origin`` (see :func:`seeks.segment_frames`); ``None`` when they did not come back frame for frame."""
-        return segment_frames(self, starts, nudge, small, full, frame, origin)
+    def seek(self, groups: Sequence[Group], small: Collection[float], full: Collection[float],
+             slack: float | None = None) -> Grab | None:
+        """Frames at each group's times, each group read from a seek to its start (groups dealt to a few open
+        files read side by side, one decoder thread each). ``slack``: every time is an expected frame time and
+        its frame must come within ``slack`` seconds after it, else ``None`` (the caller decodes otherwise)."""
+        parts = chunks(list(groups), parallel_workers())
+
+        def read(part: list[Group]) -> Grab | None:
+            found = Grab()
+            with Source(self.video, threads=1) as source:
+                try:
+                    for group in part:
+                        found.update(self._read_group(source, group, set(small), set(full), slack))
+                except _OffGrid:
+                    return None
+            return found
+
+        with ThreadPoolExecutor(max_workers=len(parts) or 1) as pool:  # libav decodes without the GIL
+            results = list(pool.map(read, parts))
+        grabbed = Grab()
+        for result in results:
+            if result is None:
+                return None
+            grabbed.update(result)
+        return grabbed
 
     def size(self, kind: FrameKind) -> tuple[int, int]:
         """(width, height) of frames of ``kind``."""
         return self.small_size if kind is FrameKind.SMALL else self.full_size
 
-    def branch(self, stream: Any, kind: FrameKind, expression: str, target: str, frames: int | None = None,
-               label: str | None = None) -> Any:
-        """The ``select`` -> scale -> showinfo -> raw output chain of one kind of frame."""
-        width, height = self.size(kind)
-        scaled = stream.filter("select", expression).filter("scale", width, height,
-                                                            force_original_aspect_ratio="disable", flags="area")
-        limit = {"frames:v": frames} if frames else {}  # stop decoding once the last frame is out
-        return scaled.filter(f"showinfo@{label or kind}", checksum=0).output(
-            target, format="rawvideo", pix_fmt=kind.pix_fmt, fps_mode="passthrough", **limit)
+    def _read_group(self, source: Source, group: Group, small: set[float], full: set[float],
+                    slack: float | None) -> Grab:
+        frames = source.frames(group.start)
+        first = next(frames, None)
+        if first is not None and first[0] > min(group.times) + EPSILON:  # the index put the seek past the time
+            if slack is not None:
+                raise _OffGrid
+            frames, first = source.frames(0.0), None
+        return self._collect(_chain(first, frames), [t for t in group.times if t in small],
+                             [t for t in group.times if t in full], slack)
 
-    def images(self, kind: FrameKind, data: bytes) -> list[np.ndarray]:
-        """Raw frames of one kind split into arrays (BGR for small frames, I420 planes for full ones)."""
-        shape = kind.shape(*self.size(kind))
-        size = int(np.prod(shape))
-        return [np.frombuffer(data, np.uint8, size, offset).reshape(shape)
-                for offset in range(0, len(data) - size + 1, size)]
+    def _collect(self, frames: Iterator[tuple[float, Any]], small: Iterable[float], full: Iterable[float],
+                 slack: float | None = None) -> Grab:
+        """Each time gets the first frame at or after it, converted to the kinds it is wanted in; reading stops
+        at the last. With ``slack``, every time must get a frame within ``slack`` after it (:class:`_OffGrid`)."""
+        kinds = {FrameKind.SMALL: set(small), FrameKind.FULL: set(full)}
+        wanted = sorted(kinds[FrameKind.SMALL] | kinds[FrameKind.FULL])
+        found = Grab()
+        index = 0
+        for time, frame in frames:
+            while index < len(wanted) and wanted[index] <= time + EPSILON:
+                asked = wanted[index]
+                index += 1
+                if slack is not None and time - asked > slack:
+                    raise _OffGrid
+                for kind, times in kinds.items():
+                    if asked in times:
+                        found.of_kind(kind)[asked] = self._image(frame, kind)
+                found.decoded_at[asked] = key(time)
+            if index == len(wanted):
+                break
+        if slack is not None and index < len(wanted):
+            raise _OffGrid
+        return found
 
-    def _execute(self, input_args: dict[str, Any],
-                 branches: dict[FrameKind, str]) -> tuple[dict[FrameKind, bytes], dict[FrameKind, list[float]]]:
-        """One ffmpeg process; with both kinds of frames the video is split into two ``select`` branches:
-        small BGR frames on stdout, full-size I420 frames on a second pipe."""
-        video = ffmpeg.input(str(self.video), **input_args).video
-        sources = video.filter_multi_output("split") if len(branches) == 2 else None
-        extra = os.pipe() if len(branches) == 2 else None
-        try:
-            outputs = []
-            for index, (kind, expression) in enumerate(branches.items()):
-                stream = sources[index] if sources is not None else video
-                target = "pipe:1" if index == 0 or extra is None else f"pipe:{extra[1]}"
-                outputs.append(self.branch(stream, kind, expression, target))
-        except BaseException:
-            for fd in extra or ():
-                os.close(fd)
-            raise
-        raw, stderr = _run_pipes(ffmpeg.merge_outputs(*outputs), self.video, extra)
-        frame_times: dict[FrameKind, list[float]] = {kind: [] for kind in FrameKind}
-        for match in _SHOWINFO.finditer(stderr):
-            frame_times[FrameKind(match["branch"])].append(float(match["time"]))
-        return dict(zip(branches, raw, strict=True)), frame_times
+    def _image(self, frame: Any, kind: FrameKind) -> np.ndarray:
+        return convert(frame, self.size(kind), kind.pix_fmt, self.rotation)
+
+
+class _OffGrid(Exception):
+    """A seek's frames are not where their times said (a variable frame rate the probe missed, a lying index)."""
+
+
+def _chain(first: tuple[float, Any] | None, rest: Iterator[tuple[float, Any]]) -> Iterator[tuple[float, Any]]:
+    if first is not None:
+        yield first
+    yield from rest
+
+
+def chunks(items: Sequence[Any], count: int) -> list[list[Any]]:
+    """``items`` dealt round-robin into at most ``count`` non-empty lists (similar work in each)."""
+    dealt: list[list[Any]] = [[] for _ in range(max(1, min(count, len(items))))]
+    for index, item in enumerate(items):
+        dealt[index % len(dealt)].append(item)
+    return [part for part in dealt if part]
 
 
 def analysis_size(width: int, height: int) -> tuple[int, int]:
@@ -168,7 +193,7 @@ def key(time: float) -> float:
 
 def grab(video: Path, info: Probe, small_times: Iterable[float] = (), full_times: Iterable[float] = ()) -> Grab:
     """Frames at (the first frame at or after) each time; keys are the times rounded to 4 decimals: one
-    accurate input seek per group of close times when there are few, else one decode pass.
+    seek per group of close times when there are few, else one decode pass.
 
     Times past the last frame are left out rather than failing the whole grab."""
     small = sorted({key(t) for t in small_times})
@@ -178,7 +203,7 @@ def grab(video: Path, info: Probe, small_times: Iterable[float] = (), full_times
         return Grab()
     decoder = FrameDecoder.of(video, info)
     if len(groups) < info.duration / 2:
-        return _by_seeking(decoder, groups, set(small), set(full))
+        return decoder.seek([Group(group[0], tuple(group)) for group in groups], small, full) or Grab()
     return decoder.decode(small, full, threads=cpu_share())
 
 
@@ -204,98 +229,3 @@ def _group(times: list[float]) -> list[list[float]]:
         else:
             groups.append([time])
     return groups
-
-
-def _by_seeking(decoder: FrameDecoder, groups: list[list[float]], small: set[float], full: set[float]) -> Grab:
-    """One accurate input seek per group and kind, shared among a few ffmpeg processes."""
-    wanted_of = {FrameKind.SMALL: small, FrameKind.FULL: full}
-    seeks = [_exact_seek(group, [t for t in group if t in wanted], kind)
-             for group in groups for kind, wanted in wanted_of.items() if any(t in wanted for t in group)]
-    parts = chunks(seeks, parallel_workers())
-    result = Grab()
-    with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
-        for part, results in zip(parts, pool.map(lambda part: run_seeks(decoder, part), parts), strict=True):
-            for seek, found in zip(part, results, strict=True):
-                frames, decoded_at = _exact_frames(seek, found, wanted_of[seek.kind])
-                result.of_kind(seek.kind).update(frames)
-                result.decoded_at.update(decoded_at)
-    return result
-
-
-def _exact_seek(group: list[float], times: Iterable[float], kind: FrameKind) -> Seek:
-    """An accurate seek a little before the group's first time, then the first frame at or after each time."""
-    start = max(0.0, group[0] - SEEK_MARGIN)
-    relative = [t - start for t in times]
-    return Seek(start=start, accurate=True, kind=kind, expression=select_expression(relative),
-                frames=len(relative), span=max(relative) + 0.5)
-
-
-def _exact_frames(seek: Seek, result: SeekResult, wanted: Iterable[float]) -> tuple[Frames, dict[float, float]]:
-    chosen = {t for t in wanted if seek.start <= t <= seek.start + (seek.span or 0.0)}
-    relative, decoded_at = _match_times([t - seek.start for t in sorted(chosen)], result.images,
-                                        result.frame_times)
-    return ({key(t + seek.start): frame for t, frame in relative.items()},
-            {key(t + seek.start): key(s + seek.start) for t, s in decoded_at.items()})
-
-
-def select_expression(times: Sequence[float]) -> str:
-    """Select the first frame whose time reaches each target (``prev_t`` is NaN on the first frame)."""
-    return "+".join(f"gte(t,{t - EPSILON:.4f})*not(gte(prev_t,{t - EPSILON:.4f}))" for t in times)
-
-
-def _match_times(times: Sequence[float], images: list[np.ndarray],
-                 frame_times: list[float]) -> tuple[Frames, dict[float, float]]:
-    """Each time gets the first frame whose time (``frame_times``, in the order of ``images``) is at or after it
-    (two times may share a frame), and that frame's time."""
-    frame_times = frame_times[: len(images)]
-    frames: Frames = {}
-    chosen: dict[float, float] = {}
-    index = 0
-    for time in sorted(times):
-        while index < len(frame_times) and frame_times[index] < time - EPSILON:
-            index += 1
-        if index < len(frame_times):
-            frames[time] = images[index]
-            chosen[time] = key(frame_times[index])
-    return frames, chosen
-
-
-def _run_pipes(graph: Any, video: Path, extra: tuple[int, int] | None) -> tuple[list[bytes], str]:
-    """Run a graph writing to stdout and, with ``extra`` (read end, write end), to a second pipe; read every
-    pipe concurrently so neither side blocks."""
-    args = compile_args(graph)
-    try:
-        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                   pass_fds=(extra[1],) if extra else ())
-    except OSError as exc:
-        if extra:
-            os.close(extra[0])
-        raise MediaError(f"{Path(video).name}: cannot decode frames: cannot run ffmpeg ({exc})") from exc
-    finally:
-        if extra:
-            os.close(extra[1])  # the child holds its own copy of the write end
-    streams = [process.stdout, process.stderr]
-    if extra:
-        streams.append(os.fdopen(extra[0], "rb"))
-    results: list[bytes] = [b""] * len(streams)
-    readers = [threading.Thread(target=_read_all, args=(stream, results, i), daemon=True)
-               for i, stream in enumerate(streams)]
-    for reader in readers:
-        reader.start()
-    try:
-        code = process.wait()
-    except BaseException:  # interrupted: do not leave ffmpeg running
-        process.kill()
-        process.wait()
-        raise
-    for reader in readers:
-        reader.join()
-    stderr = results[1].decode("utf-8", "replace")
-    if code != 0:
-        raise media_error(video, "cannot decode frames", stderr)
-    return [results[0], *results[2:]], stderr
-
-
-def _read_all(stream: Any, results: list[bytes], index: int) -> None:
-    with stream:
-        results[index] = stream.read()

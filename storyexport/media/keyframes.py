@@ -13,33 +13,29 @@ core count.
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import ffmpeg
-
 from storyexport.media.errors import MediaError
-from storyexport.media.ffmpeg import cpu_share, run
+from storyexport.media.ffmpeg import cpu_share
+from storyexport.media.libav import Source
 from storyexport.media.probe import Probe
 
-PROCESS_COST = 0.035  # seconds: start ffmpeg, open, seek and decode one keyframe (measured, 1080x1920)
-STRETCH_COST = 0.009  # seconds: one more stretch (concat segment) in a running process: open, seek, flush
+PROCESS_COST = 0.01  # seconds: open the file and start a decoder (measured: 7 ms for an MP4)
+STRETCH_COST = 0.002  # seconds: one more stretch in an open file (seek, flush, frames a decoder holds back)
 PIXEL_COST = 1.4e-9  # seconds per decoded pixel on one thread (~3 ms per 1080x1920 frame)
 BYTE_COST = 7e-8  # seconds per compressed byte decoded (H.264, one thread: 0.07 s per MB)
 _SAME_TIME = 1e-4  # seconds: keyframe times are rounded to 4 decimals
-_START = re.compile(r"^\s*Duration: .*?, start: (-?[\d.]+)", re.M)
 
 
 @dataclass(frozen=True)
 class Keyframes:
-    """The keyframes' times (from the file's start) and compressed sizes (bytes), the mean size of the other
-    frames, and the file's start time (``origin``: where time 0 is in the file's own timestamps)."""
+    """The keyframes' times (from the file's start) and compressed sizes (bytes), and the mean size of the
+    other frames."""
 
     sizes: dict[float, int]
     inter_bytes: float
-    origin: float = 0.0
 
     @property
     def times(self) -> list[float]:
@@ -51,44 +47,32 @@ class Keyframes:
 
 def keyframe_times(video: Path) -> list[float]:
     """Times of the video's keyframes (see :func:`keyframe_sizes`)."""
-    return sorted(keyframe_sizes(video)[0])
+    return sorted(keyframe_sizes(video))
 
 
-def keyframe_sizes(video: Path) -> tuple[dict[float, int], float]:
-    """Time -> compressed bytes of the video's keyframes, read from packet flags (a stream copy drops every
-    other packet and lists the rest: no decoding, a few tens of milliseconds even for minutes of video), and the
-    file's start time from the same run's input dump (times are counted from it). Every packet is read and the
-    bitstream filter drops the others: ``-discard nokey`` would skip reading them, but the MP4 demuxer then
-    pairs keyframes with the wrong composition offsets (B-frames: a keyframe shown at 6.0 s listed at 6.1 s)."""
-    listing = ffmpeg.input(str(video)).output("pipe:", map="0:v:0", c="copy", f="framecrc",
-                                              **{"bsf:v": "noise=drop=not(key)"})
-    done = run(listing, video, "cannot list keyframes")
-    text = done.stdout.decode("utf-8", "replace")
-    start = _START.search(done.stderr.decode("utf-8", "replace"))
-    origin = float(start[1]) if start else 0.0
-    base = re.search(r"^#tb 0: (\d+)/(\d+)", text, re.M)
-    if base is None:
-        return {}, origin
-    unit = int(base[1]) / int(base[2])
+def keyframe_sizes(video: Path) -> dict[float, int]:
+    """Time -> compressed bytes of the video's keyframes, read from packet flags (no decoding: a few
+    milliseconds per thousand frames). Times are presentation times from the file's start, as every frame time
+    is counted (with B-frames a packet's decoding time is not its frame's time)."""
     sizes: dict[float, int] = {}
-    for match in re.finditer(r"^0,\s*-?\d+,\s*(-?\d+),\s*-?\d+,\s*(\d+),", text, re.M):
-        time = round(int(match[1]) * unit, 4)
-        if time >= 0:
-            sizes[time] = sizes.get(time, 0) + int(match[2])
-    return dict(sorted(sizes.items())), origin
+    with Source(video) as source:
+        for time, size in source.keyframes():
+            if time >= 0:
+                sizes[round(time, 4)] = sizes.get(round(time, 4), 0) + size
+    return dict(sorted(sizes.items()))
 
 
 def listed_keyframes(video: Path, info: Probe) -> Keyframes | None:
     """:func:`keyframe_sizes` with the other frames' mean size (from the file's size, audio included: a slight
     overestimate), or ``None`` when the container cannot list them (then only a decode pass is planned)."""
     try:
-        sizes, origin = keyframe_sizes(video)
+        sizes = keyframe_sizes(video)
     except MediaError:
         return None
     if not sizes:
         return None
     others = max(1.0, info.duration * max(info.fps, 1.0) - len(sizes))
-    return Keyframes(sizes, max(0.0, info.size - sum(sizes.values())) / others, origin)
+    return Keyframes(sizes, max(0.0, info.size - sum(sizes.values())) / others)
 
 
 def parallel_workers() -> int:

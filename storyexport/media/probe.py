@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import ffmpeg
 
 from storyexport.media.errors import MediaError
-from storyexport.media.ffmpeg import ffprobe_exe, media_error, run
+from storyexport.media.ffmpeg import ffprobe_exe, file_argument, media_error, run
 
 _FLOAT_DIGITS = 4
 HDR_TRANSFERS = ("smpte2084", "arib-std-b67")
@@ -75,7 +75,7 @@ def probe(path: Path) -> Probe:
 
 def probe_with_ffprobe(path: Path, tool: str) -> Probe:
     try:
-        info = ffmpeg.probe(str(path), cmd=tool)
+        info = ffmpeg.probe(file_argument(path), cmd=tool)
     except ffmpeg.Error as exc:
         raise media_error(path, "cannot read media", exc.stderr or b"") from None
     except OSError as exc:
@@ -161,7 +161,7 @@ _LAYOUT_CHANNELS = {"mono": 1, "stereo": 2, "downmix": 2, "quad": 4, "hexagonal"
 
 def probe_with_ffmpeg(path: Path) -> Probe:
     """Parse ``ffmpeg -i`` output; run a stream-copy pass only when the duration or frame rate is missing."""
-    head = ffmpeg.input(str(path)).output("-", f="null", c="copy", t=0)
+    head = ffmpeg.input(file_argument(path)).output("-", f="null", c="copy", t=0)
     stderr = run(head, path, "cannot read media", ok_codes=(0, 1)).stderr.decode("utf-8", "replace")
     if not _INPUT.search(stderr):
         raise media_error(path, "cannot read media", stderr)
@@ -316,7 +316,7 @@ class NullPass(NamedTuple):
 def _null_pass(path: Path, copy: bool) -> NullPass:
     """Run to the null muxer and read ``-progress``."""
     options = {"c": "copy"} if copy else {}
-    stream = ffmpeg.input(str(path)).output("-", f="null", **options).global_args("-progress", "pipe:1")
+    stream = ffmpeg.input(file_argument(path)).output("-", f="null", **options).global_args("-progress", "pipe:1")
     progress = run(stream, path, "cannot read media").stdout.decode("utf-8", "replace")
     values = dict(line.split("=", 1) for line in progress.splitlines() if "=" in line)
     micros = values.get("out_time_us", "")

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import ffmpeg
 
 from storyexport.fsutil import atomic_path
-from storyexport.media.ffmpeg import run, thread_count
+from storyexport.media.ffmpeg import file_argument, run, thread_count
 
 SAMPLE_RATE = 48000
 _SHRINK = 3  # draw at a third of the size, enlarge with hard edges: same look, a fraction of the cost
@@ -58,7 +58,7 @@ def generate_sample(target: Path, duration: float = 8, width: int = 1080, height
     gop = max(1, round(fps * keyframe_every))
     with atomic_path(target) as tmp:
         out = ffmpeg.output(
-            video, tone, str(tmp), f="mp4", t=f"{duration:g}", threads=thread_count(),
+            video, tone, file_argument(tmp), f="mp4", t=f"{duration:g}", threads=thread_count(),
             **{"c:v": "libx264", "preset": "ultrafast", "crf": 28, "pix_fmt": "yuv420p", "g": gop,
                "keyint_min": gop, "sc_threshold": 0, "flags:v": "+bitexact", "c:a": "aac", "b:a": "96k",
                "flags:a": "+bitexact", "fflags": "+bitexact", "map_metadata": -1, "movflags": "+faststart"},

@@ -35,3 +35,12 @@ def opencv_version() -> str:
     import cv2
 
     return f"cv2 {cv2.__version__}"
+
+
+@functools.cache
+def libav_version() -> str:
+    """PyAV's version and the libavcodec it carries (thumbnails' frames are decoded through it, not the CLI)."""
+    import av
+
+    codec = ".".join(str(part) for part in av.library_versions.get("libavcodec", ()))
+    return f"av {av.__version__} libavcodec {codec or 'unknown'}"

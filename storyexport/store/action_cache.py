@@ -37,9 +37,10 @@ KEY_FORMAT = 1
 def tool_versions() -> dict[str, str]:
     """What else decides the bytes of a media output; also what coordinator and workers must agree on."""
     from storyexport import __version__
-    from storyexport.media.versions import ffmpeg_build, opencv_version
+    from storyexport.media.versions import ffmpeg_build, libav_version, opencv_version
 
-    return {"storyexport": __version__, "ffmpeg": ffmpeg_build(), "opencv": opencv_version()}
+    return {"storyexport": __version__, "ffmpeg": ffmpeg_build(), "opencv": opencv_version(),
+            "libav": libav_version()}
 
 
 def tool_mismatch(expected: dict[str, str], here: dict[str, str] | None = None) -> str | None:

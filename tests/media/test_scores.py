@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from storyexport.media.frames import FrameDecoder, _by_seeking, _group, analysis_size, to_bgr
+from storyexport.media.frames import FrameDecoder, Group, _group, analysis_size, to_bgr
 from storyexport.media.probe import probe
 from storyexport.media.scores import (
     Candidate,
@@ -24,8 +24,6 @@ from storyexport.media.thumbs.fit import Fitting
 from storyexport.media.thumbs.measure import measure
 from storyexport.media.thumbs.pick import FACE_LEADERS, pick_options
 from storyexport.media.thumbs.plan import plan_candidates
-
-from .conftest import make_clip
 
 
 def textured(seed: int = 0) -> np.ndarray:
@@ -124,7 +122,8 @@ def test_analysis_size_keeps_shape_and_never_upscales() -> None:
 def test_seeking_and_single_decode_return_the_same_frames(sample_clip: Path) -> None:
     small, full = [0.5, 0.7, 1.6, 4.0, 4.2, 7.0], [0.7, 3.0, 7.0]
     decoder = FrameDecoder(sample_clip, (90, 160), (180, 320))
-    seeked = _by_seeking(decoder, _group(sorted(set(small) | set(full))), set(small), set(full))
+    seeked = decoder.seek([Group(g[0], tuple(g)) for g in _group(sorted(set(small) | set(full)))], small, full)
+    assert seeked is not None
     decoded = decoder.decode(small, full)
     assert sorted(seeked.small) == sorted(decoded.small) == small
     assert sorted(seeked.full) == sorted(decoded.full) == full
@@ -208,22 +207,3 @@ def test_the_first_frames_of_a_fade_to_black_are_flagged() -> None:
     clean = [textured(seed) for seed in range(2, 8)]
     found = rejections([*clean, early, slight], {6: (image, flat(0)), 7: (image, flat(0))})
     assert found == [None] * 6 + ["fade", None]  # a frame barely dimmer than its neighbour is left alone
-
-
-def test_a_reference_only_pass_skips_frames_yet_decodes_each_one_exactly(tmp_path: Path) -> None:
-    """``-skip_frame noref``: the candidates of a pass without frames at given times are reference frames only,
-    each identical to the same frame in a full decode."""
-    video = make_clip(tmp_path / "bframes.mp4", video="testsrc2=size=180x320:rate=30", audio=None, duration=3.0,
-                      preset="veryfast", g=90)
-    decoder = FrameDecoder(video, (90, 160), (180, 320))
-    times = [round(i * 0.1, 4) for i in range(29)]
-    every = decoder.decode(times, [])
-    only = decoder.decode(times, times, reference_only=True)
-    assert any(only.decoded_at[t] > every.decoded_at[t] for t in times)  # B-frames were skipped
-    exact = decoder.decode([], sorted(set(only.decoded_at.values())))
-    for time, frame_time in only.decoded_at.items():
-        assert frame_time >= time - 0.001
-        assert np.array_equal(only.full[time], exact.full[frame_time]), time
-    info = probe(video)
-    assert plan_candidates(video, info, 12).reference_only
-    assert not plan_candidates(video, info, 12, extras=[1.0]).reference_only  # that frame must be exact

@@ -270,25 +270,3 @@ def test_stretches_give_the_frames_a_decode_pass_gives(dense_keyframe_clip: Path
     again = decoder.decode([], winners)
     for time in winners:
         assert np.array_equal(decoded.full[time], again.full[time]), time
-
-
-def test_a_video_whose_name_breaks_lines_still_gets_exact_frames(dense_keyframe_clip: Path, tmp_path: Path,
-                                                                  clip_at: Callable,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """Stretches go through a concat script, one path per line: a name with a line break must not become
-    script lines. ``a'`` + newline + ``#`` would read as the file ``a'`` beside it (another video) and a comment,
-    so frames would come from the wrong video; the plan decodes in one pass instead, with the same frames."""
-    monkeypatch.setattr(keyframes, "PIXEL_COST", 1e-6)  # as if each frame were large: stretches would win
-    clip_at(tmp_path / "a'", video="color=red:size=180x320:rate=30", audio=None, duration=8.0, g=15,
-            keyint_min=15, sc_threshold=0, f="mp4")
-    hostile = tmp_path / "a'\n#"
-    hostile.write_bytes(dense_keyframe_clip.read_bytes())
-    info = probe(hostile)
-    plan = plan_candidates(hostile, info, 3)
-    assert plan.strategy == "stretches"
-    decoder = FrameDecoder.of(hostile, info)
-    assert decoder.stretches([0.5 + 1 / 120], 1 / 120, small=[[0]], frame=1 / 30) is None
-    decoded = decode_plan(decoder, info, plan)
-    assert decoded.plan.strategy == "pass"
-    reference = decoder.decode([m.time for m in decoded.moments], [])
-    assert all(np.array_equal(m.small, reference.small[m.time]) for m in decoded.moments)

@@ -73,6 +73,7 @@ def test_key_changes_with_every_part_and_only_then() -> None:
 def test_tool_versions_name_the_real_tools() -> None:
     tools = ac.tool_versions()
     assert tools["ffmpeg"].startswith("ffmpeg version") and "opencv" in tools["opencv"]
+    assert tools["libav"].startswith("av ") and "libavcodec" in tools["libav"]
     import storyexport
 
     assert tools["storyexport"] == storyexport.__version__

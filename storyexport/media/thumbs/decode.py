@@ -1,26 +1,24 @@
 """Step 2: decode what the plan asks for, and later the winners at full size.
 
 Candidates are keyed by the frame actually decoded (two planned times landing on one frame make one candidate).
-A stretch plan whose stretches do not come back frame for frame (a variable frame rate the probe missed)
-falls back to a decode pass, so a plan never changes which frames exist, only what they cost.
+A stretch plan whose frames do not come back where the plan counted them (a variable frame rate the probe
+missed) falls back to a decode pass, so a plan never changes which frames exist, only what they cost.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from storyexport.media.errors import MediaError
 from storyexport.media.ffmpeg import cpu_share
-from storyexport.media.frame_kind import FrameKind
-from storyexport.media.frames import FrameDecoder, Frames, Grab, grab, key
-from storyexport.media.keyframes import parallel_workers
+from storyexport.media.frames import FrameDecoder, Frames, Grab, Group, grab, key
 from storyexport.media.probe import Probe
-from storyexport.media.seeks import Stretches, chunks
-from storyexport.media.thumbs.plan import Plan, Slot
+from storyexport.media.thumbs.plan import Plan
+
+SLACK = 0.3  # frames: a stretch's frame may come this far after the time the plan counted for it
 
 
 @dataclass(frozen=True)
@@ -54,23 +52,22 @@ def decode_plan(decoder: FrameDecoder, info: Probe, plan: Plan, extras: Sequence
         # the stretches did not come back frame for frame: the same times from one decode pass (exact seeks
         # of every group cost several passes)
         plan = replace(plan, strategy="pass", slots={})
-    keep = sorted(set(plan.centres if plan.keep_full else ()) | {key(t) for t in extras})
-    grabbed = decoder.decode(plan.small_times(), keep, threads=cpu_share(), reference_only=plan.reference_only)
+    exact = sorted({key(t) for t in extras})
+    keep = sorted(set(plan.centres if plan.keep_full else ()) | set(exact))
+    grabbed = decoder.decode(plan.small_times(), keep, exact=exact, threads=cpu_share(),
+                             reference_only=plan.reference_only)
     return _decoded(decoder, plan, grabbed, extras)
 
 
 def fetch_full(decoder: FrameDecoder, info: Probe, decoded: Decoded, times: Sequence[float]) -> None:
-    """Full-size frames of the candidates at ``times`` not kept yet: from their keyframes as stretches when
-    the plan counted them so, else by exact seeks."""
+    """Full-size frames of the candidates at ``times`` not kept yet: from their keyframes when the plan
+    counted them so, else by seeks."""
     missing = sorted({t for t in times if t not in decoded.full})
-    slots = {t: decoded.plan.slots[t] for t in missing if t in decoded.plan.slots}
-    if slots:
-        order = sorted(slots)
-        found = decoder.stretches([_start(slots[t].keyframe, decoded.plan) for t in order], decoded.plan.lead,
-                                  full=[[slots[t].index] for t in order], frame=1 / decoded.plan.fps,
-                                  origin=decoded.plan.origin)
+    counted = {t for t in missing if t in decoded.plan.slots}
+    if counted:
+        found = _counted_frames(decoder, decoded.plan, set(), counted)
         if found is not None:
-            decoded.full.update({t: images[0] for t, images in zip(order, found[FrameKind.FULL], strict=True)})
+            decoded.full.update(found.full)
     missing = [t for t in missing if t not in decoded.full]
     if missing:
         found_full = grab(decoder.video, info, full_times=missing).full
@@ -80,9 +77,22 @@ def fetch_full(decoder: FrameDecoder, info: Probe, decoded: Decoded, times: Sequ
         decoded.full.update(found_full)
 
 
-def _start(keyframe: float, plan: Plan) -> float:
-    """Where a stretch input starts: ``plan.lead`` after its keyframe (see :attr:`Plan.lead`)."""
-    return round(keyframe + plan.lead, 4)
+def _counted_frames(decoder: FrameDecoder, plan: Plan, small: set[float], full: set[float]) -> Grab | None:
+    """Frames at ``small`` and ``full`` times, each read on from the keyframe the plan counted it from and
+    checked to be the frame counted (keyed by the time asked for: a given time is counted to the first frame
+    at or after it); ``None`` when one is not where the plan counted it."""
+    counted = {t: plan.slots[t].time(plan.fps) for t in small | full}
+    by_keyframe: dict[float, set[float]] = {}
+    for time, frame_time in counted.items():
+        by_keyframe.setdefault(plan.slots[time].keyframe, set()).add(frame_time)
+    # each seek aims a quarter frame past its keyframe: a keyframe listed a little early is still the one found
+    groups = [Group(keyframe + 0.25 / plan.fps, tuple(sorted(times)))
+              for keyframe, times in sorted(by_keyframe.items())]
+    grabbed = decoder.seek(groups, {counted[t] for t in small}, {counted[t] for t in full}, slack=SLACK / plan.fps)
+    if grabbed is None:
+        return None
+    return Grab({t: grabbed.small[counted[t]] for t in small}, {t: grabbed.full[counted[t]] for t in full},
+                {t: grabbed.decoded_at[counted[t]] for t in counted})
 
 
 def _decoded(decoder: FrameDecoder, plan: Plan, grabbed: Grab, extras: Sequence[float]) -> Decoded:
@@ -108,42 +118,16 @@ def _decoded(decoder: FrameDecoder, plan: Plan, grabbed: Grab, extras: Sequence[
 
 
 def _decode_stretches(decoder: FrameDecoder, plan: Plan, extras: Sequence[float]) -> Decoded | None:
-    exact = {key(t) for t in extras}
-    small_times = set(plan.small_times())
-    keyframes = sorted({slot.keyframe for slot in plan.slots.values()})
-    small = {k: sorted({s.index for t, s in plan.slots.items() if s.keyframe == k and t in small_times})
-             for k in keyframes}
-    wanted_full = exact | (set(plan.centres) if plan.keep_full else set())
-    full = {k: sorted({s.index for t, s in plan.slots.items() if s.keyframe == k and t in wanted_full})
-            for k in keyframes}
-    parts = chunks(keyframes, parallel_workers())  # the same frames whatever the split: counted per stretch
-
-    def run(part: list[float]) -> Stretches | None:
-        """Both kinds per stretch; a kind no stretch of the part wants is left out of ffmpeg's graph (an output
-        that never gets a frame is an error)."""
-        asked = {kind: [wanted[k] for k in part] if any(wanted[k] for k in part) else None
-                 for kind, wanted in ((FrameKind.SMALL, small), (FrameKind.FULL, full))}
-        found = decoder.stretches([_start(k, plan) for k in part], plan.lead, asked[FrameKind.SMALL],
-                                  asked[FrameKind.FULL], frame=1 / plan.fps, origin=plan.origin)
-        if found is None:
-            return None
-        return {kind: found.get(kind, [[] for _ in part]) for kind in FrameKind}
-
-    with ThreadPoolExecutor(max_workers=len(parts) or 1) as pool:
-        results = list(pool.map(run, parts))
-    stretches = [found for found in results if found is not None]
-    if len(stretches) != len(results):
+    """Every wanted frame read on from the keyframe the plan counted it from, or ``None`` when one is not
+    where the plan counted it."""
+    small = set(plan.small_times())
+    full = {key(t) for t in extras} | (set(plan.centres) if plan.keep_full else set())
+    grabbed = _counted_frames(decoder, plan, small, full)
+    if grabbed is None:
         return None
-    by_slot: dict[Slot, np.ndarray] = {}
-    full_by_slot: dict[Slot, np.ndarray] = {}
-    for part, found in zip(parts, stretches, strict=True):
-        for k, small_images, full_images in zip(part, found[FrameKind.SMALL], found[FrameKind.FULL], strict=True):
-            by_slot.update({Slot(k, n): image for n, image in zip(small[k], small_images, strict=True)})
-            full_by_slot.update({Slot(k, n): image for n, image in zip(full[k], full_images, strict=True)})
 
     def frame(time: float | None) -> np.ndarray | None:
-        return None if time is None else by_slot.get(plan.slots[time])
+        return None if time is None else grabbed.small.get(time)
 
-    moments = [Moment(c, by_slot[plan.slots[c]], frame(plan.before[c]), frame(plan.after[c]))
-               for c in plan.centres]
-    return Decoded(moments, {t: full_by_slot[plan.slots[t]] for t in sorted(wanted_full)}, plan)
+    moments = [Moment(c, grabbed.small[c], frame(plan.before[c]), frame(plan.after[c])) for c in plan.centres]
+    return Decoded(moments, {t: grabbed.full[t] for t in sorted(full)}, plan)

@@ -7,12 +7,11 @@ from a clean frame. Two strategies, chosen by the estimated cost (see :mod:`stor
 * ``pass``: one decode pass serves every frame exactly (the only choice when keyframes cannot be listed, the
   frame rate varies, or keyframes are too sparse for anything else to pay);
 * ``stretches``: each wanted frame is counted from the keyframe at or before it, and every keyframe's frames come
-  from one stretch decoded from it (frames told apart by time, so B-frames are fine: see
-  :func:`storyexport.media.seeks.segment_frames`). A candidate moves to ``offset`` after a nearby
-  keyframe when one is within half the candidates' spacing (its earlier neighbour is then the keyframe itself,
-  the cheapest frame there is), otherwise it stays at its time and is decoded exactly. The guards are applied
-  after this move, and a keyframe carries one candidate at most (a second costs as much again for a
-  near-duplicate).
+  from one stretch decoded from it (a seek in a file kept open, see :meth:`FrameDecoder.seek`). A candidate
+  moves to ``offset`` after a nearby keyframe when one is within half the candidates' spacing (its earlier
+  neighbour is then the keyframe itself, the cheapest frame there is), otherwise it stays at its time and is
+  decoded exactly. The guards are applied after this move, and a keyframe carries one candidate at most (a
+  second costs as much again for a near-duplicate).
 """
 
 from __future__ import annotations
@@ -54,6 +53,10 @@ class Slot:
 
     keyframe: float
     index: int
+
+    def time(self, fps: float) -> float:
+        """The frame's time at a constant ``fps``."""
+        return key(self.keyframe + self.index / fps)
 
 
 class Stride(NamedTuple):
@@ -105,11 +108,6 @@ class Plan:
     cost: float = 0.0
     keep_full: bool = True  # the decode keeps the candidates' full-size frames (see :func:`keeps_full`)
     reference_only: bool = False  # a pass may skip non-reference frames (see :func:`skips_non_reference`)
-    origin: float = 0.0  # the file's start time (stretches' in and out points are file times)
-    lead: float = 0.0  # seconds a stretch starts after its keyframe: a quarter frame (a keyframe listed a little
-    # early, as times are rounded, is still the first frame; not half, which the demuxer may round either way);
-    # for intra-only video a quarter frame before it, as the concat demuxer drops intra-only packets before the
-    # in point instead of starting at the keyframe
 
     def small_times(self) -> list[float]:
         wanted = set(self.centres) | {t for t in (*self.before.values(), *self.after.values()) if t is not None}
@@ -145,7 +143,7 @@ def plan_candidates(video: Path, info: Probe, count: int, extras: Sequence[float
     """The cheapest plan for ``count`` candidates (plus full-size frames at ``extras``): a decode pass, or
     stretches from keyframes with wide or (when clearly cheaper) narrow neighbours."""
     ideal = [min(t, last_frame_time(info)) for t in spread_times(info.duration, count)]
-    whole = _pass_plan(info, ideal, min(NEIGHBOUR, info.duration / 20), skips_non_reference(info, extras))
+    whole = _pass_plan(info, ideal, min(NEIGHBOUR, info.duration / 20), skips_non_reference(info))
     if info.variable_fps or info.fps <= 0 or not stretches_may_pay(info, len(ideal)):
         return whole
     keys = listed_keyframes(video, info)
@@ -167,12 +165,12 @@ def _pass_plan(info: Probe, ideal: list[float], offset: float, reference_only: b
                 reference_only=reference_only)
 
 
-def skips_non_reference(info: Probe, extras: Sequence[float]) -> bool:
+def skips_non_reference(info: Probe) -> bool:
     """Whether a pass may decode reference frames only: candidates need not be any particular frame (each is
-    the frame actually decoded, exact as every reference frame is), but frames at given times (``extras``) must
-    be exactly the first at or after them, which may be a frame nothing refers to. Only codecs whose non-reference
-    frames are skipped without touching any other (B-frames of H.264/HEVC and MPEG-1/2/4)."""
-    return not extras and info.video_codec in NON_REFERENCE_CODECS
+    the frame actually decoded, exact as every reference frame is); frames at given times are still exactly the
+    first at or after them (the pass decodes those in full, see :meth:`FrameDecoder.decode`). Only codecs whose
+    non-reference frames are skipped without touching any other (B-frames of H.264/HEVC and MPEG-1/2/4)."""
+    return info.video_codec in NON_REFERENCE_CODECS
 
 
 def _stretch_plan(info: Probe, listing: Keyframes, ideal: list[float], offset: float,
@@ -198,7 +196,7 @@ def _stretch_plan(info: Probe, listing: Keyframes, ideal: list[float], offset: f
         for time in dropped:
             _add(centres, _exact(keys, time, stride, fps), last, fps)
     for neighbours in centres.values():
-        slots.update({_time(s, fps): s for s in neighbours if s is not None})
+        slots.update({s.time(fps): s for s in neighbours if s is not None})
     for time in extras:
         slots[key(time)] = _slot(keys, time, fps)
     depth: dict[float, int] = {}
@@ -207,13 +205,11 @@ def _stretch_plan(info: Probe, listing: Keyframes, ideal: list[float], offset: f
     keep = keeps_full(info, len(centres))
     mean_depth = sum(depth.values()) / max(1, len(depth))
     winners = {} if keep else {-1.0 - i: math.ceil(mean_depth) for i in range(min(WINNERS, len(centres)))}
-    intra_only = len(keys) >= 0.9 * info.duration * fps
     return Plan("stretches", stride.seconds, tuple(sorted(centres)),
-                before={c: None if n.before is None else _time(n.before, fps) for c, n in centres.items()},
-                after={c: None if n.after is None else _time(n.after, fps) for c, n in centres.items()},
+                before={c: None if n.before is None else n.before.time(fps) for c, n in centres.items()},
+                after={c: None if n.after is None else n.after.time(fps) for c, n in centres.items()},
                 slots=slots, fps=fps, keep_full=keep,
-                cost=stretches_cost(info, depth, listing) + stretches_cost(info, winners, listing),
-                origin=listing.origin, lead=(-0.25 if intra_only else 0.25) / fps)
+                cost=stretches_cost(info, depth, listing) + stretches_cost(info, winners, listing))
 
 
 def keeps_full(info: Probe, candidates: int) -> bool:
@@ -231,9 +227,9 @@ def _covered(times: list[float], guards: Guards, spacing: float) -> bool:
 def _add(centres: dict[float, Neighbours], neighbours: Neighbours, last: Slot, fps: float) -> None:
     """A candidate with its neighbours (one past the last frame is dropped), unless its frame is already one."""
     def kept(slot: Slot | None) -> Slot | None:
-        return slot if slot is None or _time(slot, fps) <= _time(last, fps) + _EPSILON else None
+        return slot if slot is None or slot.time(fps) <= last.time(fps) + _EPSILON else None
 
-    centres.setdefault(_time(neighbours.centre, fps),
+    centres.setdefault(neighbours.centre.time(fps),
                        Neighbours(kept(neighbours.before), neighbours.centre, kept(neighbours.after)))
 
 
@@ -254,7 +250,7 @@ def _anchored(keys: list[float], time: float, stride: Stride, fps: float, reach:
 def _exact(keys: list[float], time: float, stride: Stride, fps: float) -> Neighbours:
     """The first frame at or after ``time``, with the frames a stride either side (none before the start)."""
     centre = _slot(keys, time, fps)
-    exact = _time(centre, fps)
+    exact = centre.time(fps)
     before = _slot(keys, exact - stride.seconds, fps) if exact - stride.seconds >= 0 else None
     return Neighbours(before, centre, _slot(keys, exact + stride.seconds, fps))
 
@@ -263,7 +259,3 @@ def _slot(keys: list[float], time: float, fps: float) -> Slot:
     """The first frame at or after ``time``, counted from the keyframe at or before it."""
     keyframe = max((k for k in keys if k <= time + _EPSILON), default=keys[0])
     return Slot(keyframe, max(0, math.ceil((time - keyframe) * fps - 1e-3)))
-
-
-def _time(slot: Slot, fps: float) -> float:
-    return key(slot.keyframe + slot.index / fps)

@@ -1,0 +1,148 @@
+"""Decoded frames straight from libav through PyAV: one demuxer and decoder kept open across every seek.
+
+The ffmpeg CLI had to open the file again for every stretch of frames (the concat demuxer reopens it per
+segment and decodes its first frames to probe it, ~9 ms a stretch on a 768x576 H.264 clip, as much as the
+stretch's own keyframe) and could not skip frames selectively. Here one open file serves every seek of a
+request, and a pass may skip the frames nothing refers to while still decoding the few that must be exact.
+
+Times are seconds from the file's start (its container start time), as the CLI's ``t`` and every probe count
+them. Frames come out in display order, so the first frame at or after a time is found by reading on.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import av
+import numpy as np
+
+from storyexport.media.errors import MediaError
+from storyexport.media.ffmpeg import file_argument
+
+EPSILON = 0.0005  # seconds: times are keyed to 4 decimals
+EXACT_WINDOW = 1.5  # frames after an exact time whose packets are decoded in full even when skipping
+
+
+@dataclass
+class Shown:
+    """Times of the packets a skipping pass read: what tells afterwards whether an exact time's frame was skipped."""
+
+    times: list[float] = field(default_factory=list)
+
+    def any_between(self, start: float, end: float) -> bool:
+        """Whether a packet from ``start`` (included) up to ``end`` (excluded) was read: had it been decoded,
+        its frame would have come before ``end``'s."""
+        return any(start - EPSILON <= t < end - EPSILON for t in self.times)
+
+
+class Source:
+    """One open video stream: ``frames`` reads decoded frames from the start or from a seek. ``threads``:
+    the decoder's threads (0: libav's choice; frame threads add a few frames of latency to every seek, so
+    many-seek readers take one and run side by side instead)."""
+
+    def __init__(self, video: Path, threads: int = 0) -> None:
+        self.video = Path(video)
+        try:
+            self.container: Any = av.open(file_argument(self.video), mode="r")
+        except (OSError, av.FFmpegError) as exc:
+            raise MediaError(f"{self.video.name}: cannot decode frames: {_reason(exc)}") from exc
+        if not self.container.streams.video:
+            self.container.close()
+            raise MediaError(f"{self.video.name}: cannot decode frames: no video stream")
+        self.stream = self.container.streams.video[0]
+        self.stream.thread_type = "AUTO" if threads != 1 else "SLICE"
+        self.stream.thread_count = threads
+        start = self.container.start_time
+        self.origin = start / av.time_base if start is not None else 0.0
+        self.unit = float(self.stream.time_base) if self.stream.time_base else 0.0
+        self.rate = float(self.stream.average_rate or self.stream.guessed_rate or 25)
+        self.shown = Shown()
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.container.close()
+
+    def frames(self, start: float | None = None, *, skip_non_reference: bool = False,
+               exact: Sequence[float] = ()) -> Iterator[tuple[float, Any]]:
+        """(time, frame) in display order; ``start``: seek to the keyframe at or before it first.
+        ``skip_non_reference``: frames nothing refers to are skipped (``skip_frame``: a quarter of H.264's
+        decoding with B-frames), except those within :data:`EXACT_WINDOW` frames after an ``exact`` time."""
+        if start is not None:
+            self._seek(start)
+        context = self.stream.codec_context
+        windows = sorted(exact)
+        try:
+            for packet in self.container.demux(self.stream):
+                if skip_non_reference:
+                    context.skip_frame = self._skip(packet, windows)
+                for frame in packet.decode():
+                    yield self._time(frame), frame
+        except av.FFmpegError as exc:
+            raise MediaError(f"{self.video.name}: cannot decode frames: {_reason(exc)}") from exc
+
+    def keyframes(self) -> Iterator[tuple[float, int]]:
+        """(time, compressed bytes) of each keyframe packet, read without decoding."""
+        try:
+            for packet in self.container.demux(self.stream):
+                if packet.is_keyframe and packet.pts is not None:
+                    yield packet.pts * self.unit - self.origin, packet.size
+        except av.FFmpegError as exc:
+            raise MediaError(f"{self.video.name}: cannot list keyframes: {_reason(exc)}") from exc
+
+    def _seek(self, start: float) -> None:
+        if not self.unit:
+            raise MediaError(f"{self.video.name}: cannot decode frames: no time base to seek by")
+        try:
+            self.container.seek(round((start + self.origin) / self.unit), stream=self.stream, backward=True,
+                                any_frame=False)
+        except av.FFmpegError as exc:
+            raise MediaError(f"{self.video.name}: cannot seek: {_reason(exc)}") from exc
+
+    def _skip(self, packet: Any, windows: list[float]) -> Literal["DEFAULT", "NONREF"]:
+        """Decode this packet in full (an exact time's frame may be one nothing refers to) or references only."""
+        if packet.pts is None:
+            return "DEFAULT"
+        time = packet.pts * self.unit - self.origin
+        self.shown.times.append(time)
+        index = bisect.bisect_right(windows, time + EPSILON)
+        return "DEFAULT" if index and time < windows[index - 1] + EXACT_WINDOW / self.rate else "NONREF"
+
+    def _time(self, frame: Any) -> float:
+        pts = frame.pts if frame.pts is not None else frame.dts
+        return round(pts * self.unit - self.origin, 6) if pts is not None and self.unit else 0.0
+
+
+def convert(frame: Any, size: tuple[int, int], pix_fmt: str, rotation: int) -> np.ndarray:
+    """``frame`` scaled to ``size`` (width, height, as displayed) in ``pix_fmt`` (``bgr24``: rows, columns,
+    channels; ``yuv420p``: the I420 planes stacked), turned by ``rotation`` degrees counter-clockwise as the
+    CLI turns rotated video (scaled in the stored orientation first: a quarter turn swaps the sides)."""
+    width, height = size if rotation % 180 == 0 else (size[1], size[0])
+    image = frame.reformat(width=width, height=height, format=pix_fmt, interpolation="AREA").to_ndarray()
+    turns = (rotation // 90) % 4
+    if not turns:
+        return np.ascontiguousarray(image)
+    if pix_fmt != "yuv420p":
+        return np.ascontiguousarray(np.rot90(image, turns))
+    return _rotate_i420(image, width, height, turns)
+
+
+def _rotate_i420(image: np.ndarray, width: int, height: int, turns: int) -> np.ndarray:
+    """Turn each plane of an I420 frame: Y, then the quarter-size U and V, stacked again."""
+    luma = image[:height]
+    chroma = image[height:].reshape(2, height // 2, width // 2)
+    planes = [np.rot90(luma, turns), np.rot90(chroma[0], turns), np.rot90(chroma[1], turns)]
+    turned_height, turned_width = planes[0].shape
+    quarter = (turned_height // 2) * (turned_width // 2)
+    return np.concatenate([planes[0].ravel(), planes[1].ravel(), planes[2].ravel()])[
+        : turned_height * turned_width + 2 * quarter].reshape(turned_height * 3 // 2, turned_width)
+
+
+def _reason(exc: BaseException) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    return str(text).splitlines()[0] if text else type(exc).__name__

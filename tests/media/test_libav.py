@@ -1,0 +1,171 @@
+"""Frames through libav (PyAV) are the frames the ffmpeg CLI decodes, whether read in one pass, from seeks, or
+from keyframes counted by the plan, and whatever the file's start time, B-frames or rotation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import ffmpeg
+import numpy as np
+import pytest
+
+from storyexport.media import frames, keyframes
+from storyexport.media.ffmpeg import ffmpeg_exe
+from storyexport.media.frames import FrameDecoder, Group, chunks
+from storyexport.media.probe import Probe, probe
+from storyexport.media.thumbs.plan import plan_candidates
+
+RATE = 30
+
+
+def cli_frames(video: Path, width: int, height: int) -> list[np.ndarray]:
+    """Every frame as the ffmpeg CLI decodes it (display order, rotation applied), as I420 planes: an
+    independent reference for the library's frames."""
+    raw, _ = (ffmpeg.input(str(video)).output("pipe:", f="rawvideo", pix_fmt="yuv420p", fps_mode="passthrough")
+              .run(cmd=ffmpeg_exe(), capture_stdout=True, capture_stderr=True))
+    size = width * height * 3 // 2
+    return [np.frombuffer(raw, np.uint8, size, offset).reshape(height * 3 // 2, width)
+            for offset in range(0, len(raw) - size + 1, size)]
+
+
+def gop_clip(clip_at: Callable, path: Path, preset: str = "ultrafast", **args: object) -> Path:
+    """2 s at 30 fps, a keyframe every 0.5 s (``veryfast``: with B-frames, decoded out of display order)."""
+    return clip_at(path, video=f"testsrc2=size=180x320:rate={RATE}", duration=2.0, g=15, keyint_min=15,
+                   sc_threshold=0, preset=preset, **args)
+
+
+@pytest.mark.parametrize("preset", ["ultrafast", "veryfast"])
+def test_a_pass_and_seeks_give_the_frames_the_cli_decodes(tmp_path: Path, clip_at: Callable, preset: str) -> None:
+    video = gop_clip(clip_at, tmp_path / "gop.mp4", preset)
+    reference = cli_frames(video, 180, 320)
+    decoder = FrameDecoder.of(video, probe(video))
+    times = [0.0, 0.5, 0.6, 1.4333, 1.9667]
+    passed = decoder.decode([], times)
+    sought = decoder.seek([Group(0.0, (0.0,)), Group(0.45, (0.5, 0.6)), Group(1.4333, (1.4333, 1.9667))], [], times)
+    assert sought is not None
+    for time in times:
+        expected = reference[round(time * RATE)]
+        assert np.array_equal(passed.full[time], expected), time
+        assert np.array_equal(sought.full[time], expected), time
+    assert passed.decoded_at == sought.decoded_at == {t: t for t in times}
+
+
+@pytest.mark.parametrize("preset", ["ultrafast", "veryfast"])
+def test_frames_counted_from_keyframes_match_a_pass_and_off_grid_times_are_refused(
+        tmp_path: Path, clip_at: Callable, preset: str) -> None:
+    """Groups read on from their keyframes (the frames a stretch plan counts), a group of just its keyframe
+    included; a time that is not a frame's (a frame rate the probe got wrong) gives ``None``, so the caller
+    decodes otherwise."""
+    video = gop_clip(clip_at, tmp_path / "gop.mp4", preset)
+    decoder = FrameDecoder.of(video, probe(video))
+    quarter = 0.25 / RATE
+    small, full = [0.5, 0.6, 0.7333, 1.5], [0.7333]
+    found = decoder.seek([Group(0.5 + quarter, (0.5, 0.6, 0.7333)), Group(1.5 + quarter, (1.5,))], small, full,
+                         slack=0.3 / RATE)
+    reference = decoder.decode(small, full)
+    assert found is not None and found.decoded_at == reference.decoded_at
+    for time in small:
+        assert np.array_equal(found.small[time], reference.small[time]), time
+    assert np.array_equal(found.full[0.7333], reference.full[0.7333])
+    assert decoder.seek([Group(0.5 + quarter, (0.5, 0.55))], [0.5, 0.55], [], slack=0.3 / RATE) is None
+
+
+def test_a_file_starting_late_counts_times_from_its_start(tmp_path: Path, clip_at: Callable) -> None:
+    """A file whose first timestamp is not 0 (B-frame MP4s from many encoders start a frame or two late): keyframes
+    are listed, seeks aimed and frames timed from its start, as the CLI counts them."""
+    plain = gop_clip(clip_at, tmp_path / "plain.mp4", "veryfast")
+    late = tmp_path / "late.mp4"
+    ffmpeg.input(str(plain), itsoffset="0.7").output(str(late), c="copy").run(cmd=ffmpeg_exe(), quiet=True)
+    keys = keyframes.listed_keyframes(late, probe(late))
+    assert keys is not None and len(keys.times) == 4 and keys.times[0] < 0.1  # the audio starts a little earlier
+    second = keys.times[1]
+    decoder = FrameDecoder.of(late, probe(late))
+    found = decoder.seek([Group(second + 0.25 / RATE, (second, frames.key(second + 4 / RATE)))], [],
+                         [second, frames.key(second + 4 / RATE)], slack=0.3 / RATE)
+    reference = cli_frames(late, 180, 320)
+    assert found is not None
+    assert np.array_equal(found.full[second], reference[15])
+    assert np.array_equal(found.full[frames.key(second + 4 / RATE)], reference[19])
+    passed = decoder.decode([], [second])
+    assert passed.decoded_at[second] == second and np.array_equal(passed.full[second], reference[15])
+
+
+def test_rotated_video_is_turned_as_the_cli_turns_it(tmp_path: Path, clip_at: Callable, rotated: Callable) -> None:
+    stored = clip_at(tmp_path / "stored.mp4", video=f"testsrc2=size=320x180:rate={RATE}", duration=1.0)
+    for degrees in (-90, 90, 180):
+        video = rotated(stored, tmp_path / f"phone{degrees}.mp4", degrees)
+        info = probe(video)
+        width, height = (180, 320) if degrees % 180 else (320, 180)
+        assert (info.width, info.height) == (width, height)
+        decoder = FrameDecoder.of(video, info)
+        found = decoder.decode([0.5], [0.5])
+        assert np.array_equal(found.full[0.5], cli_frames(video, width, height)[15]), degrees
+        assert found.small[0.5].shape == (*reversed(decoder.small_size), 3)
+
+
+def test_a_reference_only_pass_decodes_exact_times_exactly(tmp_path: Path, clip_at: Callable) -> None:
+    """``skip_frame``: candidates are the reference frames at or after their times, each exactly as in a full
+    decode, while the times that must be exact (timestamps) get exactly the first frame at or after them, even
+    when that is a frame nothing refers to."""
+    video = clip_at(tmp_path / "bframes.mp4", video=f"testsrc2=size=180x320:rate={RATE}", audio=None,
+                    duration=3.0, preset="veryfast", g=90)
+    decoder = FrameDecoder(video, (90, 160), (180, 320))
+    times = [round(i * 0.1, 4) for i in range(29)]
+    every = decoder.decode(times, times)
+    exact = [t for t in times[5:] if every.decoded_at[t] == t][:6]
+    only = decoder.decode(times, times, exact=exact, reference_only=True)
+    assert any(only.decoded_at[t] > every.decoded_at[t] for t in times)  # B-frames were skipped
+    reference = cli_frames(video, 180, 320)
+    for time, frame_time in only.decoded_at.items():
+        assert frame_time >= time - 0.001
+        assert np.array_equal(only.full[time], reference[round(frame_time * RATE)]), time
+    assert all(only.decoded_at[t] == t for t in exact)
+    info = probe(video)
+    assert plan_candidates(video, info, 12).reference_only and plan_candidates(video, info, 12, [1.0]).reference_only
+
+
+@pytest.mark.parametrize("name", ["a'\n#", "concat:gop.mp4", "pipe:0"])
+def test_a_hostile_file_name_is_read_as_a_file(tmp_path: Path, clip_at: Callable, name: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names libav would read as protocols (``concat:``, ``pipe:``) or that break lines are plain files."""
+    video = gop_clip(clip_at, tmp_path / "gop.mp4")
+    monkeypatch.chdir(tmp_path)
+    hostile = Path(name)
+    hostile.write_bytes(video.read_bytes())
+    info = probe(hostile)
+    decoder = FrameDecoder.of(hostile, info)
+    found = decoder.seek([Group(0.5, (0.5,))], [], [0.5], slack=0.01)
+    assert found is not None and np.array_equal(found.full[0.5], cli_frames(video, 180, 320)[15])
+    assert keyframes.keyframe_times(hostile) == [0.0, 0.5, 1.0, 1.5]
+
+
+def test_chunks_deal_items_round_robin() -> None:
+    assert chunks(list(range(7)), 3) == [[0, 3, 6], [1, 4], [2, 5]]
+    assert chunks([1], 4) == [[1]] and chunks([], 2) == []
+
+
+def test_a_stretch_past_the_next_keyframe_is_charged_that_keyframe() -> None:
+    """A wide neighbour one GOP on makes the stretch decode the next keyframe: the cost model counts it at a
+    keyframe's size (counted as an inter frame, the wide plan looked cheaper than it is and won on 1 s GOPs)."""
+    info = Probe(duration=10.0, width=768, height=576, fps=10.0, video_codec="h264", pix_fmt="yuv420p",
+                 audio_codec=None, audio_sample_rate=None, audio_channels=None, bitrate=0, size=1_000_000,
+                 rotation=0, format_name="mov")
+    keys = keyframes.Keyframes({float(t): 80_000 for t in range(10)}, inter_bytes=10_000)
+    within = keyframes.stretches_cost(info, {2.0: 10}, keys)  # frames 2.0 .. 2.9
+    across = keyframes.stretches_cost(info, {2.0: 11}, keys)  # ... and 3.0, the next keyframe
+    pixels = 768 * 576 * keyframes.PIXEL_COST
+    assert across - within == pytest.approx(pixels + 80_000 * keyframes.BYTE_COST)
+
+
+def test_listed_keyframes_are_the_frames_a_decoder_shows_as_keyframes(tmp_path: Path, clip_at: Callable) -> None:
+    """B-frame MP4 with keyframes at uneven times (scene cuts): keyframes are listed at the time they are shown
+    (a packet's decoding time, or a demuxer pairing keyframes with the wrong composition offsets, once listed
+    6.1 s for a keyframe shown at 6.0 s, and every stretch then started a whole GOP early)."""
+    video = clip_at(tmp_path / "cuts.mp4", video="testsrc2=size=180x320:rate=10", duration=12.0, g=20,
+                    preset="veryfast", bf=3)
+    shown = ffmpeg.input(str(video)).video.filter("showinfo").output("-", f="null")
+    text = shown.run(cmd=ffmpeg_exe(), capture_stderr=True)[1].decode()
+    decoded = [float(m[1]) for m in re.finditer(r"pts_time:\s*([\d.]+).*?iskey:1", text)]
+    assert len(decoded) >= 3 and keyframes.keyframe_times(video) == [frames.key(t) for t in decoded]
