@@ -10,7 +10,7 @@ or one pass by count.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,8 +77,9 @@ class FrameDecoder:
         last. ``reference_only``: the decoder skips frames no other frame refers to (a quarter of H.264's
         decoding with B-frames), so each time gets the first *reference* frame at or after it, decoded exactly
         as in a full decode; except the ``exact`` times, which get exactly the first frame at or after them."""
-        with Source(self.video, threads or 0) as source:
-            found = self._collect(source.frames(skip_non_reference=reference_only, exact=exact), small, full)
+        with Source(self.video, threads or 0) as source, ThreadPoolExecutor(max_workers=1) as pool:
+            found = self._collect(source.frames(skip_non_reference=reference_only, exact=exact), small, full,
+                                  pool=pool)
             skipped = any(source.shown.any_between(t, found.decoded_at.get(t, t)) for t in exact)
         if skipped:  # a gap in the frame rate put an exact time's frame past its window: decode every frame
             return self.decode(small, full, threads=threads)
@@ -116,7 +117,7 @@ class FrameDecoder:
 
     def _read_group(self, source: Source, group: Group, small: set[float], full: set[float],
                     slack: float | None) -> Grab:
-        frames = source.frames(group.start)
+        frames = source.frames(group.start, last=max(group.times) if slack is not None else None)
         first = next(frames, None)
         if first is not None and first[0] > min(group.times) + EPSILON:  # the index put the seek past the time
             if slack is not None:
@@ -126,12 +127,15 @@ class FrameDecoder:
                              [t for t in group.times if t in full], slack)
 
     def _collect(self, frames: Iterator[tuple[float, Any]], small: Iterable[float], full: Iterable[float],
-                 slack: float | None = None) -> Grab:
-        """Each time gets the first frame at or after it, converted to the kinds it is wanted in; reading stops
-        at the last. With ``slack``, every time must get a frame within ``slack`` after it (:class:`_OffGrid`)."""
+                 slack: float | None = None, pool: Executor | None = None) -> Grab:
+        """Each time gets the first frame at or after it, converted to the kinds it is wanted in (once per frame
+        and kind; by ``pool`` while decoding goes on, if given); reading stops at the last. With ``slack``, every
+        time must get a frame within ``slack`` after it (:class:`_OffGrid`)."""
         kinds = {FrameKind.SMALL: set(small), FrameKind.FULL: set(full)}
         wanted = sorted(kinds[FrameKind.SMALL] | kinds[FrameKind.FULL])
-        found = Grab()
+        images: dict[tuple[float, FrameKind], Future[np.ndarray] | np.ndarray] = {}
+        asked_of: list[tuple[float, float, FrameKind]] = []
+        decoded_at: dict[float, float] = {}
         index = 0
         for time, frame in frames:
             while index < len(wanted) and wanted[index] <= time + EPSILON:
@@ -139,14 +143,20 @@ class FrameDecoder:
                 index += 1
                 if slack is not None and time - asked > slack:
                     raise _OffGrid
-                for kind, times in kinds.items():
-                    if asked in times:
-                        found.of_kind(kind)[asked] = self._image(frame, kind)
-                found.decoded_at[asked] = key(time)
+                for kind in (k for k, times in kinds.items() if asked in times):
+                    if (time, kind) not in images:
+                        images[(time, kind)] = pool.submit(self._image, frame, kind) if pool else \
+                            self._image(frame, kind)
+                    asked_of.append((asked, time, kind))
+                decoded_at[asked] = key(time)
             if index == len(wanted):
                 break
         if slack is not None and index < len(wanted):
             raise _OffGrid
+        found = Grab(decoded_at=decoded_at)
+        for asked, time, kind in asked_of:
+            image = images[(time, kind)]
+            found.of_kind(kind)[asked] = image.result() if isinstance(image, Future) else image
         return found
 
     def _image(self, frame: Any, kind: FrameKind) -> np.ndarray:

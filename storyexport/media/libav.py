@@ -69,20 +69,31 @@ class Source:
         self.container.close()
 
     def frames(self, start: float | None = None, *, skip_non_reference: bool = False,
-               exact: Sequence[float] = ()) -> Iterator[tuple[float, Any]]:
+               exact: Sequence[float] = (), last: float | None = None) -> Iterator[tuple[float, Any]]:
         """(time, frame) in display order; ``start``: seek to the keyframe at or before it first.
         ``skip_non_reference``: frames nothing refers to are skipped (``skip_frame``: a quarter of H.264's
-        decoding with B-frames), except those within :data:`EXACT_WINDOW` frames after an ``exact`` time."""
+        decoding with B-frames), except those within :data:`EXACT_WINDOW` frames after an ``exact`` time.
+        ``last``: the time of the last frame wanted: once its packet and any later-sent packets shown before it
+        are in, the decoder gives up the frames it holds back instead of decoding the packets that follow
+        (with B-frames, a couple of frames per seek)."""
         if start is not None:
             self._seek(start)
         context = self.stream.codec_context
         windows = sorted(exact)
+        seen_last = False
         try:
             for packet in self.container.demux(self.stream):
+                time = self._packet_time(packet)
+                if last is not None and time is not None:
+                    if seen_last and time > last + EPSILON:
+                        break
+                    seen_last = seen_last or abs(time - last) <= EPSILON
                 if skip_non_reference:
-                    context.skip_frame = self._skip(packet, windows)
+                    context.skip_frame = self._skip(time, windows)
                 for frame in packet.decode():
                     yield self._time(frame), frame
+            for frame in context.decode(None):  # the frames a decoder holds back (also at the end of the file)
+                yield self._time(frame), frame
         except av.FFmpegError as exc:
             raise MediaError(f"{self.video.name}: cannot decode frames: {_reason(exc)}") from exc
 
@@ -104,11 +115,13 @@ class Source:
         except av.FFmpegError as exc:
             raise MediaError(f"{self.video.name}: cannot seek: {_reason(exc)}") from exc
 
-    def _skip(self, packet: Any, windows: list[float]) -> Literal["DEFAULT", "NONREF"]:
+    def _packet_time(self, packet: Any) -> float | None:
+        return packet.pts * self.unit - self.origin if packet.pts is not None and self.unit else None
+
+    def _skip(self, time: float | None, windows: list[float]) -> Literal["DEFAULT", "NONREF"]:
         """Decode this packet in full (an exact time's frame may be one nothing refers to) or references only."""
-        if packet.pts is None:
+        if time is None:
             return "DEFAULT"
-        time = packet.pts * self.unit - self.origin
         self.shown.times.append(time)
         index = bisect.bisect_right(windows, time + EPSILON)
         return "DEFAULT" if index and time < windows[index - 1] + EXACT_WINDOW / self.rate else "NONREF"

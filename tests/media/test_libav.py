@@ -15,6 +15,9 @@ from storyexport.media import frames, keyframes
 from storyexport.media.ffmpeg import ffmpeg_exe
 from storyexport.media.frames import FrameDecoder, Group, chunks
 from storyexport.media.probe import Probe, probe
+from storyexport.media.thumbs.decode import decode_plan
+from storyexport.media.thumbs.fit import Fitting
+from storyexport.media.thumbs.measure import measure
 from storyexport.media.thumbs.plan import plan_candidates
 
 RATE = 30
@@ -169,3 +172,22 @@ def test_listed_keyframes_are_the_frames_a_decoder_shows_as_keyframes(tmp_path: 
     text = shown.run(cmd=ffmpeg_exe(), capture_stderr=True)[1].decode()
     decoded = [float(m[1]) for m in re.finditer(r"pts_time:\s*([\d.]+).*?iskey:1", text)]
     assert len(decoded) >= 3 and keyframes.keyframe_times(video) == [frames.key(t) for t in decoded]
+
+
+def test_candidates_are_the_crisp_frames_of_a_clip_whose_every_other_frame_is_soft(
+        tmp_path: Path, clip_at: Callable, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every odd frame blurred (as B-frames often are softer than the frames beside them): each candidate is
+    the sharper of its planned frame and the ones beside it, for a pass and for stretches from keyframes."""
+    monkeypatch.setattr(keyframes, "PIXEL_COST", 1e-6)  # as if each frame were large: stretches win where they can
+    for name, args, strategy, count in (("pass.mp4", {}, "pass", 12),
+                                        ("dense.mp4", {"g": 15, "keyint_min": 15, "sc_threshold": 0}, "stretches", 5)):
+        video = clip_at(tmp_path / name, video=f"testsrc2=size=180x320:rate={RATE}", audio=None, duration=6.0,
+                        filters=[("boxblur", {"luma_radius": 3, "enable": "mod(n,2)"})], **args)
+        info = probe(video)
+        plan = plan_candidates(video, info, count)
+        decoded = decode_plan(FrameDecoder.of(video, info), info, plan)
+        assert decoded.plan.strategy == strategy
+        measured = measure(decoded.moments, Fitting("pad", (180, 320)))
+        frames_of = [round(c.timestamp * RATE) for c in measured.candidates]
+        assert len(frames_of) == count and all(n % 2 == 0 for n in frames_of), (name, frames_of)
+        assert any(round(c * RATE) % 2 for c in plan.centres)  # some planned frames were soft ones

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from storyexport.media.frames import FrameDecoder, Group, _group, analysis_size, to_bgr
+from storyexport.media.picture import PictureArea
 from storyexport.media.probe import probe
 from storyexport.media.scores import (
     Candidate,
@@ -21,7 +22,7 @@ from storyexport.media.scores import (
 )
 from storyexport.media.thumbs.decode import Moment, decode_plan
 from storyexport.media.thumbs.fit import Fitting
-from storyexport.media.thumbs.measure import measure
+from storyexport.media.thumbs.measure import measure, sharpest_stand_in
 from storyexport.media.thumbs.pick import FACE_LEADERS, pick_options
 from storyexport.media.thumbs.plan import plan_candidates
 
@@ -46,6 +47,23 @@ def test_sharp_beats_blurred_on_both_sharpness_measures() -> None:
 def rejections(images: list[np.ndarray], neighbours: dict[int, tuple[np.ndarray, np.ndarray]]) -> list:
     moments = [Moment(float(i), image, *neighbours.get(i, (None, None))) for i, image in enumerate(images)]
     return [c.rejected for c in measure(moments, Fitting("pad", (270, 480))).candidates]
+
+
+def test_a_candidate_stands_in_for_the_sharpest_frame_beside_it_unless_that_is_a_blend() -> None:
+    """A frame apart the picture is the same but its crispness is not (B-frames are often softer): the sharper
+    neighbour stands in, except a frame that is a blend of the candidate's neighbours (a dissolve has the most
+    edges of all)."""
+    before, after = textured(1), textured(2)
+    soft = cv2.GaussianBlur(textured(3), (0, 0), 2)
+    crisp = textured(3)
+    dissolve = cv2.addWeighted(before, 0.5, after, 0.5, 0)
+    area = PictureArea(0, 0, 270, 480)
+    chosen = sharpest_stand_in(Moment(1.0, soft, before, after, ((0.9667, crisp), (1.0333, soft))), area)
+    assert chosen.time == 0.9667 and chosen.small is crisp and chosen.before is before and chosen.flankers == ()
+    kept = sharpest_stand_in(Moment(1.0, soft, before, after, ((1.0333, dissolve),)), area)
+    assert kept.time == 1.0 and kept.small is soft
+    alone = Moment(1.0, soft, before, after)
+    assert sharpest_stand_in(alone, area) is alone
 
 
 def test_rejects_black_uniform_fade_and_dissolve_relative_to_the_clip() -> None:

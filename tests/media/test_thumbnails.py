@@ -223,7 +223,7 @@ def test_stretches_from_keyframes_when_decoding_is_costly(dense_keyframe_clip: P
     scores = build_thumbnail_set(dense_keyframe_clip, paths, options)
     assert scores["plan"]["strategy"] == "stretches"
     times = [c["timestamp"] for c in scores["candidates"]]
-    assert times == list(plan.centres)
+    assert len(times) == 3 and all(t == c or t in plan.flankers[c] for t, c in zip(times, plan.centres, strict=True))
     best = scores["best"]
     assert best["rejected"] is None and not in_section(best["timestamp"], "blur")
     assert not in_section(best["timestamp"], "black") and read_jpeg(paths.best).mean() > 40

@@ -24,13 +24,13 @@ SLACK = 0.3  # frames: a stretch's frame may come this far after the time the pl
 @dataclass(frozen=True)
 class Moment:
     """One candidate: the time of its frame, its small frame with its neighbours (``None`` off the ends), and
-    its full-size I420 frame when the decode kept it."""
+    the frames right beside it (time, small frame), any of which may stand in for it."""
 
     time: float
     small: np.ndarray
     before: np.ndarray | None
     after: np.ndarray | None
-    full: np.ndarray | None = None
+    flankers: tuple[tuple[float, np.ndarray], ...] = ()
 
 
 @dataclass
@@ -53,7 +53,7 @@ def decode_plan(decoder: FrameDecoder, info: Probe, plan: Plan, extras: Sequence
         # of every group cost several passes)
         plan = replace(plan, strategy="pass", slots={})
     exact = sorted({key(t) for t in extras})
-    keep = sorted(set(plan.centres if plan.keep_full else ()) | set(exact))
+    keep = sorted(set(plan.full_times() if plan.keep_full else ()) | set(exact))
     grabbed = decoder.decode(plan.small_times(), keep, exact=exact, threads=cpu_share(),
                              reference_only=plan.reference_only)
     return _decoded(decoder, plan, grabbed, extras)
@@ -107,10 +107,14 @@ def _decoded(decoder: FrameDecoder, plan: Plan, grabbed: Grab, extras: Sequence[
         if time in moments:  # two planned times, one decoded frame
             continue
         before, after = plan.before[centre], plan.after[centre]
+        beside = {grabbed.decoded_at[t]: grabbed.small[t] for t in plan.flankers.get(centre, ()) if t in grabbed.small}
+        beside.pop(time, None)  # a flanker time that got the centre's own frame
         moments[time] = Moment(time, grabbed.small[centre], grabbed.small.get(before) if before is not None else None,
-                               grabbed.small.get(after) if after is not None else None)
-        if centre in grabbed.full:
-            full[time] = grabbed.full[centre]
+                               grabbed.small.get(after) if after is not None else None,
+                               tuple(sorted(beside.items(), key=lambda item: item[0])))
+        for asked in (centre, *plan.flankers.get(centre, ())):
+            if asked in grabbed.full:
+                full[grabbed.decoded_at[asked]] = grabbed.full[asked]
     missing = [t for t in exact if t not in grabbed.full]
     if missing:
         raise MediaError(f"{decoder.video.name}: no frame at {missing[0]:.2f} s")
@@ -121,7 +125,7 @@ def _decode_stretches(decoder: FrameDecoder, plan: Plan, extras: Sequence[float]
     """Every wanted frame read on from the keyframe the plan counted it from, or ``None`` when one is not
     where the plan counted it."""
     small = set(plan.small_times())
-    full = {key(t) for t in extras} | (set(plan.centres) if plan.keep_full else set())
+    full = {key(t) for t in extras} | (set(plan.full_times()) if plan.keep_full else set())
     grabbed = _counted_frames(decoder, plan, small, full)
     if grabbed is None:
         return None
@@ -129,5 +133,6 @@ def _decode_stretches(decoder: FrameDecoder, plan: Plan, extras: Sequence[float]
     def frame(time: float | None) -> np.ndarray | None:
         return None if time is None else grabbed.small.get(time)
 
-    moments = [Moment(c, grabbed.small[c], frame(plan.before[c]), frame(plan.after[c])) for c in plan.centres]
+    moments = [Moment(c, grabbed.small[c], frame(plan.before[c]), frame(plan.after[c]),
+                      tuple((t, grabbed.small[t]) for t in plan.flankers.get(c, ()))) for c in plan.centres]
     return Decoded(moments, {t: grabbed.full[t] for t in sorted(full)}, plan)

@@ -66,10 +66,9 @@ def _placement(picture: np.ndarray, size: int, axis: int, faces: Sequence[Window
         centre = (min(middles) + max(middles)) / 2
         return int(min(max(0, round(centre - size / 2)), length - size))
     detail = np.abs(cv2.Laplacian(picture, cv2.CV_32F)).sum(axis=1 - axis)
-    sums = np.convolve(detail, np.ones(size, np.float32), mode="valid")
-    middle = (length - size) / 2
-    best = max(range(len(sums)), key=lambda i: (round(float(sums[i]), 1), -abs(i - middle)))
-    return int(best)
+    sums = np.round(np.convolve(detail, np.ones(size, np.float32), mode="valid").astype(np.float64), 1)
+    most = np.flatnonzero(sums == sums.max())
+    return int(most[np.argmin(np.abs(most - (length - size) / 2))])  # the first of two equally central
 
 
 def fit_picture(image: np.ndarray, window: PictureArea, fitting: Fitting) -> np.ndarray:

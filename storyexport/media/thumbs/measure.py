@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple, cast
 
 import cv2
@@ -95,8 +95,15 @@ class Measured:
 
 
 def measure(moments: Sequence[Moment], fitting: Fitting) -> Measured:
-    """Picture area, windows, metrics and rejections of every candidate."""
+    """Picture area, windows, metrics and rejections of every candidate (each the sharpest of its frame and
+    the frames beside it, see :func:`sharpest_stand_in`)."""
     area = picture_area_of_frames([m.small for m in moments[::max(1, -(-len(moments) // AREA_FRAMES))]])
+    with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
+        chosen = list(pool.map(lambda m: sharpest_stand_in(m, area), moments))
+    by_time: dict[float, Moment] = {}
+    for moment in chosen:
+        by_time.setdefault(moment.time, moment)  # two chose one frame: keep the first
+    moments = sorted(by_time.values(), key=lambda m: m.time)
     grays = [cv2.cvtColor(m.small, cv2.COLOR_BGR2GRAY) for m in moments]
     windows = [fitting.window(gray, area) for gray in grays]
     measured = Measured([], area, {m.time: m.small for m in moments}, fitting)
@@ -114,6 +121,21 @@ def measure(moments: Sequence[Moment], fitting: Fitting) -> Measured:
         if candidate.rejected:
             candidate.metrics["faces"] = 0.0  # never examined: a rejected frame is not shown while others exist
     return measured
+
+
+def sharpest_stand_in(moment: Moment, area: PictureArea) -> Moment:
+    """The candidate's frame or one right beside it, whichever is sharpest on the picture area, unless that one
+    is a blend of the candidate's neighbours: a frame apart, the picture is the same, its crispness is not."""
+    if not moment.flankers:
+        return moment
+    frames = [(moment.time, moment.small), *moment.flankers]
+    crispness = [laplacian_variance(cv2.cvtColor(area.crop(image), cv2.COLOR_BGR2GRAY), EDGE_INSET)
+                 for _, image in frames]
+    for index in sorted(range(len(frames)), key=lambda i: (-crispness[i], i)):
+        stand_in = replace(moment, time=frames[index][0], small=frames[index][1], flankers=())
+        if index == 0 or _motion_flaw(stand_in, area) is None:
+            return stand_in
+    return moment
 
 
 def _features(image: np.ndarray, window: Window, area: PictureArea, fitting: Fitting) -> Features:

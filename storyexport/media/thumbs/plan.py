@@ -41,6 +41,8 @@ NARROW_NEIGHBOUR = 0.2  # closer neighbours (fades and dissolves are told less s
 NARROW_SAVING = 0.8  # ... at most this share of the cheapest plan with NEIGHBOUR
 MIN_SHARE = 0.4  # candidates placed on keyframes must be at least this share of those asked for,
 MAX_HOLE = 2.5  # ... and leave no stretch longer than this many spacings without one
+FLANK = 1  # frames either side of a candidate also measured: it becomes the sharpest of them (H.264's B-frames
+# are often softer than the P-frame beside them, and a percentile counts every frame)
 WINNERS = 8  # full-size frames fetched after picking (best, options, a spare) when the decode kept none
 FULL_FRAME_BUDGET = 256 * 1024 * 1024  # bytes of full-size candidate frames a decode may keep
 NON_REFERENCE_CODECS = frozenset({"h264", "hevc", "mpeg4", "mpeg2video", "mpeg1video"})
@@ -108,10 +110,16 @@ class Plan:
     cost: float = 0.0
     keep_full: bool = True  # the decode keeps the candidates' full-size frames (see :func:`keeps_full`)
     reference_only: bool = False  # a pass may skip non-reference frames (see :func:`skips_non_reference`)
+    flankers: dict[float, tuple[float, ...]] = field(default_factory=dict)  # the frames right beside each centre
 
     def small_times(self) -> list[float]:
         wanted = set(self.centres) | {t for t in (*self.before.values(), *self.after.values()) if t is not None}
-        return sorted(wanted)
+        return sorted(wanted | set(self.full_times()))
+
+    def full_times(self) -> list[float]:
+        """The frames that may become a candidate (each centre and its flankers): kept at full size too when
+        :attr:`keep_full`."""
+        return sorted(set(self.centres) | {t for times in self.flankers.values() for t in times})
 
 
 def spread_times(duration: float, count: int) -> list[float]:
@@ -158,11 +166,14 @@ def plan_candidates(video: Path, info: Probe, count: int, extras: Sequence[float
 def _pass_plan(info: Probe, ideal: list[float], offset: float, reference_only: bool) -> Plan:
     limit = last_frame_time(info)
     centres = tuple(sorted(set(ideal)))
+    frame = 1 / max(info.fps, 1.0)
     return Plan("pass", offset, centres,
                 before={c: key(c - offset) if c - offset >= 0 else None for c in centres},
                 after={c: key(c + offset) if c + offset <= limit else None for c in centres},
                 fps=max(info.fps, 1.0), cost=pass_cost(info), keep_full=keeps_full(info, len(centres)),
-                reference_only=reference_only)
+                reference_only=reference_only,
+                flankers={c: tuple(key(c + step * frame) for step in range(-FLANK, FLANK + 1)
+                                   if step and 0 <= c + step * frame <= limit) for c in centres})
 
 
 def skips_non_reference(info: Probe) -> bool:
@@ -195,8 +206,11 @@ def _stretch_plan(info: Probe, listing: Keyframes, ideal: list[float], offset: f
     if dropped and not _covered(sorted(centres), guards, spacing):  # too few keyframes: the others exactly
         for time in dropped:
             _add(centres, _exact(keys, time, stride, fps), last, fps)
+    flankers = {c: _flankers(n.centre, last, fps) for c, n in centres.items()}
     for neighbours in centres.values():
         slots.update({s.time(fps): s for s in neighbours if s is not None})
+    for beside in flankers.values():
+        slots.update({s.time(fps): s for s in beside})
     for time in extras:
         slots[key(time)] = _slot(keys, time, fps)
     depth: dict[float, int] = {}
@@ -209,12 +223,22 @@ def _stretch_plan(info: Probe, listing: Keyframes, ideal: list[float], offset: f
                 before={c: None if n.before is None else n.before.time(fps) for c, n in centres.items()},
                 after={c: None if n.after is None else n.after.time(fps) for c, n in centres.items()},
                 slots=slots, fps=fps, keep_full=keep,
-                cost=stretches_cost(info, depth, listing) + stretches_cost(info, winners, listing))
+                cost=stretches_cost(info, depth, listing) + stretches_cost(info, winners, listing),
+                flankers={c: tuple(s.time(fps) for s in beside) for c, beside in flankers.items()})
 
 
 def keeps_full(info: Probe, candidates: int) -> bool:
-    """Whether the decode keeps every candidate's full-size frame (the winners then need no second decode)."""
-    return candidates * max(2, info.width // 2 * 2) * max(2, info.height // 2 * 2) * 3 // 2 <= FULL_FRAME_BUDGET
+    """Whether the decode keeps the full-size frame of every candidate and its flankers (the winners then need
+    no second decode)."""
+    frames = candidates * (1 + 2 * FLANK)
+    return frames * max(2, info.width // 2 * 2) * max(2, info.height // 2 * 2) * 3 // 2 <= FULL_FRAME_BUDGET
+
+
+def _flankers(centre: Slot, last: Slot, fps: float) -> tuple[Slot, ...]:
+    """The frames :data:`FLANK` either side of ``centre`` counted from its keyframe (none before the keyframe:
+    that would be another stretch), up to the last frame."""
+    beside = [Slot(centre.keyframe, centre.index + step) for step in range(-FLANK, FLANK + 1) if step]
+    return tuple(s for s in beside if s.index >= 0 and s.time(fps) <= last.time(fps) + _EPSILON)
 
 
 def _covered(times: list[float], guards: Guards, spacing: float) -> bool:
