@@ -61,6 +61,7 @@ class Source:
         self.unit = float(self.stream.time_base) if self.stream.time_base else 0.0
         self.rate = float(self.stream.average_rate or self.stream.guessed_rate or 25)
         self.shown = Shown()
+        self.damaged = 0  # packets that could not be read or decoded (skipped, as the CLI skips them)
 
     def __enter__(self) -> Source:
         return self
@@ -81,21 +82,38 @@ class Source:
         context = self.stream.codec_context
         windows = sorted(exact)
         seen_last = False
+        for packet in self._packets():
+            time = self._packet_time(packet)
+            if last is not None and time is not None:
+                if seen_last and time > last + EPSILON:
+                    break
+                seen_last = seen_last or abs(time - last) <= EPSILON
+            if skip_non_reference:
+                context.skip_frame = self._skip(time, windows)
+            yield from self._decoded(packet)
+        yield from self._decoded(None)  # the frames a decoder holds back (also at the end of the file)
+
+    def _packets(self) -> Iterator[Any]:
+        """The stream's packets; a file that breaks off or turns to garbage ends there, as for the CLI."""
+        packets = self.container.demux(self.stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                return
+            except av.FFmpegError:
+                self.damaged += 1
+                return
+            yield packet
+
+    def _decoded(self, packet: Any) -> list[tuple[float, Any]]:
+        """The frames ``packet`` completes; a damaged packet gives none and decoding goes on, as in the CLI
+        (frames referring to it are concealed by the decoder, exactly as a full decode conceals them)."""
         try:
-            for packet in self.container.demux(self.stream):
-                time = self._packet_time(packet)
-                if last is not None and time is not None:
-                    if seen_last and time > last + EPSILON:
-                        break
-                    seen_last = seen_last or abs(time - last) <= EPSILON
-                if skip_non_reference:
-                    context.skip_frame = self._skip(time, windows)
-                for frame in packet.decode():
-                    yield self._time(frame), frame
-            for frame in context.decode(None):  # the frames a decoder holds back (also at the end of the file)
-                yield self._time(frame), frame
-        except av.FFmpegError as exc:
-            raise MediaError(f"{self.video.name}: cannot decode frames: {_reason(exc)}") from exc
+            return [(self._time(frame), frame) for frame in self.stream.codec_context.decode(packet)]
+        except av.FFmpegError:
+            self.damaged += 1
+            return []
 
     def keyframes(self) -> Iterator[tuple[float, int]]:
         """(time, compressed bytes) of each keyframe packet, read without decoding."""

@@ -39,8 +39,17 @@ def opencv_version() -> str:
 
 @functools.cache
 def libav_version() -> str:
-    """PyAV's version and the libavcodec it carries (thumbnails' frames are decoded through it, not the CLI)."""
+    """PyAV's version and the libavcodec it decodes with (thumbnails' frames come from it, not the CLI): from the
+    wheel's own file list when it bundles libavcodec (importing av costs ~70 ms, in every process that computes a
+    store key), else from av itself (a build against the system's FFmpeg)."""
+    try:
+        version = metadata.version("av")
+        bundled = sorted(path.name for path in metadata.files("av") or () if path.name.startswith("libavcodec"))
+    except metadata.PackageNotFoundError:
+        version, bundled = "unknown", []
+    if bundled:
+        return f"av {version} {bundled[0]}"
     import av
 
     codec = ".".join(str(part) for part in av.library_versions.get("libavcodec", ()))
-    return f"av {av.__version__} libavcodec {codec or 'unknown'}"
+    return f"av {version} libavcodec {codec or 'unknown'}"

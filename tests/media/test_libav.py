@@ -191,3 +191,19 @@ def test_candidates_are_the_crisp_frames_of_a_clip_whose_every_other_frame_is_so
         frames_of = [round(c.timestamp * RATE) for c in measured.candidates]
         assert len(frames_of) == count and all(n % 2 == 0 for n in frames_of), (name, frames_of)
         assert any(round(c * RATE) % 2 for c in plan.centres)  # some planned frames were soft ones
+
+
+def test_a_damaged_file_is_decoded_on_past_the_damage_as_the_cli_decodes_it(tmp_path: Path,
+                                                                             clip_at: Callable) -> None:
+    """Garbage in the middle of the stream (a bad download, a failing disk): the damaged packets are skipped
+    and decoding goes on, as the ffmpeg CLI does, instead of failing the whole thumbnail set."""
+    video = gop_clip(clip_at, tmp_path / "gop.mp4")
+    data = bytearray(video.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 4000] = np.random.default_rng(7).integers(0, 256, 4000, dtype=np.uint8).tobytes()
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(bytes(data))
+    decoder = FrameDecoder.of(damaged, probe(damaged))
+    found = decoder.decode([0.1, 1.9], [0.1, 1.9])
+    assert sorted(found.full) == [0.1, 1.9]
+    assert np.array_equal(found.full[0.1], cli_frames(damaged, 180, 320)[3])

@@ -16,6 +16,7 @@ from storyexport.media.scores import (
     colourfulness,
     dhash,
     frame_metrics,
+    grey_percentile,
     hsv_histogram,
     rank_normalised,
     score_candidates,
@@ -58,12 +59,23 @@ def test_a_candidate_stands_in_for_the_sharpest_frame_beside_it_unless_that_is_a
     crisp = textured(3)
     dissolve = cv2.addWeighted(before, 0.5, after, 0.5, 0)
     area = PictureArea(0, 0, 270, 480)
-    chosen = sharpest_stand_in(Moment(1.0, soft, before, after, ((0.9667, crisp), (1.0333, soft))), area)
+    chosen, flaw = sharpest_stand_in(Moment(1.0, soft, before, after, ((0.9667, crisp), (1.0333, soft))), area)
     assert chosen.time == 0.9667 and chosen.small is crisp and chosen.before is before and chosen.flankers == ()
-    kept = sharpest_stand_in(Moment(1.0, soft, before, after, ((1.0333, dissolve),)), area)
+    assert flaw is None
+    kept, _ = sharpest_stand_in(Moment(1.0, soft, before, after, ((1.0333, dissolve),)), area)
     assert kept.time == 1.0 and kept.small is soft
-    alone = Moment(1.0, soft, before, after)
-    assert sharpest_stand_in(alone, area) is alone
+    alone, _ = sharpest_stand_in(Moment(1.0, soft, before, after), area)
+    assert alone.time == 1.0 and alone.small is soft
+    blended, flaw = sharpest_stand_in(Moment(1.0, dissolve, before, after, ((1.0333, soft),)), area)
+    assert blended.small is dissolve and flaw == "dissolve"  # the softer frame beside it does not stand in
+
+
+def test_grey_percentile_is_numpys_percentile() -> None:
+    rng = np.random.default_rng(3)
+    for shape in [(480, 270), (7, 5), (1, 1)]:
+        gray = rng.integers(0, 256, shape, dtype=np.uint8)
+        for q in (0, 1, 50, 98, 99, 100):
+            assert grey_percentile(gray, q) == pytest.approx(float(np.percentile(gray, q)), abs=1e-9)
 
 
 def test_rejects_black_uniform_fade_and_dissolve_relative_to_the_clip() -> None:

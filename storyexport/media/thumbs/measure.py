@@ -28,6 +28,7 @@ from storyexport.media.scores import (
     dhash,
     find_faces,
     frame_metrics,
+    grey_percentile,
     hsv_histogram,
     laplacian_variance,
 )
@@ -100,16 +101,16 @@ def measure(moments: Sequence[Moment], fitting: Fitting) -> Measured:
     area = picture_area_of_frames([m.small for m in moments[::max(1, -(-len(moments) // AREA_FRAMES))]])
     with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
         chosen = list(pool.map(lambda m: sharpest_stand_in(m, area), moments))
-    by_time: dict[float, Moment] = {}
-    for moment in chosen:
-        by_time.setdefault(moment.time, moment)  # two chose one frame: keep the first
-    moments = sorted(by_time.values(), key=lambda m: m.time)
+    by_time: dict[float, tuple[Moment, str | None]] = {}
+    for moment, flaw in chosen:
+        by_time.setdefault(moment.time, (moment, flaw))  # two chose one frame: keep the first
+    moments = [moment for moment, _ in sorted(by_time.values(), key=lambda found: found[0].time)]
+    flaws = [by_time[moment.time][1] for moment in moments]
     grays = [cv2.cvtColor(m.small, cv2.COLOR_BGR2GRAY) for m in moments]
     windows = [fitting.window(gray, area) for gray in grays]
     measured = Measured([], area, {m.time: m.small for m in moments}, fitting)
     with ThreadPoolExecutor(max_workers=parallel_workers()) as pool:
         features = list(pool.map(lambda m, w: measured.features(m.time, w), moments, windows))
-        flaws = list(pool.map(lambda m: _motion_flaw(m, area), moments))
     # metrics["faces"] stays None until remeasure_on_faces (see Candidate.faces); every other metric is a float
     measured.candidates = [Candidate(timestamp=m.time, metrics=cast("dict[str, float]", f.metrics), dhash=f.dhash,
                                      histogram=f.histogram, window=w)
@@ -123,19 +124,22 @@ def measure(moments: Sequence[Moment], fitting: Fitting) -> Measured:
     return measured
 
 
-def sharpest_stand_in(moment: Moment, area: PictureArea) -> Moment:
+def sharpest_stand_in(moment: Moment, area: PictureArea) -> tuple[Moment, str | None]:
     """The candidate's frame or one right beside it, whichever is sharpest on the picture area, unless that one
-    is a blend of the candidate's neighbours: a frame apart, the picture is the same, its crispness is not."""
-    if not moment.flankers:
-        return moment
-    frames = [(moment.time, moment.small), *moment.flankers]
-    crispness = [laplacian_variance(cv2.cvtColor(area.crop(image), cv2.COLOR_BGR2GRAY), EDGE_INSET)
-                 for _, image in frames]
-    for index in sorted(range(len(frames)), key=lambda i: (-crispness[i], i)):
-        stand_in = replace(moment, time=frames[index][0], small=frames[index][1], flankers=())
-        if index == 0 or _motion_flaw(stand_in, area) is None:
-            return stand_in
-    return moment
+    is a blend of the candidate's neighbours (a frame apart, the picture is the same, its crispness is not);
+    with the motion flaw of the frame taken."""
+    neighbours = _blend_neighbours(moment, area)
+    own = laplacian_variance(cv2.cvtColor(area.crop(moment.small), cv2.COLOR_BGR2GRAY), EDGE_INSET) \
+        if moment.flankers else 0.0
+    crisper = [(crispness, index, time, image) for index, (time, image) in enumerate(moment.flankers)
+               if (crispness := laplacian_variance(cv2.cvtColor(area.crop(image), cv2.COLOR_BGR2GRAY),
+                                                   EDGE_INSET)) > own]
+    for _, _, time, image in sorted(crisper, key=lambda found: (-found[0], found[1])):
+        stand_in = replace(moment, time=time, small=image, flankers=())
+        flaw = _motion_flaw(stand_in, area, neighbours)
+        if flaw is None:
+            return stand_in, None
+    return replace(moment, flankers=()), _motion_flaw(moment, area, neighbours)
 
 
 def _features(image: np.ndarray, window: Window, area: PictureArea, fitting: Fitting) -> Features:
@@ -151,7 +155,7 @@ def _features(image: np.ndarray, window: Window, area: PictureArea, fitting: Fit
     metrics["window_sharpness"] = metrics["sharpness"]
     if not whole:  # crisp or soft is the frame's, not the window's
         metrics["sharpness"] = laplacian_variance(cv2.cvtColor(area.crop(image), cv2.COLOR_BGR2GRAY), EDGE_INSET)
-    peak = float(np.percentile(gray, 99))
+    peak = grey_percentile(gray, 99)
     metrics.update(mean=float(gray.mean()), peak=peak, uniformity=_stretched_uniformity(gray, peak))
     return Features(metrics, dhash(_as_written(gray, fitting)), hsv_histogram(region))
 
@@ -186,12 +190,21 @@ def _still_flaw(metrics: dict, typical: dict[str, float]) -> str | None:
     return None
 
 
-def _motion_flaw(moment: Moment, area: PictureArea) -> str | None:
-    """Fade or dissolve (a blend of the neighbours), on the picture area: a fade when the grey level moves
-    steadily from one neighbour's towards the other's, or one of them is black."""
+def _blend_neighbours(moment: Moment, area: PictureArea) -> tuple[np.ndarray, np.ndarray] | None:
+    """The neighbours' picture areas as the blend test compares them (``None`` at the video's ends)."""
     if moment.before is None or moment.after is None:
         return None
-    before, now, after = (_blend_scale(area.crop(image)) for image in (moment.before, moment.small, moment.after))
+    return _blend_scale(area.crop(moment.before)), _blend_scale(area.crop(moment.after))
+
+
+def _motion_flaw(moment: Moment, area: PictureArea,
+                 neighbours: tuple[np.ndarray, np.ndarray] | None) -> str | None:
+    """Fade or dissolve (a blend of the neighbours), on the picture area: a fade when the grey level moves
+    steadily from one neighbour's towards the other's, or one of them is black."""
+    if neighbours is None:
+        return None
+    before, after = neighbours
+    now = _blend_scale(area.crop(moment.small))
     if _leaving_black(float(before.mean()), float(now.mean()), float(after.mean())):
         return "fade"
     weight, residual, closeness = blend(before, now, after)
