@@ -22,7 +22,7 @@ from storyexport.media.errors import MediaError
 from storyexport.media.ffmpeg import cpu_share
 from storyexport.media.frame_kind import FrameKind
 from storyexport.media.keyframes import parallel_workers
-from storyexport.media.libav import EPSILON, Source, convert
+from storyexport.media.libav import EPSILON, NotSeekable, Source, convert
 from storyexport.media.probe import Probe
 
 ANALYSIS_AREA = 270 * 480
@@ -117,14 +117,19 @@ class FrameDecoder:
 
     def _read_group(self, source: Source, group: Group, small: set[float], full: set[float],
                     slack: float | None) -> Grab:
-        frames = source.frames(group.start, last=max(group.times) if slack is not None else None)
-        first = next(frames, None)
-        if first is not None and first[0] > min(group.times) + EPSILON:  # the index put the seek past the time
-            if slack is not None:
+        try:
+            frames = source.frames(group.start, last=max(group.times) if slack is not None else None)
+            first = next(frames, None)
+            if first is not None and first[0] > min(group.times) + EPSILON:  # the index put the seek past it
                 raise _OffGrid
-            frames, first = source.frames(0.0), None
-        return self._collect(_chain(first, frames), [t for t in group.times if t in small],
-                             [t for t in group.times if t in full], slack)
+            return self._collect(_chain(first, frames), [t for t in group.times if t in small],
+                                 [t for t in group.times if t in full], slack)
+        except (_OffGrid, NotSeekable):
+            if slack is not None:
+                raise _OffGrid from None
+        source.rewind()  # read on from the start instead
+        return self._collect(source.frames(), [t for t in group.times if t in small],
+                             [t for t in group.times if t in full])
 
     def _collect(self, frames: Iterator[tuple[float, Any]], small: Iterable[float], full: Iterable[float],
                  slack: float | None = None, pool: Executor | None = None) -> Grab:

@@ -39,6 +39,11 @@ class Shown:
         return any(start - EPSILON <= t < end - EPSILON for t in self.times)
 
 
+class NotSeekable(MediaError):
+    """Frames cannot be found by seeking: the demuxer refuses to seek, or frames without timestamps were read
+    after a seek (nothing says which frames they are)."""
+
+
 class Source:
     """One open video stream: ``frames`` reads decoded frames from the start or from a seek. ``threads``:
     the decoder's threads (0: libav's choice; frame threads add a few frames of latency to every seek, so
@@ -46,6 +51,10 @@ class Source:
 
     def __init__(self, video: Path, threads: int = 0) -> None:
         self.video = Path(video)
+        self.threads = threads
+        self._open()
+
+    def _open(self) -> None:
         try:
             self.container: Any = av.open(file_argument(self.video), mode="r")
         except (OSError, av.FFmpegError) as exc:
@@ -54,14 +63,21 @@ class Source:
             self.container.close()
             raise MediaError(f"{self.video.name}: cannot decode frames: no video stream")
         self.stream = self.container.streams.video[0]
-        self.stream.thread_type = "AUTO" if threads != 1 else "SLICE"
-        self.stream.thread_count = threads
+        self.stream.thread_type = "AUTO" if self.threads != 1 else "SLICE"
+        self.stream.thread_count = self.threads
         start = self.container.start_time
         self.origin = start / av.time_base if start is not None else 0.0
         self.unit = float(self.stream.time_base) if self.stream.time_base else 0.0
         self.rate = float(self.stream.average_rate or self.stream.guessed_rate or 25)
         self.shown = Shown()
         self.damaged = 0  # packets that could not be read or decoded (skipped, as the CLI skips them)
+        self._counted: float | None = 0.0  # the next frame's time where frames carry none (raw H.264), as the
+        # CLI counts them at the stream's rate; known only when reading from the start
+
+    def rewind(self) -> None:
+        """Back to the file's start (a fresh demuxer: a file without timestamps cannot be sought to its start)."""
+        self.container.close()
+        self._open()
 
     def __enter__(self) -> Source:
         return self
@@ -79,6 +95,7 @@ class Source:
         (with B-frames, a couple of frames per seek)."""
         if start is not None:
             self._seek(start)
+            self._counted = None
         context = self.stream.codec_context
         windows = sorted(exact)
         seen_last = False
@@ -126,12 +143,12 @@ class Source:
 
     def _seek(self, start: float) -> None:
         if not self.unit:
-            raise MediaError(f"{self.video.name}: cannot decode frames: no time base to seek by")
+            raise NotSeekable(f"{self.video.name}: cannot seek: no time base")
         try:
             self.container.seek(round((start + self.origin) / self.unit), stream=self.stream, backward=True,
                                 any_frame=False)
         except av.FFmpegError as exc:
-            raise MediaError(f"{self.video.name}: cannot seek: {_reason(exc)}") from exc
+            raise NotSeekable(f"{self.video.name}: cannot seek: {_reason(exc)}") from exc
 
     def _packet_time(self, packet: Any) -> float | None:
         return packet.pts * self.unit - self.origin if packet.pts is not None and self.unit else None
@@ -145,8 +162,18 @@ class Source:
         return "DEFAULT" if index and time < windows[index - 1] + EXACT_WINDOW / self.rate else "NONREF"
 
     def _time(self, frame: Any) -> float:
+        """The frame's time from the start: its timestamp, else counted at the stream's rate from the last one
+        (raw streams carry none); :class:`NotSeekable` after a seek, where there is nothing to count from."""
         pts = frame.pts if frame.pts is not None else frame.dts
-        return round(pts * self.unit - self.origin, 6) if pts is not None and self.unit else 0.0
+        if pts is not None and self.unit:
+            time = round(pts * self.unit - self.origin, 6)
+        elif self._counted is not None:
+            time = round(self._counted, 6)
+        else:
+            raise NotSeekable(f"{self.video.name}: frames without timestamps cannot be found by seeking")
+        if self._counted is not None or pts is not None:
+            self._counted = time + 1 / self.rate
+        return time
 
 
 def convert(frame: Any, size: tuple[int, int], pix_fmt: str, rotation: int) -> np.ndarray:

@@ -207,3 +207,22 @@ def test_a_damaged_file_is_decoded_on_past_the_damage_as_the_cli_decodes_it(tmp_
     found = decoder.decode([0.1, 1.9], [0.1, 1.9])
     assert sorted(found.full) == [0.1, 1.9]
     assert np.array_equal(found.full[0.1], cli_frames(damaged, 180, 320)[3])
+
+
+def test_a_raw_stream_without_timestamps_is_counted_as_the_cli_counts_it(tmp_path: Path, clip_at: Callable) -> None:
+    """A raw H.264 elementary stream carries no timestamps: frames are counted at the stream's rate from the
+    start (25 fps, as the CLI and the probe count them), and a seek, which could not tell which frames it
+    reached, reads on from the start instead."""
+    video = clip_at(tmp_path / "raw.h264", video=f"testsrc2=size=180x320:rate={RATE}", audio=None, duration=1.0,
+                    f="h264", preset="veryfast")
+    info = probe(video)
+    assert info.fps == 25
+    decoder = FrameDecoder.of(video, info)
+    reference = cli_frames(video, 180, 320)
+    passed = decoder.decode([], [0.0, 0.4, 1.0])
+    sought = decoder.seek([Group(0.4, (0.4,)), Group(1.0, (1.0,))], [], [0.4, 1.0])
+    assert passed.decoded_at == {0.0: 0.0, 0.4: 0.4, 1.0: 1.0} and sought is not None
+    for time in (0.4, 1.0):
+        assert np.array_equal(passed.full[time], reference[round(time * 25)]), time
+        assert np.array_equal(sought.full[time], reference[round(time * 25)]), time
+    assert decoder.seek([Group(0.4, (0.4,))], [0.4], [], slack=0.01) is None  # stretches: decode otherwise
