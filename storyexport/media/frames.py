@@ -91,13 +91,14 @@ class FrameDecoder:
         files read side by side, one decoder thread each). ``slack``: every time is an expected frame time and
         its frame must come within ``slack`` seconds after it, else ``None`` (the caller decodes otherwise)."""
         parts = chunks(list(groups), parallel_workers())
+        small, full = set(small), set(full)
 
         def read(part: list[Group]) -> Grab | None:
             found = Grab()
             with Source(self.video, threads=1) as source:
                 try:
                     for group in part:
-                        found.update(self._read_group(source, group, set(small), set(full), slack))
+                        found.update(self._read_group(source, group, small, full, slack))
                 except _OffGrid:
                     return None
             return found

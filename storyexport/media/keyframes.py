@@ -57,8 +57,9 @@ def keyframe_sizes(video: Path) -> dict[float, int]:
     sizes: dict[float, int] = {}
     with Source(video) as source:
         for time, size in source.keyframes():
-            if time >= 0:
-                sizes[round(time, 4)] = sizes.get(round(time, 4), 0) + size
+            keyed = round(time, 4)
+            if keyed >= 0:
+                sizes[keyed] = sizes.get(keyed, 0) + size  # a keyframe may come in several packets
     return dict(sorted(sizes.items()))
 
 

@@ -136,8 +136,9 @@ class Source:
         """(time, compressed bytes) of each keyframe packet, read without decoding."""
         try:
             for packet in self.container.demux(self.stream):
-                if packet.is_keyframe and packet.pts is not None:
-                    yield packet.pts * self.unit - self.origin, packet.size
+                time = self._packet_time(packet)
+                if packet.is_keyframe and time is not None:
+                    yield time, packet.size
         except av.FFmpegError as exc:
             raise MediaError(f"{self.video.name}: cannot list keyframes: {_reason(exc)}") from exc
 
@@ -194,11 +195,9 @@ def _rotate_i420(image: np.ndarray, width: int, height: int, turns: int) -> np.n
     """Turn each plane of an I420 frame: Y, then the quarter-size U and V, stacked again."""
     luma = image[:height]
     chroma = image[height:].reshape(2, height // 2, width // 2)
-    planes = [np.rot90(luma, turns), np.rot90(chroma[0], turns), np.rot90(chroma[1], turns)]
+    planes = [np.rot90(plane, turns) for plane in (luma, chroma[0], chroma[1])]
     turned_height, turned_width = planes[0].shape
-    quarter = (turned_height // 2) * (turned_width // 2)
-    return np.concatenate([planes[0].ravel(), planes[1].ravel(), planes[2].ravel()])[
-        : turned_height * turned_width + 2 * quarter].reshape(turned_height * 3 // 2, turned_width)
+    return np.concatenate([plane.ravel() for plane in planes]).reshape(turned_height * 3 // 2, turned_width)
 
 
 def _reason(exc: BaseException) -> str:
