@@ -77,6 +77,7 @@ class FrameDecoder:
         last. ``reference_only``: the decoder skips frames no other frame refers to (a quarter of H.264's
         decoding with B-frames), so each time gets the first *reference* frame at or after it, decoded exactly
         as in a full decode; except the ``exact`` times, which get exactly the first frame at or after them."""
+        # one converting thread: PyAV must never convert one frame on two threads at once (it deadlocks)
         with Source(self.video, threads or 0) as source, ThreadPoolExecutor(max_workers=1) as pool:
             found = self._collect(source.frames(skip_non_reference=reference_only, exact=exact), small, full,
                                   pool=pool)
