@@ -42,7 +42,8 @@ NARROW_SAVING = 0.8  # ... at most this share of the cheapest plan with NEIGHBOU
 MIN_SHARE = 0.4  # candidates placed on keyframes must be at least this share of those asked for,
 MAX_HOLE = 2.5  # ... and leave no stretch longer than this many spacings without one
 FLANK = 1  # frames either side of a candidate also measured: it becomes the sharpest of them (B-frames are
-# often softer than the frame beside them, and a percentile counts every frame); none in a reference-only pass
+# often softer than the frame beside them, motion blur comes and goes, and a percentile counts every frame; in a
+# reference-only pass, the reference frames beside it)
 WINNERS = 8  # full-size frames fetched after picking (best, options, a spare) when the decode kept none
 FULL_FRAME_BUDGET = 256 * 1024 * 1024  # bytes of full-size candidate frames a decode may keep
 NON_REFERENCE_CODECS = frozenset({"h264", "hevc", "mpeg4", "mpeg2video", "mpeg1video"})
@@ -164,19 +165,16 @@ def plan_candidates(video: Path, info: Probe, count: int, extras: Sequence[float
 
 
 def _pass_plan(info: Probe, ideal: list[float], offset: float, reference_only: bool) -> Plan:
-    """One pass; candidates get flankers unless it decodes reference frames only: every candidate is then a
-    reference frame, the crisp kind a flanker would stand in with (see :data:`FLANK`)."""
     limit = last_frame_time(info)
     centres = tuple(sorted(set(ideal)))
     frame = 1 / max(info.fps, 1.0)
-    flank = 0 if reference_only else FLANK
     return Plan("pass", offset, centres,
                 before={c: key(c - offset) if c - offset >= 0 else None for c in centres},
                 after={c: key(c + offset) if c + offset <= limit else None for c in centres},
-                fps=max(info.fps, 1.0), cost=pass_cost(info), keep_full=keeps_full(info, len(centres), flank),
+                fps=max(info.fps, 1.0), cost=pass_cost(info), keep_full=keeps_full(info, len(centres)),
                 reference_only=reference_only,
-                flankers={c: tuple(key(c + step * frame) for step in range(-flank, flank + 1)
-                                   if step and 0 <= c + step * frame <= limit) for c in centres if flank})
+                flankers={c: tuple(key(c + step * frame) for step in range(-FLANK, FLANK + 1)
+                                   if step and 0 <= c + step * frame <= limit) for c in centres})
 
 
 def skips_non_reference(info: Probe) -> bool:
@@ -219,7 +217,7 @@ def _stretch_plan(info: Probe, listing: Keyframes, ideal: list[float], offset: f
     depth: dict[float, int] = {}
     for slot in slots.values():
         depth[slot.keyframe] = max(depth.get(slot.keyframe, 0), slot.index + 1)
-    keep = keeps_full(info, len(centres), FLANK)
+    keep = keeps_full(info, len(centres))
     mean_depth = sum(depth.values()) / max(1, len(depth))
     winners = {} if keep else {-1.0 - i: math.ceil(mean_depth) for i in range(min(WINNERS, len(centres)))}
     return Plan("stretches", stride.seconds, tuple(sorted(centres)),
@@ -230,10 +228,10 @@ def _stretch_plan(info: Probe, listing: Keyframes, ideal: list[float], offset: f
                 flankers={c: tuple(s.time(fps) for s in beside) for c, beside in flankers.items()})
 
 
-def keeps_full(info: Probe, candidates: int, flank: int) -> bool:
-    """Whether the decode keeps the full-size frame of every candidate and its ``flank`` flankers either side
-    (the winners then need no second decode)."""
-    frames = candidates * (1 + 2 * flank)
+def keeps_full(info: Probe, candidates: int) -> bool:
+    """Whether the decode keeps the full-size frame of every candidate and its flankers (the winners then need
+    no second decode)."""
+    frames = candidates * (1 + 2 * FLANK)
     return frames * max(2, info.width // 2 * 2) * max(2, info.height // 2 * 2) * 3 // 2 <= FULL_FRAME_BUDGET
 
 
