@@ -59,10 +59,12 @@ class Source:
             self.container: Any = av.open(file_argument(self.video), mode="r")
         except (OSError, av.FFmpegError) as exc:
             raise MediaError(f"{self.video.name}: cannot decode frames: {_reason(exc)}") from exc
-        if not self.container.streams.video:
+        moving = [stream for stream in self.container.streams.video
+                  if not stream.disposition & av.stream.Disposition.attached_pic]  # not cover art
+        if not moving:
             self.container.close()
             raise MediaError(f"{self.video.name}: cannot decode frames: no video stream")
-        self.stream = self.container.streams.video[0]
+        self.stream = moving[0]  # the stream the probe describes
         self.stream.thread_type = "AUTO" if self.threads != 1 else "SLICE"
         self.stream.thread_count = self.threads
         start = self.container.start_time

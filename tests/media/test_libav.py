@@ -229,3 +229,4 @@ def test_a_raw_stream_without_timestamps_is_counted_as_the_cli_counts_it(tmp_pat
         assert np.array_equal(passed.full[time], reference[round(time * 25)]), time
         assert np.array_equal(sought.full[time], reference[round(time * 25)]), time
     assert decoder.seek([Group(0.4, (0.4,))], [0.4], [], slack=0.01) is None  # stretches: decode otherwise
+
