@@ -72,7 +72,6 @@ class Source:
         self.unit = float(self.stream.time_base) if self.stream.time_base else 0.0
         self.rate = float(self.stream.average_rate or self.stream.guessed_rate or 25)
         self.shown = Shown()
-        self.damaged = 0  # packets that could not be read or decoded (skipped, as the CLI skips them)
         self._counted: float | None = 0.0  # the next frame's time where frames carry none (raw H.264), as the
         # CLI counts them at the stream's rate; known only when reading from the start
 
@@ -120,8 +119,7 @@ class Source:
                 packet = next(packets)
             except StopIteration:
                 return
-            except av.FFmpegError:
-                self.damaged += 1
+            except av.FFmpegError:  # read no further, as the CLI stops at a broken file's end
                 return
             yield packet
 
@@ -131,7 +129,6 @@ class Source:
         try:
             return [(self._time(frame), frame) for frame in self.stream.codec_context.decode(packet)]
         except av.FFmpegError:
-            self.damaged += 1
             return []
 
     def keyframes(self) -> Iterator[tuple[float, int]]:
