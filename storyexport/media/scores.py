@@ -28,6 +28,11 @@ SOFT_PENALTY = 0.5
 IMPERFECT_PENALTY = 2.0
 UNUSABLE_PENALTY = 4.0
 COMBINED_WEIGHTS = {"sharpness": 0.4, "contrast": 0.2, "colourfulness": 0.15, "exposure": 0.15, "faces": 0.1}
+# combined's appeal criteria on fixed scales, so a difference counts as much as it shows (a rank would stretch a
+# 5 % contrast difference between look-alike frames to the criterion's whole weight): std(Y) 64 is a full-range
+# picture (a uniform spread of 0-255 has 74); Hasler-Süsstrunk calls 82 "highly" and 109 "extremely" colourful.
+FULL_CONTRAST = 64.0
+FULL_COLOURFULNESS = 100.0
 DIGITS = 4
 
 
@@ -221,19 +226,19 @@ def _method_scores(usable: list[Candidate], method: str) -> list[float]:
         return [c.metrics["brightness"] - max(0.0, c.metrics["clipping"] - 0.05) for c in usable]
     if method == "contrast":
         return [c.metrics["contrast"] for c in usable]
-    ranks = {
-        "sharpness": _mean_lists(rank_normalised([c.metrics["sharpness"] for c in usable]),
-                                 rank_normalised([c.metrics["tenengrad"] for c in usable])),
-        "contrast": rank_normalised([c.metrics["contrast"] for c in usable]),
-        "colourfulness": rank_normalised([c.metrics["colourfulness"] for c in usable]),
-        "exposure": rank_normalised([c.metrics["exposure"] for c in usable]),
-        "faces": [min(1.0, c.metrics.get("faces") or 0.0) for c in usable],
-    }
-    return [sum(w * ranks[name][i] for name, w in COMBINED_WEIGHTS.items()) for i in range(len(usable))]
+    crispness = rank_normalised([c.metrics["sharpness"] for c in usable])
+    criteria = [_criteria(c, crisp) for c, crisp in zip(usable, crispness, strict=True)]
+    return [sum(w * values[name] for name, w in COMBINED_WEIGHTS.items()) for values in criteria]
 
 
-def _mean_lists(a: list[float], b: list[float]) -> list[float]:
-    return [(x + y) / 2 for x, y in zip(a, b, strict=True)]
+def _criteria(candidate: Candidate, crispness: float) -> dict[str, float]:
+    """``combined``'s criteria, each 0-1. Crispness is a rank (the Laplacian's variance has no scale of its own:
+    it depends on the content) of the measure ``sharpness`` ranks by; the tenengrad would grow with the contrast
+    squared and count contrast twice."""
+    metrics = candidate.metrics
+    return {"sharpness": crispness, "contrast": min(1.0, metrics["contrast"] / FULL_CONTRAST),
+            "colourfulness": min(1.0, metrics["colourfulness"] / FULL_COLOURFULNESS),
+            "exposure": max(0.0, metrics["exposure"]), "faces": min(1.0, metrics.get("faces") or 0.0)}
 
 
 def ranked(candidates: list[Candidate]) -> list[Candidate]:

@@ -124,6 +124,34 @@ def test_blurred_frames_lose_to_sharp_ones_whatever_the_method() -> None:
         assert max(pool, key=lambda c: c.score).timestamp == 2.0, method
 
 
+def look_alikes(count: int = 20) -> list[Candidate]:
+    """A fixed camera: sharpness rising by 0.1 % a frame, everything else the same."""
+    metrics = {"contrast": 55.0, "colourfulness": 42.0, "exposure": 0.94, "faces": 0.0}
+    return [Candidate(float(i), {**metrics, "sharpness": 1000.0 + i}) for i in range(count)]
+
+
+def combined_pick(pool: list[Candidate]) -> float:
+    score_candidates(pool, "combined")
+    return max(pool, key=lambda c: c.score).timestamp
+
+
+def test_combined_takes_the_sharpest_of_look_alike_frames() -> None:
+    pool = look_alikes()
+    pool[18].metrics.update(contrast=58.6, colourfulness=41.5)  # 6 % more contrast does not show
+    pool[19].metrics.update(contrast=53.0)
+    assert combined_pick(pool) == 19.0
+
+
+@pytest.mark.parametrize("change", [{"colourfulness": 90.0}, {"contrast": 80.0}, {"faces": 1.0}])
+def test_combined_trades_a_little_sharpness_for_what_shows(change: dict[str, float]) -> None:
+    pool = look_alikes()
+    pool[18].metrics.update(change)
+    assert combined_pick(pool) == 18.0
+    pool = look_alikes()
+    pool[5].metrics.update(change)  # but not for a frame outside the sharpest tenth
+    assert combined_pick(pool) == 19.0
+
+
 def test_unknown_method_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown thumbnail method 'prettiest'"):
         score_candidates([candidate(1.0, textured())], "prettiest")
