@@ -1,22 +1,23 @@
 """Timing helpers: wall time, CPU time and the peak RSS of a command's whole process tree.
 
-A command is waited for with ``os.wait4``, whose rusage covers the child and every descendant it reaped, so
-``max_rss_mb`` is the largest resident set of any single process in the tree (doit, a worker, or an ffmpeg).
-Descendants nobody in the tree reaps (a ``forkserver`` outliving its parent, and the workers it forked) would escape
-that count: on Linux the benchmark makes itself their reaper (``PR_SET_CHILD_SUBREAPER``) and adds them.
+A command runs under :mod:`launch`, which measures it from a small process of its own: ``max_rss_mb`` is the
+largest resident set of any single process in the tree (doit, a worker, or an ffmpeg), never the benchmark's.
 """
 
 from __future__ import annotations
 
-import ctypes
-import os
+import json
 import resource
 import statistics
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+LAUNCHER = Path(__file__).with_name("launch.py")
 
 
 @dataclass(frozen=True)
@@ -37,49 +38,19 @@ def run_command(argv: Sequence[str], cwd: Path | None = None, log: Path | None =
                 env: dict[str, str] | None = None) -> Measured:
     """Run ``argv`` once (output to ``log`` or discarded) and measure it; raise :class:`CommandFailed` on failure."""
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
-    try:
-        start = time.perf_counter()
-        process = subprocess.Popen(list(argv), cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-    finally:
-        if log:
-            out.close()
-    if process.returncode != 0:
-        where = f" (see {log})" if log else ""
-        raise CommandFailed(f"{' '.join(map(str, argv[:4]))} ... exited {process.returncode}{where}")
-    orphans = _reap_orphans()
-    return Measured(seconds, usage.ru_utime + usage.ru_stime + sum(o.ru_utime + o.ru_stime for o in orphans),
-                    max([usage.ru_maxrss, *(o.ru_maxrss for o in orphans)]) / 1024)
-
-
-def _adopt_orphans() -> bool:
-    """Become the reaper of orphaned descendants (Linux ``prctl(PR_SET_CHILD_SUBREAPER)``); False elsewhere."""
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
-
-
-_ADOPTING = _adopt_orphans()
-
-
-def _reap_orphans(patience: float = 10.0) -> list[resource.struct_rusage]:
-    """The rusage of every orphan of the command just measured, once each has exited (a fork server exits when
-    its parent has gone). The benchmark runs commands one at a time, so any child left is such an orphan."""
-    found: list[resource.struct_rusage] = []
-    deadline = time.perf_counter() + patience
-    while _ADOPTING and time.perf_counter() < deadline:
+    with tempfile.TemporaryDirectory(prefix="bench-launch-") as folder:
+        result = Path(folder) / "result.json"
         try:
-            pid, _, usage = os.wait4(-1, os.WNOHANG)
-        except ChildProcessError:
-            break  # no child left
-        if pid:
-            found.append(usage)
-        else:
-            time.sleep(0.02)
-    return found
+            subprocess.run([sys.executable, str(LAUNCHER), str(result), "--", *map(str, argv)], cwd=cwd, stdout=out,
+                           stderr=subprocess.STDOUT, env=env, check=True)
+        finally:
+            if log:
+                out.close()
+        cost = json.loads(result.read_text(encoding="utf-8"))
+    if cost["returncode"] != 0:
+        where = f" (see {log})" if log else ""
+        raise CommandFailed(f"{' '.join(map(str, argv[:4]))} ... exited {cost['returncode']}{where}")
+    return Measured(cost["seconds"], cost["cpu_seconds"], cost["max_rss_mb"])
 
 
 def median_of(measure: Callable[[], Measured], runs: int) -> Measured:
