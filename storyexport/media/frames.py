@@ -71,19 +71,57 @@ class FrameDecoder:
         return cls(Path(video), analysis_size(info.width, info.height), full_size(info), info.rotation)
 
     def decode(self, small: Sequence[float], full: Sequence[float], *, exact: Sequence[float] = (),
-               threads: int | None = None, reference_only: bool = False) -> Grab:
+               threads: int | None = None, reference_only: bool = False, splits: Sequence[float] = ()) -> Grab:
         """Frames at (the first frame at or after) each time, in one pass from the start that stops at the
         last. ``reference_only``: the decoder skips frames no other frame refers to (a quarter of H.264's
         decoding with B-frames), so each time gets the first *reference* frame at or after it, decoded exactly
-        as in a full decode; except the ``exact`` times, which get exactly the first frame at or after them."""
+        as in a full decode; except the ``exact`` times, which get exactly the first frame at or after them.
+        ``splits``: keyframe times where the pass is cut into parts decoded side by side, each read on from a
+        seek to its keyframe: the same frames, as no frame shown after a keyframe refers to one before it."""
+        parts = _parts(sorted(set(small) | set(full)), splits)
+        if len(parts) > 1:
+            found = self._decode_parts(parts, small, full, exact, threads, reference_only)
+            if found is not None:
+                return found
         # one converting thread: PyAV must never convert one frame on two threads at once (it deadlocks)
         with Source(self.video, threads or 0) as source, ThreadPoolExecutor(max_workers=1) as pool:
             found = self._collect(source.frames(skip_non_reference=reference_only, exact=exact), small, full,
                                   pool=pool)
-            skipped = any(source.shown.any_between(t, found.decoded_at.get(t, t)) for t in exact)
+            skipped = _skipped_exact(source, found, exact)
         if skipped:  # a gap in the frame rate put an exact time's frame past its window: decode every frame
-            return self.decode(small, full, threads=threads)
+            return self.decode(small, full, threads=threads, splits=splits)
         return found
+
+    def _decode_parts(self, parts: list[tuple[float | None, list[float]]], small: Sequence[float],
+                      full: Sequence[float], exact: Sequence[float], threads: int | None,
+                      reference_only: bool) -> Grab | None:
+        """:meth:`decode`'s parts side by side, a single-threaded decoder each (frame threads would only add
+        latency where the parts already keep the cores busy); ``None`` when a seek does not land at or before
+        its keyframe, or frames cannot be found by seeking (the caller decodes in one pass)."""
+        small_set, full_set = set(small), set(full)
+
+        def read(part: tuple[float | None, list[float]]) -> Grab | None:
+            start, times = part
+            with Source(self.video, max(1, (threads or cpu_share()) // len(parts))) as source:
+                try:
+                    frames = source.frames(start, skip_non_reference=reference_only, exact=exact)
+                    first = next(frames, None)
+                    if start is not None and (first is None or first[0] > start + EPSILON):
+                        return None
+                    found = self._collect(_chain(first, frames), [t for t in times if t in small_set],
+                                          [t for t in times if t in full_set])
+                except NotSeekable:
+                    return None
+                return found if not _skipped_exact(source, found, [t for t in exact if t in times]) else None
+
+        with ThreadPoolExecutor(max_workers=len(parts)) as pool:  # libav decodes and converts without the GIL
+            results = list(pool.map(read, parts))
+        grabbed = Grab()
+        for result in results:
+            if result is None:
+                return None
+            grabbed.update(result)
+        return grabbed
 
     def seek(self, groups: Sequence[Group], small: Collection[float], full: Collection[float],
              slack: float | None = None) -> Grab | None:
@@ -167,6 +205,24 @@ class FrameDecoder:
 
     def _image(self, frame: Any, kind: FrameKind) -> np.ndarray:
         return convert(frame, self.size(kind), kind.pix_fmt, self.rotation)
+
+
+def _parts(times: list[float], splits: Sequence[float]) -> list[tuple[float | None, list[float]]]:
+    """``times`` (sorted) cut at ``splits``: (keyframe to seek to, or ``None`` for the file's start; the times
+    from it up to the next split), leaving out splits with no time after them."""
+    parts: list[tuple[float | None, list[float]]] = [(None, [])]
+    cuts = sorted(splits)
+    for time in times:
+        while cuts and time >= cuts[0] - EPSILON:
+            parts.append((cuts.pop(0), []))
+        parts[-1][1].append(time)
+    return [part for part in parts if part[1]]
+
+
+def _skipped_exact(source: Source, found: Grab, exact: Iterable[float]) -> bool:
+    """Whether a skipping pass read a packet between an exact time and the frame it got (that packet's frame
+    was the one wanted, skipped as nothing refers to it)."""
+    return any(source.shown.any_between(t, found.decoded_at.get(t, t)) for t in exact)
 
 
 class _OffGrid(Exception):

@@ -26,6 +26,7 @@ PROCESS_COST = 0.01  # seconds: open the file and start a decoder (measured: 7 m
 STRETCH_COST = 0.002  # seconds: one more stretch in an open file (seek, flush, frames a decoder holds back)
 PIXEL_COST = 1.4e-9  # seconds per decoded pixel on one thread (~3 ms per 1080x1920 frame)
 BYTE_COST = 7e-8  # seconds per compressed byte decoded (H.264, one thread: 0.07 s per MB)
+SPLIT_WORTH = 0.1  # CPU seconds: a cheaper pass is not cut into parts (each opens the file and seeks)
 _SAME_TIME = 1e-4  # seconds: keyframe times are rounded to 4 decimals
 
 
@@ -114,3 +115,9 @@ def stretches_may_pay(info: Probe, candidates: int) -> bool:
     """Listing keyframes costs a process: worth it only when the cheapest stretches thinkable (each candidate
     and its two neighbours from a keyframe of their own, bytes left out) would beat one decode pass."""
     return stretches_cost(info, {float(i): 3 for i in range(candidates)}) < pass_cost(info)
+
+
+def splitting_pays(info: Probe) -> bool:
+    """Whether a decode pass is long enough to be cut into parts decoded side by side (listing the keyframes
+    to cut at costs reading the file's packets)."""
+    return pass_cost(info) >= SPLIT_WORTH

@@ -18,7 +18,7 @@ from storyexport.media.probe import Probe, probe
 from storyexport.media.thumbs.decode import decode_plan
 from storyexport.media.thumbs.fit import Fitting
 from storyexport.media.thumbs.measure import measure
-from storyexport.media.thumbs.plan import plan_candidates
+from storyexport.media.thumbs.plan import pass_splits, plan_candidates
 
 RATE = 30
 
@@ -46,13 +46,41 @@ def test_a_pass_and_seeks_give_the_frames_the_cli_decodes(tmp_path: Path, clip_a
     decoder = FrameDecoder.of(video, probe(video))
     times = [0.0, 0.5, 0.6, 1.4333, 1.9667]
     passed = decoder.decode([], times)
+    split = decoder.decode([], times, splits=[0.5, 1.0, 1.5])  # parts from seeks to 0.5 (0.5, 0.6), 1.0 (none), 1.5
     sought = decoder.seek([Group(0.0, (0.0,)), Group(0.45, (0.5, 0.6)), Group(1.4333, (1.4333, 1.9667))], [], times)
     assert sought is not None
     for time in times:
         expected = reference[round(time * RATE)]
         assert np.array_equal(passed.full[time], expected), time
+        assert np.array_equal(split.full[time], expected), time
         assert np.array_equal(sought.full[time], expected), time
-    assert passed.decoded_at == sought.decoded_at == {t: t for t in times}
+    assert passed.decoded_at == split.decoded_at == sought.decoded_at == {t: t for t in times}
+
+
+def test_a_reference_only_pass_cut_at_keyframes_gives_the_frames_of_one_pass(tmp_path: Path,
+                                                                              clip_at: Callable) -> None:
+    """Parts read side by side from seeks to keyframes: the same frames, exact times included, as one pass;
+    a cut that is no keyframe (the seek lands earlier) changes nothing either."""
+    video = gop_clip(clip_at, tmp_path / "gop.mp4", "veryfast")
+    decoder = FrameDecoder(video, (90, 160), (180, 320))
+    times = [round(i * 0.1, 4) for i in range(20)]
+    exact = [0.3, 0.7, 1.3667]
+    whole = decoder.decode(times, times, exact=exact, reference_only=True)
+    assert any(whole.decoded_at[t] > t + 0.001 for t in times)  # B-frames were skipped
+    for splits in ([0.5, 1.0, 1.5], [0.9]):
+        split = decoder.decode(times, times, exact=exact, reference_only=True, splits=splits)
+        assert split.decoded_at == whole.decoded_at, splits
+        for time in times:
+            assert np.array_equal(split.small[time], whole.small[time]), (splits, time)
+            assert np.array_equal(split.full[time], whole.full[time]), (splits, time)
+
+
+def test_a_pass_is_cut_near_equal_divisions_at_keyframes() -> None:
+    keys = [0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0]
+    assert pass_splits(keys, [5.5, 40.0, 74.0]) == (20.0, 40.0, 60.0)
+    assert pass_splits([0.0, 25.0, 50.0, 75.0], [5.5, 74.0]) == (25.0, 50.0)  # three parts: keyframes are sparse
+    assert pass_splits([0.0], [1.0, 9.0]) == ()  # one keyframe: nothing to cut at
+    assert pass_splits(keys, [12.0, 14.0]) == ()  # no keyframe between the first and the last time
 
 
 @pytest.mark.parametrize("preset", ["ultrafast", "veryfast"])
@@ -223,6 +251,7 @@ def test_a_raw_stream_without_timestamps_is_counted_as_the_cli_counts_it(tmp_pat
     decoder = FrameDecoder.of(video, info)
     reference = cli_frames(video, 180, 320)
     passed = decoder.decode([], [0.0, 0.4, 1.0])
+    assert decoder.decode([], [0.0, 0.4, 1.0], splits=[0.4]).decoded_at == passed.decoded_at  # cannot seek: one pass
     sought = decoder.seek([Group(0.4, (0.4,)), Group(1.0, (1.0,))], [], [0.4, 1.0])
     assert passed.decoded_at == {0.0: 0.0, 0.4: 0.4, 1.0: 1.0} and sought is not None
     for time in (0.4, 1.0):

@@ -57,7 +57,7 @@ def decode_plan(decoder: FrameDecoder, info: Probe, plan: Plan, extras: Sequence
     cores = cpu_share()  # one frame thread more than the cores, as ffmpeg's own count: the converting thread
     # takes its share of them (measured on vtest with keyframes 25 s apart: 6 % faster than as many as the cores)
     grabbed = decoder.decode(plan.small_times(), keep, exact=exact, threads=cores + 1 if cores > 1 else 1,
-                             reference_only=plan.reference_only)
+                             reference_only=plan.reference_only, splits=plan.splits)
     return _decoded(decoder, plan, grabbed, extras)
 
 
