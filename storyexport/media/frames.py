@@ -9,7 +9,7 @@ or one pass by count.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,14 +114,7 @@ class FrameDecoder:
                     return None
                 return found if not _skipped_exact(source, found, [t for t in exact if t in times]) else None
 
-        with ThreadPoolExecutor(max_workers=len(parts)) as pool:  # libav decodes and converts without the GIL
-            results = list(pool.map(read, parts))
-        grabbed = Grab()
-        for result in results:
-            if result is None:
-                return None
-            grabbed.update(result)
-        return grabbed
+        return _side_by_side(read, parts)
 
     def seek(self, groups: Sequence[Group], small: Collection[float], full: Collection[float],
              slack: float | None = None) -> Grab | None:
@@ -141,14 +134,7 @@ class FrameDecoder:
                     return None
             return found
 
-        with ThreadPoolExecutor(max_workers=len(parts) or 1) as pool:  # libav decodes without the GIL
-            results = list(pool.map(read, parts))
-        grabbed = Grab()
-        for result in results:
-            if result is None:
-                return None
-            grabbed.update(result)
-        return grabbed
+        return _side_by_side(read, parts)
 
     def size(self, kind: FrameKind) -> tuple[int, int]:
         """(width, height) of frames of ``kind``."""
@@ -205,6 +191,19 @@ class FrameDecoder:
 
     def _image(self, frame: Any, kind: FrameKind) -> np.ndarray:
         return convert(frame, self.size(kind), kind.pix_fmt, self.rotation)
+
+
+def _side_by_side(read: Callable[[Any], Grab | None], parts: Sequence[Any]) -> Grab | None:
+    """``read`` of every part, on a thread each (libav decodes and converts without the GIL), merged; ``None``
+    when any part gives ``None``."""
+    with ThreadPoolExecutor(max_workers=max(1, len(parts))) as pool:
+        results = list(pool.map(read, parts))
+    grabbed = Grab()
+    for result in results:
+        if result is None:
+            return None
+        grabbed.update(result)
+    return grabbed
 
 
 def _parts(times: list[float], splits: Sequence[float]) -> list[tuple[float | None, list[float]]]:
