@@ -117,10 +117,12 @@ class FrameDecoder:
         return _side_by_side(read, parts)
 
     def seek(self, groups: Sequence[Group], small: Collection[float], full: Collection[float],
-             slack: float | None = None) -> Grab | None:
+             slack: float | None = None, skip_non_reference: bool = False) -> Grab | None:
         """Frames at each group's times, each group read from a seek to its start (groups dealt to a few open
         files read side by side, one decoder thread each). ``slack``: every time is an expected frame time and
-        its frame must come within ``slack`` seconds after it, else ``None`` (the caller decodes otherwise)."""
+        its frame must come within ``slack`` seconds after it, else ``None`` (the caller decodes otherwise).
+        ``skip_non_reference`` (with ``slack``): the decoder skips frames nothing refers to but those at the
+        times (a frame skipped by mistake would leave its time a later frame, beyond the slack)."""
         parts = chunks(list(groups), seek_readers())
         small, full = set(small), set(full)
 
@@ -129,7 +131,8 @@ class FrameDecoder:
             with Source(self.video, threads=1) as source:
                 try:
                     for group in part:
-                        found.update(self._read_group(source, group, small, full, slack))
+                        found.update(self._read_group(source, group, small, full, slack,
+                                                      skip_non_reference and slack is not None))
                 except _OffGrid:
                     return None
             return found
@@ -141,9 +144,10 @@ class FrameDecoder:
         return self.small_size if kind is FrameKind.SMALL else self.full_size
 
     def _read_group(self, source: Source, group: Group, small: set[float], full: set[float],
-                    slack: float | None) -> Grab:
+                    slack: float | None, skip: bool = False) -> Grab:
         try:
-            frames = source.frames(group.start, last=max(group.times) if slack is not None else None)
+            frames = source.frames(group.start, last=max(group.times) if slack is not None else None,
+                                   skip_non_reference=skip, exact=group.times if skip else ())
             first = next(frames, None)
             if first is not None and first[0] > min(group.times) + EPSILON:  # the index put the seek past it
                 raise _OffGrid

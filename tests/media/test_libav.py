@@ -95,11 +95,16 @@ def test_frames_counted_from_keyframes_match_a_pass_and_off_grid_times_are_refus
     small, full = [0.5, 0.6, 0.7333, 1.5], [0.7333]
     found = decoder.seek([Group(0.5 + quarter, (0.5, 0.6, 0.7333)), Group(1.5 + quarter, (1.5,))], small, full,
                          slack=0.3 / RATE)
+    skipping = decoder.seek([Group(0.5 + quarter, (0.5, 0.6, 0.7333)), Group(1.5 + quarter, (1.5,))], small, full,
+                            slack=0.3 / RATE, skip_non_reference=True)  # the frames between nothing refers to
     reference = decoder.decode(small, full)
     assert found is not None and found.decoded_at == reference.decoded_at
+    assert skipping is not None and skipping.decoded_at == reference.decoded_at
     for time in small:
         assert np.array_equal(found.small[time], reference.small[time]), time
+        assert np.array_equal(skipping.small[time], reference.small[time]), time
     assert np.array_equal(found.full[0.7333], reference.full[0.7333])
+    assert np.array_equal(skipping.full[0.7333], reference.full[0.7333])
     assert decoder.seek([Group(0.5 + quarter, (0.5, 0.55))], [0.5, 0.55], [], slack=0.3 / RATE) is None
 
 

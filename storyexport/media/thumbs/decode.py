@@ -16,7 +16,7 @@ from storyexport.media.errors import MediaError
 from storyexport.media.ffmpeg import cpu_share
 from storyexport.media.frames import FrameDecoder, Frames, Grab, Group, grab, key
 from storyexport.media.probe import Probe
-from storyexport.media.thumbs.plan import Plan
+from storyexport.media.thumbs.plan import Plan, skips_non_reference
 
 SLACK = 0.3  # frames: a stretch's frame may come this far after the time the plan counted for it
 
@@ -46,7 +46,7 @@ class Decoded:
 def decode_plan(decoder: FrameDecoder, info: Probe, plan: Plan, extras: Sequence[float] = ()) -> Decoded:
     """The plan's candidates (small, with neighbours) and full-size frames at exactly ``extras``."""
     if plan.strategy == "stretches":
-        decoded = _decode_stretches(decoder, plan, extras)
+        decoded = _decode_stretches(decoder, plan, extras, skips_non_reference(info))
         if decoded is not None:
             return decoded
         # the stretches did not come back frame for frame: the same times from one decode pass (exact seeks
@@ -67,7 +67,7 @@ def fetch_full(decoder: FrameDecoder, info: Probe, decoded: Decoded, times: Sequ
     missing = sorted({t for t in times if t not in decoded.full})
     counted = {t for t in missing if t in decoded.plan.slots}
     if counted:
-        found = _counted_frames(decoder, decoded.plan, set(), counted)
+        found = _counted_frames(decoder, decoded.plan, set(), counted, skips_non_reference(info))
         if found is not None:
             decoded.full.update(found.full)
     missing = [t for t in missing if t not in decoded.full]
@@ -79,10 +79,12 @@ def fetch_full(decoder: FrameDecoder, info: Probe, decoded: Decoded, times: Sequ
         decoded.full.update(found_full)
 
 
-def _counted_frames(decoder: FrameDecoder, plan: Plan, small: set[float], full: set[float]) -> Grab | None:
+def _counted_frames(decoder: FrameDecoder, plan: Plan, small: set[float], full: set[float],
+                    skip: bool) -> Grab | None:
     """Frames at ``small`` and ``full`` times, each read on from the keyframe the plan counted it from and
     checked to be the frame counted (keyed by the time asked for: a given time is counted to the first frame
-    at or after it); ``None`` when one is not where the plan counted it."""
+    at or after it); ``None`` when one is not where the plan counted it. ``skip``: the frames between that
+    nothing refers to are not decoded (a third of a stretch with B-frames)."""
     counted = {t: plan.slots[t].time(plan.fps) for t in small | full}
     by_keyframe: dict[float, set[float]] = {}
     for time, frame_time in counted.items():
@@ -90,7 +92,8 @@ def _counted_frames(decoder: FrameDecoder, plan: Plan, small: set[float], full: 
     # each seek aims a quarter frame past its keyframe: a keyframe listed a little early is still the one found
     groups = [Group(keyframe + 0.25 / plan.fps, tuple(sorted(times)))
               for keyframe, times in sorted(by_keyframe.items())]
-    grabbed = decoder.seek(groups, {counted[t] for t in small}, {counted[t] for t in full}, slack=SLACK / plan.fps)
+    grabbed = decoder.seek(groups, {counted[t] for t in small}, {counted[t] for t in full}, slack=SLACK / plan.fps,
+                           skip_non_reference=skip)
     if grabbed is None:
         return None
     return Grab({t: grabbed.small[counted[t]] for t in small}, {t: grabbed.full[counted[t]] for t in full},
@@ -123,12 +126,12 @@ def _decoded(decoder: FrameDecoder, plan: Plan, grabbed: Grab, extras: Sequence[
     return Decoded([moments[t] for t in sorted(moments)], {**full, **{t: grabbed.full[t] for t in exact}}, plan)
 
 
-def _decode_stretches(decoder: FrameDecoder, plan: Plan, extras: Sequence[float]) -> Decoded | None:
+def _decode_stretches(decoder: FrameDecoder, plan: Plan, extras: Sequence[float], skip: bool) -> Decoded | None:
     """Every wanted frame read on from the keyframe the plan counted it from, or ``None`` when one is not
     where the plan counted it."""
     small = set(plan.small_times())
     full = {key(t) for t in extras} | (set(plan.full_times()) if plan.keep_full else set())
-    grabbed = _counted_frames(decoder, plan, small, full)
+    grabbed = _counted_frames(decoder, plan, small, full, skip)
     if grabbed is None:
         return None
 
