@@ -264,3 +264,18 @@ def test_a_raw_stream_without_timestamps_is_counted_as_the_cli_counts_it(tmp_pat
         assert np.array_equal(sought.full[time], reference[round(time * 25)]), time
     assert decoder.seek([Group(0.4, (0.4,))], [0.4], [], slack=0.01) is None  # stretches: decode otherwise
 
+
+
+def test_kept_scalers_give_the_pixels_of_a_fresh_one(tmp_path: Path, clip_at: Callable) -> None:
+    """One scaler per thread and pixel format is reused across frames and sizes: each conversion is still
+    exactly what a scaler set up for that frame gives."""
+    import av
+
+    from storyexport.media.libav import convert
+
+    video = gop_clip(clip_at, tmp_path / "gop.mp4", "veryfast")
+    with av.open(str(video)) as container:
+        for index, frame in enumerate(container.decode(video=0)):
+            for size, pix_fmt in (((90, 160), "bgr24"), ((60, 106), "bgr24"), ((180, 320), "yuv420p")):
+                fresh = frame.reformat(width=size[0], height=size[1], format=pix_fmt, interpolation="AREA")
+                assert np.array_equal(convert(frame, size, pix_fmt, 0), fresh.to_ndarray()), (index, size)
