@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -28,6 +28,7 @@ ANALYSIS_AREA = 270 * 480
 SEEK_GROUP_SPAN = 0.6  # times closer than this share one seek
 
 Frames = dict[float, np.ndarray]
+Part = TypeVar("Part")  # what one reader of a side-by-side read is given
 
 
 @dataclass
@@ -197,7 +198,7 @@ class FrameDecoder:
         return convert(frame, self.size(kind), kind.pix_fmt, self.rotation)
 
 
-def _side_by_side(read: Callable[[Any], Grab | None], parts: Sequence[Any]) -> Grab | None:
+def _side_by_side(read: Callable[[Part], Grab | None], parts: Sequence[Part]) -> Grab | None:
     """``read`` of every part, on a thread each (libav decodes and converts without the GIL), merged; ``None``
     when any part gives ``None``."""
     with ThreadPoolExecutor(max_workers=max(1, len(parts))) as pool:
