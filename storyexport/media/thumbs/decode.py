@@ -84,7 +84,7 @@ def _counted_frames(decoder: FrameDecoder, plan: Plan, small: set[float], full: 
     """Frames at ``small`` and ``full`` times, each read on from the keyframe the plan counted it from and
     checked to be the frame counted (keyed by the time asked for: a given time is counted to the first frame
     at or after it); ``None`` when one is not where the plan counted it. ``skip``: the frames between that
-    nothing refers to are not decoded (a third of a stretch with B-frames)."""
+    nothing refers to are not decoded (B-frames between a keyframe and the frames counted after it)."""
     counted = {t: plan.slots[t].time(plan.fps) for t in small | full}
     by_keyframe: dict[float, set[float]] = {}
     for time, frame_time in counted.items():

@@ -48,7 +48,7 @@ FLANK = 1  # frames either side of a candidate also measured: it becomes the sha
 # reference-only pass, the reference frames beside it)
 PASS_PARTS = 4  # a pass is cut at keyframes into up to this many parts decoded side by side: one decoder keeps
 # ~1.4 of 2 cores busy (its frame threads wait on each other), parts keep them all busy (vtest, keyframes 10 s
-# apart: 0.61 s -> 0.40 s). A fixed count, not the cores': the frames are the same anyway, the work too.
+# apart: the pass 0.66 s -> 0.51 s). A fixed count, not the cores': the frames are the same anyway, the work too.
 WINNERS = 8  # full-size frames fetched after picking (best, options, a spare) when the decode kept none
 FULL_FRAME_BUDGET = 256 * 1024 * 1024  # bytes of full-size candidate frames a decode may keep
 NON_REFERENCE_CODECS = frozenset({"h264", "hevc", "mpeg4", "mpeg2video", "mpeg1video"})
