@@ -51,7 +51,11 @@ def measure(argv: list[str]) -> dict[str, float]:
     """Run ``argv`` (output inherited) and return its exit code, wall seconds, CPU seconds and peak RSS in MB."""
     adopting = _adopt_orphans()
     start = time.perf_counter()
-    process = subprocess.Popen(argv)
+    try:
+        process = subprocess.Popen(argv)
+    except OSError as exc:  # not found, not executable: reported as a shell reports it
+        print(f"launch.py: cannot run {argv[0]}: {exc.strerror}", file=sys.stderr)
+        return {"returncode": 127, "seconds": 0.0, "cpu_seconds": 0.0, "max_rss_mb": 0.0}
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
     everyone = [usage, *(_reap_orphans() if adopting else [])]

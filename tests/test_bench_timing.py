@@ -43,3 +43,10 @@ def test_a_failing_command_names_itself_and_its_log(tmp_path: Path) -> None:
     with pytest.raises(CommandFailed, match=r"exited 3 \(see .*cmd.log\)"):
         run_command([sys.executable, "-c", "print('oops'); raise SystemExit(3)"], log=log)
     assert "oops" in log.read_text()
+
+
+def test_a_command_that_cannot_start_is_a_failure_not_a_traceback(tmp_path: Path) -> None:
+    log = tmp_path / "cmd.log"
+    with pytest.raises(CommandFailed, match="exited 127"):
+        run_command([str(tmp_path / "no-such-tool")], log=log, cwd=tmp_path)
+    assert "cannot run" in log.read_text()
