@@ -9,6 +9,7 @@ or one pass by count.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -105,13 +106,10 @@ class FrameDecoder:
             start, times = part
             with Source(self.video, max(1, (threads or cpu_share()) // len(parts))) as source:
                 try:
-                    frames = source.frames(start, skip_non_reference=reference_only, exact=exact)
-                    first = next(frames, None)
-                    if start is not None and (first is None or first[0] > start + EPSILON):
-                        return None
-                    found = self._collect(_chain(first, frames), [t for t in times if t in small_set],
-                                          [t for t in times if t in full_set])
-                except NotSeekable:
+                    found = self._read_on(source, start, times, small_set, full_set,
+                                          latest=math.inf if start is None else start, require_frames=start is not None,
+                                          skip_non_reference=reference_only, exact=exact)
+                except (_OffGrid, NotSeekable):
                     return None
                 return found if not _skipped_exact(source, found, [t for t in exact if t in times]) else None
 
@@ -147,19 +145,30 @@ class FrameDecoder:
     def _read_group(self, source: Source, group: Group, small: set[float], full: set[float],
                     slack: float | None, skip: bool = False) -> Grab:
         try:
-            frames = source.frames(group.start, last=max(group.times) if slack is not None else None,
-                                   skip_non_reference=skip, exact=group.times if skip else ())
-            first = next(frames, None)
-            if first is not None and first[0] > min(group.times) + EPSILON:  # the index put the seek past it
-                raise _OffGrid
-            return self._collect(_chain(first, frames), [t for t in group.times if t in small],
-                                 [t for t in group.times if t in full], slack)
+            return self._read_on(source, group.start, group.times, small, full, latest=min(group.times), slack=slack,
+                                 last=max(group.times) if slack is not None else None, skip_non_reference=skip,
+                                 exact=group.times if skip else ())
         except (_OffGrid, NotSeekable):
             if slack is not None:
                 raise _OffGrid from None
         source.rewind()  # read on from the start instead
-        return self._collect(source.frames(), [t for t in group.times if t in small],
-                             [t for t in group.times if t in full])
+        return self._read_on(source, None, group.times, small, full)
+
+    def _read_on(self, source: Source, start: float | None, times: Sequence[float], small: Collection[float],
+                 full: Collection[float], *, latest: float = math.inf, require_frames: bool = False,
+                 slack: float | None = None, last: float | None = None, skip_non_reference: bool = False,
+                 exact: Sequence[float] = ()) -> Grab:
+        """The frames at ``times`` read on from a seek to ``start`` (``None``: the file's start; ``last``,
+        ``skip_non_reference``, ``exact``: see :meth:`Source.frames`). :class:`_OffGrid` when the index put the
+        seek past ``latest`` (its first frame comes after it), or, with ``require_frames``, when it gave no frame
+        at all."""
+        frames = source.frames(start, last=last, skip_non_reference=skip_non_reference, exact=exact)
+        first = next(frames, None)
+        landed_past = first is not None and first[0] > latest + EPSILON
+        if landed_past or (first is None and require_frames):
+            raise _OffGrid
+        return self._collect(_chain(first, frames), [t for t in times if t in small], [t for t in times if t in full],
+                             slack)
 
     def _collect(self, frames: Iterator[tuple[float, Any]], small: Iterable[float], full: Iterable[float],
                  slack: float | None = None, pool: Executor | None = None) -> Grab:
