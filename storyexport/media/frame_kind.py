@@ -17,9 +17,3 @@ class FrameKind(StrEnum):
     def pix_fmt(self) -> str:
         """The pixel format libav converts frames of this kind to."""
         return "bgr24" if self is FrameKind.SMALL else "yuv420p"
-
-    def shape(self, width: int, height: int) -> tuple[int, ...]:
-        """The array shape of one frame of this kind at ``width`` x ``height``: rows, columns and BGR channels, or
-        the I420 planes stacked (a full-height Y plane over the quarter-size U and V planes)."""
-        return (height, width, 3) if self is FrameKind.SMALL else (height * 3 // 2, width)
-
